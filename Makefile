@@ -1,0 +1,56 @@
+# The verbs people type. Everything runs in a project-local virtual environment.
+#   make lab    set up, prepare the data and open the course in JupyterLab
+#   make test   set up with the test tools and run the whole suite (what CI runs)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told to (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test lint data figures bench-data graphviz clean
+
+lab: $(VENV)/.installed graphviz data
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
+
+test: $(VENV)/.installed-test graphviz lint
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check resnets_utils tests scripts benchmarks
+
+data: $(VENV)/.installed
+	$(BIN)/python -m resnets_utils.data
+
+figures: $(VENV)/.installed
+	$(BIN)/python scripts/make_figures.py
+
+bench-data: $(VENV)/.installed
+	$(BIN)/python benchmarks/data_generation.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall only when the package's requirements change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+# plot_model needs Graphviz's `dot`: install it when we can, else say how.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "Graphviz 'dot' is missing (needed by plot_model): run 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install -c conda-forge graphviz'."; \
+	  fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

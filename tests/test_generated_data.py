@@ -1,0 +1,115 @@
+"""The course's own SIGNS-compatible data set: format, balance, determinism, difficulty."""
+
+import h5py
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from resnets_utils import data, handsigns
+
+
+@pytest.mark.parametrize(
+    ("name", "split", "count"),
+    [(data.TRAIN_FILE, "train", 1080), (data.TEST_FILE, "test", 120)],
+)
+def test_files_have_the_signs_format(generated_dir, name, split, count):
+    with h5py.File(generated_dir / name, "r") as file:
+        assert set(file) == {f"{split}_set_x", f"{split}_set_y", "list_classes"}
+        images, labels = file[f"{split}_set_x"], file[f"{split}_set_y"]
+        assert images.shape == (count, 64, 64, 3) and images.dtype == np.uint8
+        assert labels.shape == (count,) and labels.dtype == np.int64
+        assert file["list_classes"][()].tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_load_dataset_returns_signs_shapes(generated):
+    X_train, Y_train, X_test, Y_test, classes = generated
+    assert X_train.shape == (1080, 64, 64, 3) and X_train.dtype == np.uint8
+    assert X_test.shape == (120, 64, 64, 3) and X_test.dtype == np.uint8
+    assert Y_train.shape == (1, 1080) and Y_test.shape == (1, 120)
+    assert np.issubdtype(Y_train.dtype, np.integer)
+    assert classes.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_classes_are_balanced_and_shuffled(generated):
+    X_train, Y_train, X_test, Y_test, _ = generated
+    assert np.bincount(Y_train[0], minlength=6).tolist() == [180] * 6
+    assert np.bincount(Y_test[0], minlength=6).tolist() == [20] * 6
+    # Shuffled: not one long run per class.
+    assert np.count_nonzero(np.diff(Y_train[0])) > 500
+
+
+def test_same_seed_gives_byte_identical_files(generated_dir, tmp_path):
+    data.write_generated_dataset(tmp_path)
+    for name in (data.TRAIN_FILE, data.TEST_FILE):
+        assert (tmp_path / name).read_bytes() == (generated_dir / name).read_bytes()
+
+
+def test_another_seed_gives_other_pictures():
+    first, _ = handsigns.generate_split(2, seed=1)
+    second, _ = handsigns.generate_split(2, seed=2)
+    assert not np.array_equal(first, second)
+
+
+def test_test_split_is_not_a_copy_of_training_pictures(generated):
+    X_train, _, X_test, _, _ = generated
+    train = X_train.reshape(len(X_train), -1).astype(np.float64)
+    test = X_test.reshape(len(X_test), -1).astype(np.float64)
+    squared = (test**2).sum(1)[:, None] + (train**2).sum(1)[None, :] - 2 * test @ train.T
+    nearest = squared.min(axis=1) / train.shape[1]
+    assert nearest.min() > 100  # mean squared pixel difference to the closest training picture
+
+
+def test_pictures_vary_and_are_neither_blank_nor_saturated(generated):
+    X_train = generated[0].astype(np.float32)
+    per_image_std = X_train.std(axis=(1, 2, 3))
+    assert per_image_std.min() > 8
+    assert 40 < X_train.mean() < 215
+    # Backgrounds differ: the corner pixels take many colours.
+    corners = X_train[:, 0, 0, :] // 32
+    assert len({tuple(c) for c in corners}) > 100
+
+
+def _flat(images):
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+def test_nearest_centroid_on_raw_pixels_scores_at_most_60_percent(generated):
+    X_train, Y_train, X_test, Y_test, _ = generated
+    train, test = _flat(X_train), _flat(X_test)
+    centroids = np.stack([train[Y_train[0] == c].mean(axis=0) for c in range(6)])
+    predictions = np.argmin(((test[:, None, :] - centroids[None]) ** 2).sum(axis=-1), axis=1)
+    assert np.mean(predictions == Y_test[0]) <= 0.60
+
+
+# C = 0.1 scored best on the test split of the strengths we tried (0.001 to 1).
+@pytest.mark.parametrize("strength", [0.1])
+def test_logistic_regression_on_raw_pixels_scores_at_most_60_percent(generated, strength):
+    X_train, Y_train, X_test, Y_test, _ = generated
+    model = LogisticRegression(C=strength, max_iter=2000)  # run to convergence
+    model.fit(_flat(X_train), Y_train[0])
+    # Well fitted on the training split, yet far from solving the test split.
+    assert model.score(_flat(X_train), Y_train[0]) > 0.7
+    assert model.score(_flat(X_test), Y_test[0]) <= 0.60
+
+
+def test_every_gesture_of_a_class_raises_that_many_fingers():
+    for count, options in handsigns.GESTURES.items():
+        for raised in options:
+            assert len(set(raised)) == count and set(raised) <= {0, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_each_raised_finger_adds_hand_pixels(seed):
+    """Same hand, pose and scene (one seed); raising one more finger changes more pixels."""
+    fist = handsigns.draw_gesture((), np.random.default_rng(seed)).astype(np.int32)
+    changed = []
+    for raised in [(1,), (1, 2), (1, 2, 3), (1, 2, 3, 4), (0, 1, 2, 3, 4)]:
+        picture = handsigns.draw_gesture(raised, np.random.default_rng(seed)).astype(np.int32)
+        changed.append(int((np.abs(picture - fist).sum(axis=-1) > 60).sum()))
+    assert changed[0] > 20  # one finger is clearly visible: dozens of pixels
+    assert changed == sorted(changed) and len(set(changed)) == len(changed), changed
+
+
+def test_draw_hand_sign_rejects_a_count_outside_0_to_5():
+    with pytest.raises(ValueError, match="0..5"):
+        handsigns.draw_hand_sign(6, np.random.default_rng(0))

@@ -1,0 +1,150 @@
+"""The project's set-up promises: two commands, pins in sync, CI runs the README's command."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+
+
+def _readme_commands():
+    first_block = re.search(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S).group(1)
+    return [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
+
+
+def test_readme_opens_with_the_two_commands():
+    assert _readme_commands() == ["make lab", "make test"]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    commands = [
+        line.strip()
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert commands[-1] == _readme_commands()[1]
+
+
+def _pins_from_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
+        name, version = re.match(r"([A-Za-z0-9_-]+)==([0-9.]+)\.\*", requirement).groups()
+        pins[name.lower()] = version
+    return pins
+
+
+def _pins_from_environment_yml():
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    pins = {}
+    for entry in environment["dependencies"]:
+        if isinstance(entry, dict):  # the pip section
+            for requirement in entry["pip"]:
+                match = re.match(r"([A-Za-z0-9_-]+)==([0-9.]+)\.\*", requirement)
+                if match:
+                    pins[match.group(1).lower()] = match.group(2)
+        elif "=" in entry:
+            name, version = entry.split("=")
+            pins[name.lower()] = version
+    return environment, pins
+
+
+def test_environment_yml_pins_the_same_versions_as_pyproject():
+    environment, conda = _pins_from_environment_yml()
+    pip = _pins_from_pyproject()
+    assert "conda-forge" in environment["channels"]
+    assert conda.pop("python") == "3.11"
+    # The TensorFlow wheel differs by platform in pyproject; both markers pin one version.
+    assert pip.pop("tensorflow") == pip.pop("tensorflow-cpu") == conda.pop("tensorflow-cpu")
+    assert conda == pip
+    assert "graphviz" in environment["dependencies"]
+    assert "-e ." in next(e for e in environment["dependencies"] if isinstance(e, dict))["pip"]
+
+
+def test_environment_yml_says_why_each_package_is_there():
+    text = (REPO / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
+        if re.match(r"\s+- [a-z-]", line) and line.strip() not in ("- pip", "- pip:"):
+            assert "#" in line, f"no comment on: {line.strip()}"
+
+
+def test_installed_versions_match_the_pins():
+    from importlib.metadata import version
+
+    for name, pin in _pins_from_pyproject().items():
+        if name == "tensorflow" and sys.platform == "linux":
+            continue  # the CPU wheel is installed under its own name
+        if name == "tensorflow-cpu" and sys.platform != "linux":
+            continue
+        assert version(name).startswith(pin + "."), f"{name} {version(name)} is not {pin}.*"
+
+
+def test_readme_figure_is_up_to_date(tmp_path):
+    fresh = tmp_path / "samples.png"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "make_figures.py"), str(fresh)], check=True)
+    committed = np.asarray(Image.open(REPO / "docs" / "signs_samples.png"))
+    assert np.array_equal(np.asarray(Image.open(fresh)), committed), "run `make figures` and commit"
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.path.realpath(sys.prefix) != os.path.realpath(REPO / ".venv") or shutil.which("make") is None,
+    reason="drives `make lab`, which uses the project's .venv",
+)
+def test_make_lab_serves_the_course_headless(tmp_path):
+    port, token = _free_port(), "course-test"
+    data_dir = tmp_path / "data"
+    environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir)}
+    arguments = f"LAB_ARGS=--no-browser --port {port} --ServerApp.token={token}"
+    lab = subprocess.Popen(
+        ["make", "-s", "lab", arguments],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        listing = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and lab.poll() is None:
+            try:
+                url = f"http://127.0.0.1:{port}/api/contents?token={token}"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    listing = json.load(response)
+                break
+            except OSError:
+                time.sleep(1)
+        assert listing is not None, "JupyterLab did not answer"
+        names = {item["name"] for item in listing["content"]}
+        assert {"course", "assignments", "solutions", "README.md"} <= names
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as page:
+            assert b"JupyterLab" in page.read()
+        # `make lab` prepared the data first.
+        assert (data_dir / "train_signs.h5").exists() and (data_dir / "test_signs.h5").exists()
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
