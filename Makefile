@@ -7,10 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 # e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=
+# The environment's tools come first (nbgrader runs `alembic`, kernels run `python`).
+export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures bench-data graphviz clean
+.PHONY: lab test lint data figures expected release autograde bench-data graphviz clean
 
 lab: $(VENV)/.installed graphviz data
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
@@ -19,10 +21,23 @@ test: $(VENV)/.installed-test graphviz lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check resnets_utils tests scripts benchmarks
+	$(BIN)/ruff check resnets_utils tests scripts benchmarks course/source
+	$(BIN)/ruff format --check resnets_utils tests scripts benchmarks
 
 data: $(VENV)/.installed
 	$(BIN)/python -m resnets_utils.data
+
+# Expected results of the checks, from the master notebook's reference solution.
+expected: $(VENV)/.installed
+	$(BIN)/python scripts/make_expected.py
+
+# assignments/ and solutions/ from course/source (executes the solutions: a few minutes).
+release: $(VENV)/.installed
+	$(BIN)/python scripts/release.py
+
+# Grade course/submitted/*/residual_networks: feedback and course/grades.csv.
+autograde: $(VENV)/.installed graphviz
+	$(BIN)/python scripts/autograde.py
 
 figures: $(VENV)/.installed
 	$(BIN)/python scripts/make_figures.py

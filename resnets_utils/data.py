@@ -123,10 +123,7 @@ def load_split(path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not path.exists():
         raise DatasetError(f"{path} does not exist. Run `python -m resnets_utils.data` to create it.")
     x_key, y_key = f"{split}_set_x", f"{split}_set_y"
-    fix = (
-        f"Delete {path} to let the course generate its own data, "
-        "or copy an intact SIGNS file there."
-    )
+    fix = f"Delete {path} to let the course generate its own data, or copy an intact SIGNS file there."
     try:
         with h5py.File(path, "r") as file:
             for key in (x_key, y_key, "list_classes"):
@@ -142,22 +139,17 @@ def load_split(path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if images.dtype != np.uint8:
         raise DatasetError(f"'{x_key}' in {path} has dtype {images.dtype}; SIGNS images are uint8. {fix}")
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
-        raise DatasetError(
-            f"'{x_key}' in {path} has shape {images.shape}; expected (m, 64, 64, 3) RGB images. {fix}"
-        )
+        raise DatasetError(f"'{x_key}' in {path} has shape {images.shape}; expected (m, 64, 64, 3) RGB images. {fix}")
     for key, values in ((y_key, labels), ("list_classes", classes)):
         if not np.issubdtype(values.dtype, np.integer):
             raise DatasetError(f"'{key}' in {path} has dtype {values.dtype}; labels must be integers. {fix}")
     labels = labels.reshape(-1).astype(np.int64)
     if labels.shape[0] != images.shape[0]:
-        raise DatasetError(
-            f"{path} has {images.shape[0]} images but {labels.shape[0]} labels in '{y_key}'. {fix}"
-        )
+        raise DatasetError(f"{path} has {images.shape[0]} images but {labels.shape[0]} labels in '{y_key}'. {fix}")
     outside = labels[(labels < 0) | (labels >= len(CLASSES))]
     if outside.size:
         raise DatasetError(
-            f"'{y_key}' in {path} has labels outside 0..5 (e.g. {outside[0]}); "
-            f"SIGNS labels count raised fingers. {fix}"
+            f"'{y_key}' in {path} has labels outside 0..5 (e.g. {outside[0]}); SIGNS labels count raised fingers. {fix}"
         )
     if not np.array_equal(np.asarray(classes).reshape(-1), CLASSES):
         raise DatasetError(f"'list_classes' in {path} is {classes!r}; expected the labels 0..5. {fix}")
@@ -189,6 +181,25 @@ def convert_to_one_hot(Y, C: int) -> np.ndarray:
     if labels.size and (labels.min() < 0 or labels.max() >= C):
         raise ValueError(f"labels must lie in 0..{C - 1}, got {labels.min()}..{labels.max()}")
     return np.eye(C, dtype=np.float32)[labels].T
+
+
+def load_picture(path, size: int = handsigns.IMAGE_SIZE) -> np.ndarray:
+    """Load any JPEG or PNG as the network expects it: centre-cropped to a square, RGB,
+    resized to ``size`` x ``size``, uint8 of shape ``(size, size, 3)``."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: put your picture next to the notebook or give its full path.")
+    try:
+        with Image.open(path) as picture:
+            picture = picture.convert("RGB")
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"{path} is not a picture that can be read (use a JPEG or PNG): {error}") from None
+    side = min(picture.size)
+    left, top = (picture.width - side) // 2, (picture.height - side) // 2
+    square = picture.crop((left, top, left + side, top + side))
+    return np.asarray(square.resize((size, size), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def main(argv=None) -> int:

@@ -118,9 +118,7 @@ def _background(rng: np.random.Generator, skin: np.ndarray) -> np.ndarray:
         weight = np.clip(0.5 + (x - 0.5) * np.cos(angle) + (y - 0.5) * np.sin(angle), 0, 1)
     else:  # blotchy texture with faint, broad stripes; finger-wide stripes would look like fingers
         angle = rng.uniform(0, np.pi)
-        stripes = 0.5 + 0.5 * np.sin(
-            2 * np.pi * rng.uniform(1.5, 3.5) * (x * np.cos(angle) + y * np.sin(angle))
-        )
+        stripes = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(1.5, 3.5) * (x * np.cos(angle) + y * np.sin(angle)))
         weight = 0.3 * stripes + 0.7 * _smooth_noise(rng, cells=5)
     return first + weight[..., None] * (second - first)
 

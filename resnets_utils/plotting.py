@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
 import numpy as np
 from matplotlib.figure import Figure
+
+
+class NotebookFigure(Figure):
+    """A Figure that a notebook shows as a picture when it is a cell's value, pyplot or not."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=72)
+        return buffer.getvalue()
 
 
 def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str | None = None) -> Figure:
@@ -28,7 +42,7 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
         )
     classes = np.unique(labels)
     rng = np.random.default_rng(seed)
-    figure = Figure(figsize=(1.25 * per_class, 1.3 * len(classes)), layout="constrained")
+    figure = NotebookFigure(figsize=(1.25 * per_class, 1.3 * len(classes)), layout="constrained")
     axes = figure.subplots(len(classes), per_class, squeeze=False)
     for row, label in zip(axes, classes, strict=True):
         members = np.flatnonzero(labels == label)
@@ -44,3 +58,30 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
     if title:
         figure.suptitle(title)
     return figure
+
+
+GRAPHVIZ_MISSING = (
+    "Graphviz's `dot` program is missing, so here is a text summary instead of a diagram. "
+    "Install it with `sudo apt-get install graphviz` (or `conda install -c conda-forge graphviz`), "
+    "then restart the kernel."
+)
+
+
+def plot_model(model, to_file=None, show_shapes: bool = True, dpi: int = 48, **options):
+    """Draw ``model``'s layer graph with Keras' ``plot_model``; a text summary without Graphviz.
+
+    Returns:
+        An ``IPython.display.Image`` of the diagram, or None when Graphviz is missing
+        (then the reason and ``model.summary()`` are printed).
+    """
+    import keras
+    from IPython.display import Image
+
+    if shutil.which("dot") is None:
+        print(GRAPHVIZ_MISSING)
+        model.summary()
+        return None
+    if to_file is None:
+        to_file = Path(tempfile.mkdtemp(prefix="resnets-plot-")) / f"{model.name}.png"
+    keras.utils.plot_model(model, to_file=str(to_file), show_shapes=show_shapes, dpi=dpi, **options)
+    return Image(filename=str(to_file))

@@ -20,8 +20,6 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 
 
-
-
 def _readme_commands():
     first_block = re.search(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S).group(1)
     return [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]

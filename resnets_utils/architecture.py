@@ -1,0 +1,118 @@
+"""Describe a Keras functional model as a table of layers that can be compared.
+
+Each row holds what the assignment specifies about a layer: type, output shape,
+parameter count, the settings that matter (filters, kernel size, strides,
+padding, activation, axis, pool size, units), the layers feeding it and a
+hard-wired ``training`` argument if any. Rows come in a canonical order (longest
+path to the output first, then type and name), so two models built in a
+different order but with the same graph give the same table. Layers the student
+is not asked to name (activations, additions...) get canonical names such as
+``Activation#3``, so Keras' automatic names (``activation_17``) never matter.
+"""
+
+from __future__ import annotations
+
+import re
+
+SETTINGS = ("filters", "kernel_size", "strides", "padding", "activation", "axis", "pool_size", "units")
+
+
+def describe(model) -> list[dict]:
+    """Rows describing every layer of a functional ``model`` (see module docstring)."""
+    config = model.get_config()
+    inputs_of = {layer["name"]: _inbound_names(layer) for layer in config["layers"]}
+    training_of = {layer["name"]: _training_argument(layer) for layer in config["layers"]}
+    depth = _depth_to_output(inputs_of)
+
+    layers = [model.get_layer(name) for name in inputs_of]
+    layers.sort(key=lambda layer: (-depth[layer.name], type(layer).__name__, _given_name(layer) or ""))
+
+    canonical, counters = {}, {}
+    for layer in layers:
+        kind = type(layer).__name__
+        if _given_name(layer):
+            canonical[layer.name] = layer.name
+        else:
+            counters[kind] = counters.get(kind, 0) + 1
+            canonical[layer.name] = f"{kind}#{counters[kind]}"
+
+    rows = []
+    for layer in layers:
+        settings = layer.get_config()
+        row = {
+            "name": canonical[layer.name],
+            "type": type(layer).__name__,
+            "output_shape": list(layer.output.shape[1:]),
+            "params": int(layer.count_params()),
+            "inputs": sorted(canonical[name] for name in inputs_of[layer.name]),
+        }
+        for key in SETTINGS:
+            if key in settings:
+                row[key] = _plain(settings[key])
+        if training_of[layer.name] is not None:
+            row["training"] = training_of[layer.name]
+        rows.append(row)
+    return rows
+
+
+def _plain(value):
+    """Tuples (at any depth) as lists, so a row equals its JSON round trip."""
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _given_name(layer) -> str | None:
+    """The layer's name if someone chose it, None for Keras' automatic names."""
+    automatic = _snake_case(type(layer).__name__)
+    return None if re.fullmatch(rf"{automatic}(_\d+)?", layer.name) else layer.name
+
+
+def _snake_case(name: str) -> str:
+    # Keras' rule for automatic names: Conv2D -> conv2d, ZeroPadding2D -> zero_padding2d.
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _inbound_names(layer_config: dict) -> list[str]:
+    names = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                names.append(value["config"]["keras_history"][0])
+            else:
+                for item in value.values():
+                    walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    for node in layer_config.get("inbound_nodes", []):
+        walk(node.get("args", []))
+    return names
+
+
+def _training_argument(layer_config: dict):
+    for node in layer_config.get("inbound_nodes", []):
+        if node.get("kwargs", {}).get("training") is not None:
+            return node["kwargs"]["training"]
+    return None
+
+
+def _depth_to_output(inputs_of: dict[str, list[str]]) -> dict[str, int]:
+    """Longest path from each layer to a layer that feeds nothing (the output)."""
+    consumers: dict[str, list[str]] = {name: [] for name in inputs_of}
+    for name, sources in inputs_of.items():
+        for source in sources:
+            consumers[source].append(name)
+    depth: dict[str, int] = {}
+
+    def visit(name: str) -> int:
+        if name not in depth:
+            depth[name] = 1 + max((visit(c) for c in consumers[name]), default=-1)
+        return depth[name]
+
+    for name in inputs_of:
+        visit(name)
+    return depth

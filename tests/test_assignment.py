@@ -1,0 +1,190 @@
+"""The assignment notebook: the master runs, the release is clean, nbgrader grades it right."""
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from resnets_utils.reference import MASTER, REPO
+
+RELEASE = REPO / "assignments" / "residual_networks" / "Residual_Networks.ipynb"
+SCRIPTS = REPO / "scripts"
+GRADED = {"identity_block": 3, "convolutional_block": 3, "resnet50": 4}
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+@pytest.fixture(scope="module")
+def executed_master(tmp_path_factory, generated_dir):
+    """The master notebook executed top to bottom, in grading mode (short training)."""
+    notebook = nbformat.read(MASTER, as_version=4)
+    directory = tmp_path_factory.mktemp("master")
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    os.environ["RESNETS_DATA_DIR"] = str(generated_dir)
+    try:
+        NotebookClient(
+            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(directory)}}
+        ).execute()
+    finally:
+        del os.environ["NBGRADER_EXECUTION"], os.environ["RESNETS_DATA_DIR"]
+    return notebook
+
+
+def _stdout(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
+@pytest.mark.slow
+def test_master_runs_and_every_check_passes_quietly(executed_master):
+    for cell in executed_master.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        if _nbgrader(cell).get("grade"):
+            assert "pass" in _stdout(cell)
+            assert not [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
+
+
+@pytest.mark.slow
+def test_every_expected_output_block_equals_what_the_reference_prints(executed_master):
+    blocks = 0
+    last_code = None
+    for cell in executed_master.cells:
+        if cell.cell_type == "code":
+            last_code = cell
+            continue
+        for expected in re.findall(r"\*\*Expected output\*\*.*?```\n(.*?)```", cell.source, re.S):
+            printed = _stdout(last_code).splitlines()
+            lines = expected.strip("\n").splitlines()
+            assert printed[: len(lines)] == lines
+            blocks += 1
+    assert blocks >= 1
+
+
+def test_points_add_up_to_the_total_stated_in_the_notebook():
+    master = nbformat.read(MASTER, as_version=4)
+    points = {}
+    for cell in master.cells:
+        grading = _nbgrader(cell)
+        if grading.get("grade"):
+            function = grading["grade_id"].rsplit("_", 1)[0]
+            points[function] = points.get(function, 0) + grading["points"]
+    assert points == GRADED
+    introduction = master.cells[0].source
+    assert f"**{sum(GRADED.values())} points in total**" in introduction
+    for function, total in GRADED.items():
+        name = "ResNet50" if function == "resnet50" else function
+        assert f"`{name}` ({total} points)" in introduction.replace("\n", " ")
+
+
+def test_release_has_no_solution_and_no_hidden_test():
+    release = RELEASE.read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "HIDDEN TESTS", 'cases="hidden"'):
+        assert marker not in release
+    master = "\n".join(c.source for c in nbformat.read(MASTER, as_version=4).cells)
+    pattern = r"### BEGIN SOLUTION\n(.*?)### END SOLUTION"
+    given = set(re.sub(pattern, "", master, flags=re.S).splitlines())  # lines students are given anyway
+    solution_lines = {line for region in re.findall(pattern, master, re.S) for line in region.splitlines()}
+    released = set(_release_lines())
+    leaked = {line for line in solution_lines - given if line.strip() and line in released}
+    assert not leaked
+
+
+def _release_lines():
+    return "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells).splitlines()
+
+
+def test_release_and_solutions_are_in_sync_with_the_master():
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / "release.py"), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_master_is_committed_without_outputs():
+    for cell in nbformat.read(MASTER, as_version=4).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+# ----------------------------------------------------------------------------- nbgrader end to end
+
+
+def _student_version(fill):
+    """The released notebook, with each solution cell's source given by ``fill(grade_id, source)``."""
+    notebook = nbformat.read(RELEASE, as_version=4)
+    for cell in notebook.cells:
+        grading = _nbgrader(cell)
+        if grading.get("solution"):
+            cell.source = fill(grading["grade_id"], cell.source)
+    return notebook
+
+
+def _answer(grade_id, _released):
+    master = {_nbgrader(c).get("grade_id"): c.source for c in nbformat.read(MASTER, as_version=4).cells}
+    lines = master[grade_id].splitlines()
+    return "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def _wrong_identity_block(grade_id, released):
+    answer = _answer(grade_id, released)
+    if grade_id == "identity_block":
+        answer = answer.replace(
+            'X = Add()([X, X_shortcut])\n    X = Activation("relu")(X)', "X = Add()([X, X_shortcut])"
+        )
+    return answer
+
+
+SUBMISSIONS = {
+    # student: (how the solution cells are filled, expected score)
+    "complete": (_answer, 10.0),
+    "identity_wrong": (_wrong_identity_block, 3.0),  # conv block only; ResNet50 uses the wrong block
+    "untouched": (lambda grade_id, released: released, 0.0),
+}
+
+
+@pytest.mark.slow
+def test_nbgrader_release_autograde_feedback_and_export(tmp_path, generated_dir):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(REPO / "course" / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "course" / "source", course / "source")
+    for student, (fill, _) in SUBMISSIONS.items():
+        folder = course / "submitted" / student / "residual_networks"
+        folder.mkdir(parents=True)
+        nbformat.write(_student_version(fill), folder / RELEASE.name)
+
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / "autograde.py"), "residual_networks", "--course", str(course)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RESNETS_DATA_DIR": str(generated_dir)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    with (course / "grades.csv").open() as file:
+        scores = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(file)}
+    assert scores == {student: (score, 10.0) for student, (_, score) in SUBMISSIONS.items()}
+
+    for student in SUBMISSIONS:
+        feedback = course / "feedback" / student / "residual_networks" / "Residual_Networks.html"
+        assert feedback.exists()
+    untouched = json.loads((course / "autograded" / "untouched" / "residual_networks" / RELEASE.name).read_text())
+    errors = [
+        output["evalue"]
+        for cell in untouched["cells"]
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "error"
+    ]
+    assert len(errors) == 6 and all("is not implemented yet" in error for error in errors), errors

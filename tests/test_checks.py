@@ -1,0 +1,282 @@
+"""The checks pass the reference, and name the mistake in each realistic wrong implementation.
+
+The corpus below is made of small edits of the master notebook's own solution: each is
+a mistake students make, with the words its diagnosis must contain. Editing the solution
+(rather than keeping copies) keeps every wrong version in step with the master.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from resnets_utils import checks
+from resnets_utils.reference import REPO, load_reference, solution_sources
+
+SOURCES = solution_sources()
+
+ID, CONV, NET = "identity_block", "convolutional_block", "resnet50"
+RELU_AFTER_ADD = 'X = Add()([X, X_shortcut])\n    X = Activation("relu")(X)'
+SHORTCUT_CONV = """X_shortcut = Conv2D(filters=F3, kernel_size=(1, 1), strides=(s, s), padding="valid",
+                        name=conv_name_base + "1", kernel_initializer=initializer(seed=0))(X_shortcut)"""
+SHORTCUT_BN = 'X_shortcut = BatchNormalization(axis=3, name=bn_name_base + "1")(X_shortcut, training=training)'
+CONV_2B = """X = Conv2D(filters=F2, kernel_size=(f, f), strides=(1, 1), padding="same",
+               name=conv_name_base + "2b", kernel_initializer=initializer(seed=0))(X)"""
+BN_2B = 'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'
+BN_2C = 'X = BatchNormalization(axis=3, name=bn_name_base + "2c")(X, training=training)'
+CONV_2A_GIVEN = '''strides=(s, s), padding="valid",
+               name=conv_name_base + "2a"'''
+
+# name: (grade id, [(text in the solution, replacement)], words the diagnosis must contain)
+MISTAKES = {
+    "identity: shortcut never added": (
+        ID,
+        [(RELU_AFTER_ADD, 'X = Activation("relu")(X)')],
+        "the shortcut is not added",
+    ),
+    "identity: ReLU before the addition": (
+        ID,
+        [(RELU_AFTER_ADD, 'X = Activation("relu")(X)\n    X = Add()([X, X_shortcut])')],
+        "ReLU applied before the addition",
+    ),
+    "identity: no ReLU after the addition": (
+        ID,
+        [(RELU_AFTER_ADD, "X = Add()([X, X_shortcut])")],
+        "missing ReLU after the addition",
+    ),
+    "identity: 'valid' padding in the f x f convolution": (
+        ID,
+        [(CONV_2B, CONV_2B.replace('padding="same"', 'padding="valid"'))],
+        "padding of the (f,f) convolution must be 'same'",
+    ),
+    "identity: BatchNormalization on the height axis": (
+        ID,
+        [(BN_2B, BN_2B.replace("axis=3", "axis=1"))],
+        "not normalising the channels axis",
+    ),
+    "identity: training not passed on": (
+        ID,
+        [(BN_2B, BN_2B.replace("(X, training=training)", "(X)"))],
+        "`training` is not passed to BatchNormalization",
+    ),
+    "identity: training hard-wired to True": (
+        ID,
+        [(BN_2C, BN_2C.replace("training=training", "training=True"))],
+        "`training` is not passed to BatchNormalization",
+    ),
+    "identity: kernel initializer left out": (
+        ID,
+        [(CONV_2B, CONV_2B.replace(", kernel_initializer=initializer(seed=0)", ""))],
+        "kernel_initializer=initializer(seed=0)",
+    ),
+    "identity: F1 instead of F2 filters": (
+        ID,
+        [(CONV_2B, CONV_2B.replace("filters=F2", "filters=F1"))],
+        "should have F2 = 4 filters, found 2",
+    ),
+    "identity: 1x1 window in the middle": (
+        ID,
+        [(CONV_2B, CONV_2B.replace("kernel_size=(f, f)", "kernel_size=(1, 1)"))],
+        "must have an (f, f) window",
+    ),
+    "identity: no BatchNormalization after the third convolution": (
+        ID,
+        [(BN_2C, "pass")],
+        "no BatchNormalization named 'bn1a_branch2c'",
+    ),
+    "identity: misnamed layer": (
+        ID,
+        [(CONV_2B, CONV_2B.replace('conv_name_base + "2b"', 'conv_name_base + "2B"'))],
+        "no layer named 'res1a_branch2b'",
+    ),
+    "identity: the main path added to itself": (
+        ID,
+        [("X = Add()([X, X_shortcut])", "X = Add()([X, X])")],
+        "the shortcut must be the block's input",
+    ),
+    "convolutional: stride on the middle convolution": (
+        CONV,
+        [
+            (CONV_2A_GIVEN, CONV_2A_GIVEN.replace("strides=(s, s)", "strides=(1, 1)")),
+            (CONV_2B, CONV_2B.replace("strides=(1, 1)", "strides=(s, s)")),
+        ],
+        "the stride belongs on the first 1x1 convolution and on the shortcut",
+    ),
+    "convolutional: no stride on the shortcut": (
+        CONV,
+        [(SHORTCUT_CONV, SHORTCUT_CONV.replace("strides=(s, s)", "strides=(1, 1)"))],
+        "the stride belongs on the first 1x1 convolution and on the shortcut",
+    ),
+    "convolutional: no shortcut convolution": (
+        CONV,
+        [(SHORTCUT_CONV, "pass"), (SHORTCUT_BN, "pass")],
+        "the shortcut path needs its own Conv2D",
+    ),
+    "convolutional: no BatchNormalization on the shortcut": (
+        CONV,
+        [(SHORTCUT_BN, "pass")],
+        "the shortcut needs BatchNormalization",
+    ),
+    "convolutional: shortcut taken from the main path": (
+        CONV,
+        [(SHORTCUT_CONV, SHORTCUT_CONV.replace("(X_shortcut)", "(X)"))],
+        "must take the block's input (X_shortcut)",
+    ),
+    "convolutional: F2 channels on the shortcut": (
+        CONV,
+        [(SHORTCUT_CONV, SHORTCUT_CONV.replace("filters=F3", "filters=F2"))],
+        "must both end with F3 = 6 channels",
+    ),
+    "ResNet50: stage 4 one identity block short": (
+        NET,
+        [('for block in "bcdef":', 'for block in "bcde":')],
+        "stage 4 needs 5 identity blocks",
+    ),
+    "ResNet50: stage 3 without stride": (
+        NET,
+        [('stage=3, block="a", s=2', 'stage=3, block="a", s=1')],
+        "stage 3's convolutional block needs s=2",
+    ),
+    "ResNet50: blocks left in training mode": (
+        NET,
+        [("stage=5, block=block, training=None", "stage=5, block=block")],
+        "training=True, which hard-wires",
+    ),
+    "ResNet50: max pooling at the end": (
+        NET,
+        [('AveragePooling2D((2, 2), name="avg_pool")', 'MaxPooling2D((2, 2), name="avg_pool")')],
+        "'avg_pool' must be of type AveragePooling2D",
+    ),
+    "ResNet50: no average pooling": (NET, [('X = AveragePooling2D((2, 2), name="avg_pool")(X)', "pass")], "avg_pool"),
+    "ResNet50: stage 5 with stage 4's filters": (
+        NET,
+        [("filters=[512, 512, 2048], stage=5", "filters=[256, 256, 1024], stage=5")],  # block 'a' only
+        "take the same filters list",
+    ),
+    "ResNet50: stage 5 entirely with stage 4's filters": (
+        NET,
+        [
+            ("filters=[512, 512, 2048], stage=5", "filters=[256, 256, 1024], stage=5"),
+            ("3, [512, 512, 2048], stage=5", "3, [256, 256, 1024], stage=5"),
+        ],
+        "where stage 5 needs 512",
+    ),
+}
+
+CHECK = {ID: checks.check_identity_block, CONV: checks.check_convolutional_block, NET: checks.check_resnet50}
+FUNCTION = {ID: "identity_block", CONV: "convolutional_block", NET: "ResNet50"}
+
+
+def _wrong_version(grade_id, edits):
+    source = SOURCES[grade_id]
+    for old, new in edits:
+        assert source.count(old) == 1, f"the master's solution no longer contains: {old!r}"
+        source = source.replace(old, new)
+    return load_reference(replace={grade_id: source})[FUNCTION[grade_id]]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_reference()
+
+
+@pytest.mark.parametrize("cases", ["public", "hidden"])
+@pytest.mark.parametrize("grade_id", [ID, CONV, NET])
+def test_reference_passes_every_check(reference, grade_id, cases, capsys):
+    CHECK[grade_id](reference[FUNCTION[grade_id]], cases=cases)
+    assert "pass" in capsys.readouterr().out
+
+
+def test_the_corpus_is_large_enough():
+    assert len(MISTAKES) >= 15
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_each_mistake_gets_its_own_diagnosis(mistake):
+    grade_id, edits, words = MISTAKES[mistake]
+    wrong = _wrong_version(grade_id, edits)
+    with pytest.raises(checks.CheckFailed) as failure:
+        CHECK[grade_id](wrong)
+    message = str(failure.value)
+    assert words in message, message
+    assert "\n" not in message  # one sentence, not a dump
+
+
+def test_diagnoses_are_all_different():
+    # Messages are checked per mistake above; here, that no two mistakes share a hint by accident.
+    words = [entry[2] for entry in MISTAKES.values()]
+    duplicated = {w for w in words if words.count(w) > 1}
+    allowed = {
+        "`training` is not passed to BatchNormalization",  # not passed, and passed as a constant
+        "the stride belongs on the first 1x1 convolution and on the shortcut",  # two misplacements
+    }
+    assert duplicated <= allowed
+
+
+@pytest.mark.parametrize("grade_id", [ID, CONV, NET])
+def test_an_unfilled_stub_says_which_function_is_not_implemented(grade_id):
+    stub = _stub(SOURCES[grade_id])
+    wrong = load_reference(replace={grade_id: stub})[FUNCTION[grade_id]]
+    with pytest.raises(checks.CheckFailed, match=f"{FUNCTION[grade_id]} is not implemented yet"):
+        CHECK[grade_id](wrong)
+
+
+def _stub(source):
+    """The solution with each ### BEGIN/END SOLUTION region replaced by nbgrader's stub."""
+    lines, out, inside = source.splitlines(), [], False
+    for line in lines:
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+            out.append(line.replace("### BEGIN SOLUTION", "raise NotImplementedError()"))
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def test_hard_coded_public_outputs_fail_the_hidden_checks(reference):
+    """A function that returns the visible expected output passes nothing else."""
+    import numpy as np
+
+    public = checks.load_expected("public")["identity_block"][0]
+    real = reference["identity_block"]
+
+    def memorised(X, f, filters, stage, block, training=True, initializer=None):
+        if isinstance(X, np.ndarray) and X.shape == tuple(public["input_shape"]):
+            name = "constant" if initializer is checks.constant_initializer else "glorot_uniform"
+            return np.asarray(public["outputs"][f"{name}/training={training}"], dtype=np.float32)
+        return real(X, f, [2, 4, 6], 1, "a", training=training)  # the visible case's layers, always
+
+    checks.check_identity_block(memorised)  # passes the visible case...
+    with pytest.raises(checks.CheckFailed):
+        checks.check_identity_block(memorised, cases="hidden")  # ...but not the hidden ones
+
+
+def test_checks_write_nothing_to_stderr(reference, capfd):
+    checks.check_resnet50(reference["ResNet50"])
+    checks.check_convolutional_block(reference["convolutional_block"], cases="hidden")
+    assert capfd.readouterr().err == ""
+
+
+def test_missing_hidden_results_fail_with_a_clear_message(reference, monkeypatch, tmp_path):
+    monkeypatch.setenv(checks.HIDDEN_VARIABLE, str(tmp_path / "absent.json"))
+    with pytest.raises(checks.CheckFailed, match="instructor's copy"):
+        checks.check_identity_block(reference["identity_block"], cases="hidden")
+
+
+def test_expected_results_are_in_sync_with_the_master():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_expected.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_resnet50_points_to_a_wrong_block_first():
+    source = SOURCES[ID].replace(RELU_AFTER_ADD, "X = Add()([X, X_shortcut])")
+    wrong_block = load_reference(replace={ID: source})
+    with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
+        checks.check_resnet50(wrong_block["ResNet50"])
