@@ -11,13 +11,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
+def figure_png(figure: Figure, dpi: int = 72) -> bytes:
+    """The figure as PNG bytes (for notebooks and ``ipywidgets.Image``)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
 class NotebookFigure(Figure):
     """A Figure that a notebook shows as a picture when it is a cell's value, pyplot or not."""
 
     def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=72)
-        return buffer.getvalue()
+        return figure_png(self)
 
 
 def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str | None = None) -> Figure:

@@ -1,0 +1,177 @@
+"""The interactive views, built and driven without a browser, and the gradient-flow experiment."""
+
+import io
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from resnets_utils import gradient_flow, plotting
+from resnets_utils import widgets as views
+from resnets_utils.reference import load_reference
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _picture(png: bytes) -> np.ndarray:
+    png = bytes(png)  # ipywidgets keeps the value as a memoryview
+    assert png.startswith(PNG_SIGNATURE)
+    picture = np.asarray(Image.open(io.BytesIO(png)))
+    assert picture.shape[0] > 50 and picture.shape[1] > 50 and picture.std() > 0  # not blank
+    return picture
+
+
+@pytest.fixture(scope="module")
+def resnet():
+    return load_reference()["ResNet50"]()
+
+
+def test_importing_the_widgets_needs_no_display():
+    environment = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    subprocess.run([sys.executable, "-c", "import resnets_utils.widgets"], env=environment, check=True)
+
+
+def test_explorer_lists_stages_and_blocks_and_follows_the_controls(resnet):
+    explorer = views.ArchitectureExplorer(resnet)
+    assert [label for label, _ in explorer.stage.options] == [
+        "input", "stage 1", "stage 2", "stage 3", "stage 4", "stage 5", "classifier"
+    ]  # fmt: skip
+    explorer.stage.value = 4
+    assert [value for _, value in explorer.block.options] == list("abcdef")
+    first_diagram = explorer.diagram.value
+    explorer.block.value = "c"
+    assert "res4c_branch2b" in explorer.layers.value and "res4b_branch2b" not in explorer.layers.value
+    assert explorer.diagram.value != first_diagram
+    _picture(explorer.diagram.value)
+    # The identity block's rows: 3 convolutions, 3 normalisations, 3 activations, 1 addition.
+    kinds = [row["type"] for row in explorer.selected_rows]
+    assert kinds.count("Conv2D") == 3 and kinds.count("Add") == 1 and kinds.count("Activation") == 3
+
+
+def test_explorer_marks_the_convolutional_shortcut(resnet):
+    explorer = views.ArchitectureExplorer(resnet)
+    explorer.stage.value = 3
+    explorer.block.value = "a"
+    assert "res3a_branch1" in explorer.layers.value
+    orange = np.array([255, 127, 14])  # matplotlib's tab:orange, the shortcut's colour
+    picture = _picture(explorer.diagram.value)[..., :3].astype(int)
+    assert (np.abs(picture - orange).sum(axis=-1) < 30).sum() > 50
+
+
+def test_explorer_stage_table_adds_up(resnet):
+    summary = views.ArchitectureExplorer(resnet).stage_summary()
+    assert sum(params for _, _, params, _ in summary) == resnet.count_params()
+    assert abs(sum(share for *_, share in summary) - 1) < 1e-9
+    shapes = {name: shape for name, shape, _, _ in summary}
+    assert shapes["stage 2"] == "15x15x256" and shapes["stage 5"] == "2x2x2048"
+    assert max(summary, key=lambda row: row[2])[0] == "stage 5"
+
+
+def test_explorer_understands_keras_own_resnet_names():
+    model = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3), classes=6)
+    explorer = views.ArchitectureExplorer(model)
+    explorer.stage.value = 4
+    assert [value for _, value in explorer.block.options] == list("abcdef")
+
+
+def test_feature_map_viewer_follows_picture_layer_and_page(resnet, generated):
+    _, _, X_test, Y_test, _ = generated
+    viewer = views.FeatureMapViewer(resnet, X_test[:4], Y_test[0, :4])
+    assert {"conv1", "res2a_branch2b"} <= set(viewer.layer.options)
+    assert all(
+        type(resnet.get_layer(name)).__name__ in ("Conv2D", "Activation", "Add") for name in viewer.layer.options
+    )
+
+    viewer.layer.value = "res3a_branch2b"
+    expected_shape = tuple(resnet.get_layer("res3a_branch2b").output.shape[1:])
+    assert str(expected_shape) in viewer.shape.value
+    assert viewer.page.max == expected_shape[-1] // 16 - 1
+    before = viewer.view.value
+    viewer.page.value = 2
+    assert viewer.panels == 16 and "channels 32 to 47" in viewer.shape.value
+    assert viewer.view.value != before
+    before = viewer.view.value
+    viewer.image.value = 3
+    assert viewer.view.value != before
+    _picture(viewer.view.value)
+
+
+def test_feature_map_viewer_works_on_any_functional_model(generated):
+    inputs = keras.Input((64, 64, 3))
+    x = keras.layers.Conv2D(20, 3, name="my_conv")(inputs)
+    model = keras.Model(inputs, keras.layers.Activation("relu", name="my_relu")(x))
+    viewer = views.FeatureMapViewer(model, generated[2][:2], per_page=16)
+    assert list(viewer.layer.options) == ["my_conv", "my_relu"]
+    viewer.page.value = 1
+    assert viewer.panels == 4  # 20 channels: 16 on the first page, 4 on the second
+    assert "(62, 62, 20)" in viewer.shape.value
+
+
+def test_training_plot_redraws_every_epoch_and_stays_off_stderr(capfd):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(64, 8)).astype("float32"), rng.integers(0, 2, 64)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    plot = views.TrainingPlot(display=False)
+    drawn = []
+    plot.plot.observe(lambda change: drawn.append(change["new"]), names="value")
+    model.fit(X, Y, epochs=3, validation_split=0.25, verbose=0, callbacks=[plot])
+    assert len(drawn) == 3 and len(set(drawn)) == 3  # a new picture after every epoch
+    assert plot.progress.value == plot.progress.max == 3
+    assert set(plot.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 3 for values in plot.history.values())
+    _picture(drawn[-1])
+    assert capfd.readouterr().err == ""
+
+
+def test_results_view_counts_and_shows_the_mistakes(generated):
+    _, _, X_test, Y_test, _ = generated
+    true = Y_test[0]
+    predicted = true.copy()
+    predicted[:7] = (predicted[:7] + 1) % 6
+    view = views.ResultsView(true, predicted, X_test)
+    assert view.matrix.sum() == len(true) and np.trace(view.matrix) == len(true) - 7
+    assert len(view.misclassified) == 7 and view.gallery_size == 7
+    _picture(view.matrix_view.value)
+    _picture(view.gallery_view.value)
+
+
+def test_results_view_from_model_accepts_one_hot_labels(resnet, generated):
+    _, _, X_test, Y_test, _ = generated
+    one_hot = np.eye(6)[Y_test[0, :10]]
+    view = views.ResultsView.from_model(resnet, X_test[:10] / 255.0, one_hot, X_test[:10])
+    assert view.matrix.sum() == 10
+
+
+@pytest.mark.slow
+def test_gradient_flow_collapses_in_the_plain_network_only(generated):
+    X_train, Y_train, *_ = generated
+    flow = gradient_flow.measure(X_train, Y_train, steps=2)
+    assert flow.plain.shape == flow.residual.shape == (3, gradient_flow.DEPTH)
+    assert np.all(np.isfinite(flow.plain)) and np.all(np.isfinite(flow.residual))
+    # The first layers: the plain network's gradients are orders of magnitude smaller.
+    for step in range(3):
+        assert np.all(flow.plain[step, :5] * 1000 < flow.residual[step, :5])
+    # The residual network's gradient does not fade on its way back to the first layer.
+    assert flow.residual[0, 0] > 0.1 * flow.residual[0, -1]
+    _picture(plotting.figure_png(flow.figure()))
+
+
+def test_plot_model_draws_a_diagram_with_graphviz(resnet, tmp_path):
+    if not plotting.shutil.which("dot"):
+        pytest.skip("Graphviz is not installed (make test installs it)")
+    image = plotting.plot_model(resnet, to_file=tmp_path / "resnet.png")
+    _picture(image.data)
+
+
+def test_plot_model_without_graphviz_says_so_in_one_line_and_shows_a_summary(resnet, monkeypatch, capsys):
+    monkeypatch.setattr(plotting.shutil, "which", lambda name: None)
+    assert plotting.plot_model(resnet) is None
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == plotting.GRAPHVIZ_MISSING
+    assert "apt-get install graphviz" in printed
+    assert "23,600,006" in printed  # the text summary follows
