@@ -12,12 +12,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde bench-data graphviz clean
+.PHONY: lab test lint data figures expected release autograde bench-data graphviz chromium clean
 
 lab: $(VENV)/.installed graphviz data
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(VENV)/.installed-test graphviz lint
+test: $(VENV)/.installed-test graphviz chromium lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
@@ -58,14 +58,25 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
-# plot_model needs Graphviz's `dot`: install it when we can, else say how.
-graphviz:
-	@command -v dot >/dev/null 2>&1 || { \
+# System programs: installed with apt when missing and we are root, else one line on how.
+# $(call system_program,COMMAND,DEBIAN PACKAGE,HINT)
+define system_program
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "Graphviz 'dot' is missing (needed by plot_model): run 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install -c conda-forge graphviz'."; \
+	    echo "$(3)"; \
 	  fi; }
+endef
+GRAPHVIZ_HINT := Graphviz 'dot' is missing (needed by plot_model): run 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install -c conda-forge graphviz'.
+CHROMIUM_HINT := Chromium is missing (the browser test is skipped without it): run 'sudo apt-get install chromium', or set CHROMIUM to a Chromium binary.
+
+graphviz:
+	$(call system_program,dot,graphviz,$(GRAPHVIZ_HINT))
+
+# The JupyterLab browser test drives Debian's Chromium; no browser is ever downloaded.
+chromium:
+	$(call system_program,chromium,chromium,$(CHROMIUM_HINT))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

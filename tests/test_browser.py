@@ -1,0 +1,136 @@
+"""The exploration notebook in a real JupyterLab, in a real browser (Debian's Chromium).
+
+JupyterLab serves a scratch folder with the reference assignment and the exploration
+notebook; Playwright drives Chromium to run every cell, then checks in the page that
+the widgets rendered, that an image is shown, and that moving a slider changes it. A
+screenshot is kept in test-artifacts/.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+# Without these, Chromium keeps calling home, and this machine's closed network refuses it.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def _require_chromium():
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it with apt-get install chromium")
+    pytest.skip(f"no Chromium at {CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM")
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def jupyterlab(tmp_path, generated_dir):
+    """A JupyterLab on 127.0.0.1 serving the assignment (reference) and the exploration notebook."""
+    _require_chromium()
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO / "solutions" / "residual_networks" / "Residual_Networks.ipynb", root)
+    shutil.copy(REPO / "assignments" / "residual_networks" / "Explore_ResNet.ipynb", root)
+    port, token = _free_port(), "browser-test"
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    environment = {
+        **os.environ,
+        "RESNETS_DATA_DIR": str(generated_dir),
+        "NBGRADER_EXECUTION": "autograde",  # the notebook's short training, as in grading
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),  # no user settings
+    }
+    log = (tmp_path / "jupyterlab.log").open("w")
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "jupyterlab.log").read_text()[-2000:]
+                time.sleep(1)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab):
+    from playwright.sync_api import sync_playwright
+
+    url, token = jupyterlab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/lab/tree/Explore_ResNet.ipynb?token={token}")
+            page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+            # The kernel is ready when the (screen-reader) status says Idle.
+            page.get_by_text("Kernel status: Idle").first.wait_for(state="attached", timeout=60_000)
+
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+            # The last widget cell is the feature-map viewer: wait until every cell has run.
+            viewer = page.locator(".widget-vbox:has(.widget-hslider)").last
+            viewer.wait_for(timeout=240_000)
+            page.wait_for_function(
+                "() => ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))",
+                timeout=240_000,
+            )
+
+            # Every widget view rendered: explorer, training plot, results, viewer.
+            assert page.locator(".widget-dropdown select").count() >= 3
+            assert page.locator(".widget-image").count() >= 5
+            image = viewer.locator(".widget-image").last
+            before = image.get_attribute("src")
+            assert before and image.evaluate("img => img.naturalWidth > 100 && img.complete")
+
+            # Move the picture slider (its editable readout) and wait for a new image.
+            readout = viewer.locator(".widget-hslider").first.locator(".widget-readout")
+            readout.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("5")
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "([img, old]) => img.getAttribute('src') !== old && img.complete && img.naturalWidth > 100",
+                arg=[image.element_handle(), before],
+                timeout=60_000,
+            )
+            viewer.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "explore_feature_maps.png"), full_page=False)
+        finally:
+            browser.close()
