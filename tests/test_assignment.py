@@ -1,6 +1,7 @@
 """The assignment notebook: the master runs, the release is clean, nbgrader grades it right."""
 
 import csv
+import functools
 import json
 import os
 import re
@@ -129,9 +130,13 @@ def _student_version(fill):
     return notebook
 
 
+@functools.cache
+def _master_sources():
+    return {_nbgrader(c).get("grade_id"): c.source for c in nbformat.read(MASTER, as_version=4).cells}
+
+
 def _answer(grade_id, _released):
-    master = {_nbgrader(c).get("grade_id"): c.source for c in nbformat.read(MASTER, as_version=4).cells}
-    lines = master[grade_id].splitlines()
+    lines = _master_sources()[grade_id].splitlines()
     return "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
