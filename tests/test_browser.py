@@ -87,6 +87,52 @@ def jupyterlab(tmp_path, generated_dir):
         server.wait(timeout=30)
 
 
+# True once every code cell has an execution count (none waiting "[ ]" or running "[*]"),
+# or as soon as a cell shows a traceback, which stops Run All.
+ALL_CELLS_RAN_OR_ERROR = """() => {
+    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+    const outputs = [...document.querySelectorAll('.jp-OutputArea-output')];
+    return (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)))
+        || outputs.some(o => o.textContent.includes('Traceback (most recent call last)'));
+}"""
+
+
+ANY_CELL_STARTED = """() => [...document.querySelectorAll('.jp-InputPrompt')]
+    .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+
+
+def _run_all_cells(page):
+    """Run > Run All Cells, and wait until every cell has run; fail with what the page shows."""
+    for attempt in range(2):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            # A click that lands while JupyterLab is still wiring the kernel can run nothing.
+            page.wait_for_function(ANY_CELL_STARTED, timeout=30_000)
+            break
+        except Exception:
+            if attempt:
+                raise
+    try:
+        page.wait_for_function(ALL_CELLS_RAN_OR_ERROR, timeout=420_000)
+    except Exception as error:
+        raise AssertionError(_page_report(page)) from error
+    if page.locator(".jp-OutputArea-output", has_text="Traceback (most recent call last)").count():
+        raise AssertionError(_page_report(page))
+
+
+def _page_report(page):
+    """The prompts and the outputs that JupyterLab shows, and a screenshot, for a failure message."""
+    page.screenshot(path=str(ARTIFACTS / "explore_failure.png"), full_page=True)
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+    return (
+        f"the notebook did not run through; prompts: {' '.join(p.strip() for p in prompts)}\n"
+        f"stderr and error outputs:\n{chr(10).join(e[-1500:] for e in errors) or '(none)'}\n"
+        f"screenshot: {ARTIFACTS / 'explore_failure.png'}"
+    )
+
+
 def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab):
     from playwright.sync_api import sync_playwright
 
@@ -101,16 +147,11 @@ def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab)
             # The kernel is ready when the (screen-reader) status says Idle.
             page.get_by_text("Kernel status: Idle").first.wait_for(state="attached", timeout=60_000)
 
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _run_all_cells(page)
 
-            # The last widget cell is the feature-map viewer: wait until every cell has run.
+            # The last widget cell is the feature-map viewer.
             viewer = page.locator(".widget-vbox:has(.widget-hslider)").last
-            viewer.wait_for(timeout=240_000)
-            page.wait_for_function(
-                "() => ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))",
-                timeout=240_000,
-            )
+            viewer.wait_for(timeout=60_000)
 
             # Every widget view rendered: explorer, training plot, results, viewer.
             assert page.locator(".widget-dropdown select").count() >= 3
