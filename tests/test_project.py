@@ -38,11 +38,15 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert commands[-1] == _readme_commands()[1]
 
 
+# "name==2.4.*" (a minor version) or "name==2.13.0" (an exact release).
+PIN = r"([A-Za-z0-9_-]+)==(\d+\.\d+(?:\.\d+)?)(?:\.\*)?(?:$|\s|;)"
+
+
 def _pins_from_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pins = {}
     for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
-        name, version = re.match(r"([A-Za-z0-9_-]+)==([0-9.]+)\.\*", requirement).groups()
+        name, version = re.match(PIN, requirement).groups()
         pins[name.lower()] = version
     return pins
 
@@ -53,7 +57,7 @@ def _pins_from_environment_yml():
     for entry in environment["dependencies"]:
         if isinstance(entry, dict):  # the pip section
             for requirement in entry["pip"]:
-                match = re.match(r"([A-Za-z0-9_-]+)==([0-9.]+)\.\*", requirement)
+                match = re.match(PIN, requirement)
                 if match:
                     pins[match.group(1).lower()] = match.group(2)
         elif "=" in entry:
@@ -89,7 +93,8 @@ def test_installed_versions_match_the_pins():
             continue  # the CPU wheel is installed under its own name
         if name == "tensorflow-cpu" and sys.platform != "linux":
             continue
-        assert version(name).startswith(pin + "."), f"{name} {version(name)} is not {pin}.*"
+        installed = version(name).split("+")[0]  # torch's CPU build says 2.13.0+cpu
+        assert installed == pin or installed.startswith(pin + "."), f"{name} {version(name)} is not {pin}"
 
 
 def test_readme_figure_is_up_to_date(tmp_path):

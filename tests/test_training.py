@@ -1,0 +1,109 @@
+"""The fast training path (a torch-backend child process) and grading mode's smoke run."""
+
+import keras
+import numpy as np
+import pytest
+
+from resnets_utils import training
+
+
+def _small_model():
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)
+    x = keras.layers.BatchNormalization(axis=3)(x)
+    x = keras.layers.Activation("relu")(x)
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 8, 8, 3)), np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self, stop_after_epoch=None):
+        super().__init__()
+        self.events = []
+        self.stop_after_epoch = stop_after_epoch
+
+    def on_train_begin(self, logs=None):
+        self.events.append(("begin", self.params["epochs"]))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.events.append(("epoch", epoch, sorted(logs)))
+        if epoch == self.stop_after_epoch:
+            raise KeyboardInterrupt
+
+    def on_train_end(self, logs=None):
+        self.events.append(("end",))
+
+
+@pytest.fixture
+def not_grading(monkeypatch):
+    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+
+
+def test_fast_fit_trains_the_same_model_and_reports_like_model_fit(not_grading, capsys):
+    model, (X, Y), validation = _small_model(), _data(), _data(30, seed=1)
+    before = [w.copy() for w in model.get_weights()]
+    recorder = Recorder()
+    history = training.fit(model, X, Y, epochs=2, batch_size=16, fast=True, validation_data=validation,
+                           callbacks=[recorder], verbose=2)  # fmt: skip
+
+    assert history.epoch == [0, 1]
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    metrics = ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert recorder.events == [("begin", 2), ("epoch", 0, metrics), ("epoch", 1, metrics), ("end",)]
+    assert "Epoch 2/2" in capsys.readouterr().out
+    # The trained weights (and BatchNormalization's moving statistics) came back: the model
+    # here scores on the validation data what the child measured after its last epoch.
+    assert not np.allclose(before[0], model.get_weights()[0])
+    loss, accuracy = model.evaluate(*validation, verbose=0)
+    assert loss == pytest.approx(history.history["val_loss"][-1], rel=1e-4)
+    assert accuracy == pytest.approx(history.history["val_accuracy"][-1])
+
+
+def test_interrupting_keeps_the_finished_epochs(not_grading):
+    model, (X, Y) = _small_model(), _data()
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(model, X, Y, epochs=50, batch_size=16, fast=True, verbose=0, callbacks=[Recorder(0)])
+    assert not np.allclose(before[0], model.get_weights()[0])
+
+
+def test_a_failing_child_says_how_to_fall_back(not_grading):
+    model, (X, Y) = _small_model(), _data()
+    with pytest.raises(RuntimeError, match=training.FAST_VARIABLE + "=0"):
+        training.fit(model, X[:, :4, :4], Y, epochs=1, fast=True, verbose=0)  # wrong picture size
+
+
+def test_an_uncompiled_model_gets_a_clear_error(not_grading):
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs)))
+    with pytest.raises(ValueError, match="compile the model first"):
+        training.fit(model, *_data(), epochs=1, fast=True)
+
+
+def test_the_fast_path_can_be_switched_off(not_grading, monkeypatch):
+    monkeypatch.setenv(training.FAST_VARIABLE, "0")
+    assert not training.fast_path_available()
+
+    def no_child(*arguments, **options):
+        raise AssertionError("the fast path was used")
+
+    monkeypatch.setattr(training.subprocess, "Popen", no_child)
+    history = training.fit(_small_model(), *_data(), epochs=2, batch_size=16, verbose=0)
+    assert history.epoch == [0, 1]
+
+
+def test_grading_trains_one_small_batch_in_this_process(monkeypatch):
+    monkeypatch.setenv(training.GRADING_VARIABLE, "autograde")
+    monkeypatch.setattr(training.subprocess, "Popen", None)  # no child process while grading
+    model = _small_model()
+    history = training.fit(model, *_data(), epochs=5, batch_size=16, verbose=0)
+    assert history.epoch == [0]
+    assert history.params["steps"] == 1  # SMOKE_EXAMPLES pictures, one batch
