@@ -12,7 +12,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde bench-data graphviz chromium clean
+.PHONY: lab test lint data figures expected release autograde pretrain bench bench-data graphviz chromium clean
 
 lab: $(VENV)/.installed graphviz data
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
@@ -41,6 +41,17 @@ autograde: $(VENV)/.installed graphviz
 
 figures: $(VENV)/.installed
 	$(BIN)/python scripts/make_figures.py
+
+# Train the reference ResNet-50 into the user's cache (resumes after an interruption).
+# e.g. make pretrain PRETRAIN_ARGS="--restart"
+PRETRAIN_ARGS ?=
+pretrain: $(VENV)/.installed data
+	$(BIN)/python -m resnets_utils.pretrain $(PRETRAIN_ARGS)
+
+# Figures, not tests: each benchmark prints a small table (about 10 minutes in all).
+bench: $(VENV)/.installed graphviz data bench-data
+	$(BIN)/python benchmarks/training_speed.py
+	$(BIN)/python benchmarks/grading.py
 
 bench-data: $(VENV)/.installed
 	$(BIN)/python benchmarks/data_generation.py

@@ -1,7 +1,6 @@
 """The assignment notebook: the master runs, the release is clean, nbgrader grades it right."""
 
 import csv
-import functools
 import json
 import os
 import re
@@ -13,9 +12,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from resnets_utils.reference import MASTER, REPO
+from resnets_utils.reference import MASTER, RELEASE, REPO, solution, student_version
 
-RELEASE = REPO / "assignments" / "residual_networks" / "Residual_Networks.ipynb"
 SCRIPTS = REPO / "scripts"
 GRADED = {"identity_block": 3, "convolutional_block": 3, "resnet50": 4}
 
@@ -120,28 +118,8 @@ def test_master_is_committed_without_outputs():
 # ----------------------------------------------------------------------------- nbgrader end to end
 
 
-def _student_version(fill):
-    """The released notebook, with each solution cell's source given by ``fill(grade_id, source)``."""
-    notebook = nbformat.read(RELEASE, as_version=4)
-    for cell in notebook.cells:
-        grading = _nbgrader(cell)
-        if grading.get("solution"):
-            cell.source = fill(grading["grade_id"], cell.source)
-    return notebook
-
-
-@functools.cache
-def _master_sources():
-    return {_nbgrader(c).get("grade_id"): c.source for c in nbformat.read(MASTER, as_version=4).cells}
-
-
-def _answer(grade_id, _released):
-    lines = _master_sources()[grade_id].splitlines()
-    return "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-
-
 def _wrong_identity_block(grade_id, released):
-    answer = _answer(grade_id, released)
+    answer = solution(grade_id, released)
     if grade_id == "identity_block":
         answer = answer.replace(
             'X = Add()([X, X_shortcut])\n    X = Activation("relu")(X)', "X = Add()([X, X_shortcut])"
@@ -151,7 +129,7 @@ def _wrong_identity_block(grade_id, released):
 
 SUBMISSIONS = {
     # student: (how the solution cells are filled, expected score)
-    "complete": (_answer, 10.0),
+    "complete": (solution, 10.0),
     "identity_wrong": (_wrong_identity_block, 3.0),  # conv block only; ResNet50 uses the wrong block
     "untouched": (lambda grade_id, released: released, 0.0),
 }
@@ -166,7 +144,7 @@ def test_nbgrader_release_autograde_feedback_and_export(tmp_path, generated_dir)
     for student, (fill, _) in SUBMISSIONS.items():
         folder = course / "submitted" / student / "residual_networks"
         folder.mkdir(parents=True)
-        nbformat.write(_student_version(fill), folder / RELEASE.name)
+        nbformat.write(student_version(fill), folder / RELEASE.name)
 
     result = subprocess.run(
         [sys.executable, str(SCRIPTS / "autograde.py"), "residual_networks", "--course", str(course)],

@@ -1,0 +1,79 @@
+"""How long nbgrader takes to autograde one complete submission, and where the time goes.
+
+    python benchmarks/grading.py
+
+Prints the wall-clock seconds of ``nbgrader autograde`` on one submission (the released
+notebook with the reference solutions filled in), the cost of importing TensorFlow on
+its own, and the slowest cells when the same notebook is executed in grading mode.
+Target: under 20 s on 2 cores.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from resnets_utils.reference import REPO, student_version
+
+sys.path.insert(0, str(REPO / "scripts"))
+from release import run_nbgrader  # noqa: E402
+
+ASSIGNMENT = "residual_networks"
+
+
+def _seconds(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    submission = student_version()
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch) / "course"
+        course.mkdir()
+        shutil.copy(REPO / "course" / "nbgrader_config.py", course)
+        shutil.copytree(REPO / "course" / "source", course / "source")
+        folder = course / "submitted" / "complete" / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(submission, folder / "Residual_Networks.ipynb")
+        run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course)
+        autograde = _seconds(lambda: run_nbgrader(["autograde", ASSIGNMENT, "--force"], course))
+
+        # The same notebook under nbclient in grading mode, timing every cell.
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        client = NotebookClient(submission, timeout=600, kernel_name="python3", record_timing=True)
+        client.resources = {"metadata": {"path": scratch}}
+        execute = _seconds(client.execute)
+
+    tensorflow = _seconds(lambda: subprocess.run([sys.executable, "-c", "import tensorflow"], check=True))
+    cells = []
+    for cell in submission.cells:
+        timing = cell.metadata.get("execution", {})
+        if cell.cell_type == "code" and "shell.execute_reply" in timing:
+            start, end = timing["iopub.execute_input"], timing["shell.execute_reply"]
+            seconds = (_parse(end) - _parse(start)).total_seconds()
+            cells.append((seconds, cell.metadata.get("nbgrader", {}).get("grade_id") or cell.source.splitlines()[0]))
+
+    print(f"nbgrader autograde, one complete submission: {autograde:6.1f} s   (target < 20 s, {os.cpu_count()} cores)")
+    print(f"the same notebook under nbclient, grading mode: {execute:6.1f} s")
+    print(f"python -c 'import tensorflow':               {tensorflow:6.1f} s")
+    print("slowest cells:")
+    for seconds, name in sorted(cells, reverse=True)[:8]:
+        print(f"  {seconds:6.2f} s  {name[:70]}")
+
+
+def _parse(stamp: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""`make pretrain`: trains, can be interrupted and resumed, and the notebook loads the result."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from resnets_utils import pretrain, training
+from resnets_utils.data import load_dataset
+
+pytestmark = pytest.mark.slow
+
+
+def _start(out_dir, data_dir):
+    command = [
+        sys.executable, "-m", "resnets_utils.pretrain", "--epochs", "3", "--training-pictures", "64",
+        "--fresh-pictures", "0", "--batch-size", "32", "--out-dir", str(out_dir),
+    ]  # fmt: skip
+    environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir)}
+    return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(generated_dir, monkeypatch, capsys):
+    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+    out_dir = pretrain.models_dir()
+    state = out_dir / pretrain.STATE_FILE
+
+    first = _start(out_dir, generated_dir)
+    deadline = time.monotonic() + 300
+    while not state.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state.exists(), first.communicate()[0][-3000:]
+    first.send_signal(signal.SIGINT)
+    output = first.communicate(timeout=120)[0]
+    if first.returncode == 0:
+        pytest.skip("the run finished before it could be interrupted")
+    assert first.returncode == 130, output[-3000:]
+    assert "run the same command again to resume" in output
+    finished = json.loads(state.read_text())["epoch"]
+    assert 1 <= finished < 3
+
+    second = _start(out_dir, generated_dir)
+    output = second.communicate(timeout=600)[0]
+    assert second.returncode == 0, output[-3000:]
+    assert f"Resuming after epoch {finished} of 3" in output
+    assert not state.exists() and not (out_dir / pretrain.CHECKPOINT_FILE).exists()
+
+    # The notebook's loader gives the model (trained on the torch backend) to TensorFlow.
+    model, report = pretrain.load_pretrained()
+    assert report["epochs"] == 3 and report["training_seconds"] > 0
+    _, _, X_test_orig, Y_test_orig, _ = load_dataset(generated_dir)
+    predicted = model.predict(X_test_orig / 255.0, verbose=0).argmax(axis=1)
+    assert np.mean(predicted == Y_test_orig[0]) == pytest.approx(report["test_accuracy"], abs=1 / 120)
+
+
+def test_without_a_pretrained_model_the_notebook_says_how_to_make_one(monkeypatch, capsys):
+    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+    assert pretrain.load_pretrained() == (None, None)
+    assert "make pretrain" in capsys.readouterr().out
+
+
+def test_grading_never_loads_the_pretrained_model(monkeypatch, capsys):
+    monkeypatch.setenv(training.GRADING_VARIABLE, "autograde")
+    assert pretrain.load_pretrained() == (None, None)
+    assert "graded" in capsys.readouterr().out
