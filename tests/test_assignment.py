@@ -115,6 +115,13 @@ def test_master_is_committed_without_outputs():
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.parametrize("master", sorted(MASTER.parent.glob("*.ipynb")), ids=lambda path: path.name)
+def test_every_master_cell_has_an_id(master):
+    # Without one, nbformat invents a random id at each release and the copies never match.
+    cells = json.loads(master.read_text())["cells"]
+    assert [index for index, cell in enumerate(cells) if not cell.get("id")] == []
+
+
 # ----------------------------------------------------------------------------- nbgrader end to end
 
 
