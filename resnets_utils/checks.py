@@ -95,10 +95,7 @@ def _run(name: str, function, cases: str) -> None:
             if name == "ResNet50":
                 _check_blocks_used_by(function)
             for case in expected:
-                if name == "ResNet50":
-                    _check_resnet50_case(function, case)
-                else:
-                    _check_block_case(name, function, case)
+                judge(name, observe(name, function, case), case)
     except CheckFailed as failure:
         # Raised afresh here so the student sees one short traceback, not our internals.
         raise CheckFailed(str(failure)) from None
@@ -248,28 +245,69 @@ def resnet50_inputs(case) -> np.ndarray:
 # ----------------------------------------------------------------------------- blocks
 
 
-def _check_block_case(name: str, function, case: dict) -> None:
-    rows = describe(_symbolic_block(function, name, case))
-    diagnosis = diagnose_block(name, rows, case["summary"], case)
+def observe(name: str, function, case: dict) -> dict:
+    """What the checks compare for one case: the layer rows and the output values.
+
+    Only plain data (lists, strings, numbers): the autograder computes this in a sandbox
+    and judges it in another process. A function that cannot be built gives ``{"error": ...}``.
+    """
+    try:
+        with quiet():
+            if name == "ResNet50":
+                return _observe_resnet50(function, case)
+            return _observe_block(name, function, case)
+    except CheckFailed as failure:
+        return {"error": str(failure)}
+
+
+def judge(name: str, observation: dict, case: dict) -> None:
+    """Raise :class:`CheckFailed` naming the likely mistake if ``observation`` differs from ``case``'s."""
+    if "error" in observation:
+        raise CheckFailed(observation["error"])
+    if name == "ResNet50":
+        _judge_resnet50(observation, case)
+    else:
+        _judge_block(name, observation, case)
+
+
+def _observe_block(name, function, case):
+    observation = {
+        "rows": describe(_symbolic_block(function, name, case)),
+        # Built with training=True, every BatchNormalization must have received it.
+        "rows_training": describe(_symbolic_block(function, name, case, training=True)),
+    }
+    try:
+        observation["outputs"] = {k: v.tolist() for k, v in block_outputs(function, name, case).items()}
+        # A second run tells a missing `initializer` (random weights) from a wrong order of steps.
+        observation["again"] = {k: v.tolist() for k, v in block_outputs(function, name, case).items()}
+    except CheckFailed as failure:
+        observation["outputs_error"] = str(failure)  # reported after any mistake in the layers
+    return observation
+
+
+def _judge_block(name: str, observation: dict, case: dict) -> None:
+    diagnosis = diagnose_block(name, observation["rows"], case["summary"], case)
     if diagnosis:
         raise CheckFailed(f"{name}: {diagnosis}")
-    # Built with training=True, every BatchNormalization must have received it.
-    for row in describe(_symbolic_block(function, name, case, training=True)):
+    for row in observation["rows_training"]:
         if row["type"] == "BatchNormalization" and row.get("training") is not True:
             raise CheckFailed(
                 f"{name}: `training` is not passed to BatchNormalization '{row['name']}': call it as "
                 "BatchNormalization(...)(X, training=training)."
             )
-    _compare_block_values(name, function, case)
+    if "outputs_error" in observation:
+        raise CheckFailed(observation["outputs_error"])
+    _compare_block_values(name, observation, case)
 
 
-def _compare_block_values(name, function, case):
-    outputs = block_outputs(function, name, case)
+def _compare_block_values(name, observation, case):
+    outputs = {k: np.asarray(v, dtype=np.float32) for k, v in observation["outputs"].items()}
     for key, expected in case["outputs"].items():
         expected = np.asarray(expected, dtype=np.float32)
-        got = outputs[key]
-        if got.shape != expected.shape:
-            raise CheckFailed(f"{name}: output shape {got.shape} differs from the expected {expected.shape}.")
+        got = outputs.get(key)
+        if got is None or got.shape != expected.shape:
+            shape = None if got is None else got.shape
+            raise CheckFailed(f"{name}: output shape {shape} differs from the expected {expected.shape}.")
         if np.allclose(got, expected, **TOLERANCE):
             continue
         initializer_name = key.split("/")[0]
@@ -288,7 +326,7 @@ def _compare_block_values(name, function, case):
                 f"{name}: some convolution ignores the `initializer` argument and always uses the same "
                 "initializer: write kernel_initializer=initializer(seed=0) for every Conv2D."
             )
-        again = block_outputs(function, name, case)[key]
+        again = np.asarray(observation["again"][key], dtype=np.float32)
         if not np.allclose(got, again, **TOLERANCE):
             raise CheckFailed(
                 f"{name}: the output changes from one call to the next, so some convolution does not use "
@@ -449,28 +487,33 @@ def _check_blocks_used_by(ResNet50) -> None:
         if callable(used.get(block)):
             try:
                 for case in load_expected("public")[block]:
-                    _check_block_case(block, used[block], case)
+                    judge(block, observe(block, used[block], case), case)
             except CheckFailed as failure:
                 raise CheckFailed(
                     f"ResNet50 is built from your {block}, which does not pass its checks yet; fix it first ({failure})"
                 ) from None
 
 
-def _check_resnet50_case(ResNet50, case):
+def _observe_resnet50(ResNet50, case):
     import keras
 
     model = _build("ResNet50", lambda: ResNet50(input_shape=tuple(case["input_shape"]), classes=case["classes"]), case)
     if not isinstance(model, keras.Model):
         raise CheckFailed(f"ResNet50 must return a keras Model, not a {type(model).__name__}.")
-    diagnosis = diagnose_resnet50(describe(model), case["summary"], case)
+    return {"rows": describe(model), "outputs": model.predict(resnet50_inputs(case), verbose=0).tolist()}
+
+
+def _judge_resnet50(observation, case):
+    diagnosis = diagnose_resnet50(observation["rows"], case["summary"], case)
     if diagnosis:
         raise CheckFailed(f"ResNet50: {diagnosis}")
-    got = model.predict(resnet50_inputs(case), verbose=0)
+    got = np.asarray(observation["outputs"], dtype=np.float32)
     expected = np.asarray(case["outputs"], dtype=np.float32)
-    if not np.allclose(got, expected, **TOLERANCE):
+    if got.shape != expected.shape or not np.allclose(got, expected, **TOLERANCE):
+        difference = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else float("nan")
         raise CheckFailed(
             "ResNet50: the layers match the reference but the predictions on fixed inputs do not "
-            f"(largest difference {float(np.max(np.abs(got - expected))):.3g}): check which tensor each "
+            f"(largest difference {difference:.3g}): check which tensor each "
             "block receives, and that every block is given X from the previous one."
         )
 
