@@ -12,7 +12,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde pretrain bench bench-data graphviz chromium clean
+.PHONY: lab test lint data figures expected release autograde pretrain bench bench-data bench-grading graphviz chromium clean
 
 lab: $(VENV)/.installed graphviz data
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
@@ -35,9 +35,11 @@ expected: $(VENV)/.installed
 release: $(VENV)/.installed
 	$(BIN)/python scripts/release.py
 
-# Grade course/submitted/*/residual_networks: feedback and course/grades.csv.
-autograde: $(VENV)/.installed graphviz
-	$(BIN)/python scripts/autograde.py
+# Grade course/submitted/*/residual_networks in parallel: gradebook, feedback, course/grades.csv.
+# e.g. make autograde GRADE_ARGS="--workers 4 --force"
+GRADE_ARGS ?=
+autograde: $(VENV)/.installed
+	$(BIN)/python -m resnets_utils.autograde residual_networks $(GRADE_ARGS)
 
 figures: $(VENV)/.installed
 	$(BIN)/python scripts/make_figures.py
@@ -52,6 +54,10 @@ pretrain: $(VENV)/.installed data
 bench: $(VENV)/.installed graphviz data bench-data
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/grading.py
+
+# 40 submissions graded by plain serial nbgrader, then by resnets-grade (about 40 minutes).
+bench-grading: $(VENV)/.installed
+	$(BIN)/python benchmarks/grading_parallel.py
 
 bench-data: $(VENV)/.installed
 	$(BIN)/python benchmarks/data_generation.py

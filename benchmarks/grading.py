@@ -19,10 +19,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from resnets_utils.autograde.gradebook import run_nbgrader
 from resnets_utils.reference import REPO, student_version
-
-sys.path.insert(0, str(REPO / "scripts"))
-from release import run_nbgrader  # noqa: E402
 
 ASSIGNMENT = "residual_networks"
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
+
+from resnets_utils.autograde.gradebook import run_nbgrader
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
@@ -47,13 +47,6 @@ def release(name: str, destination: Path) -> None:
         if destination.exists():
             shutil.rmtree(destination)
         shutil.copytree(course / "release" / name, destination)
-
-
-def run_nbgrader(arguments: list[str], course: Path) -> None:
-    """Run nbgrader in ``course`` with this Python's tools first on PATH (nbgrader calls alembic)."""
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    command = [sys.executable, "-m", "nbgrader", *arguments, "--log-level=WARN"]
-    subprocess.run(command, cwd=course, env=environment, check=True)
 
 
 def solution(master: Path):

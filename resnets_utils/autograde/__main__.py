@@ -1,0 +1,3 @@
+from resnets_utils.autograde.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,218 @@
+"""resnets-grade: grade every submission of an assignment, in parallel, safely (make autograde).
+
+    resnets-grade [ASSIGNMENT] [--course DIR] [--workers N] [--force]
+
+Submissions: ``course/submitted/<student>/<assignment>/``. Results: scores in nbgrader's
+gradebook, ``course/autograded/``, ``course/feedback/`` (nbgrader's feedback HTML) and
+``course/grades.csv`` (nbgrader's export). A submission already graded (same files) is
+skipped unless ``--force``; an interrupted run loses only the submissions in progress.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from resnets_utils.autograde import gradebook, grader, sandbox, verdicts
+
+DEFAULT_COURSE = Path(__file__).resolve().parents[2] / "course"
+
+
+def _parser() -> argparse.ArgumentParser:
+    limits = sandbox.Limits()
+    parser = argparse.ArgumentParser(prog="resnets-grade", description=__doc__.splitlines()[0])
+    parser.add_argument("assignment", nargs="?", default="residual_networks")
+    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="the nbgrader course folder")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: the number of cores")
+    parser.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    parser.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=limits.phase_seconds,
+        help=f"time limit of one cell or test (default {limits.phase_seconds:g})",
+    )
+    parser.add_argument(
+        "--submission-seconds",
+        type=float,
+        default=limits.submission_seconds,
+        help=f"time limit of one submission (default {limits.submission_seconds:g})",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=limits.memory_mb,
+        help=f"memory limit of one submission (default {limits.memory_mb})",
+    )
+    parser.add_argument("--no-feedback", action="store_true", help="skip nbgrader's feedback HTML")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a polite kill stops like Ctrl-C
+    course, assignment = args.course.resolve(), args.assignment
+    masters = [path for path in sorted((course / "source" / assignment).glob("*.ipynb")) if _graded(path)]
+    if len(masters) != 1:
+        print(f"error: expected one graded master notebook in {course / 'source' / assignment}", file=sys.stderr)
+        return 1
+    master = masters[0]
+    submissions = grader.find_submissions(course, assignment, master.name)
+    if not submissions:
+        print(
+            f"No submissions to grade: put each in {course}/submitted/<student>/{assignment}/ "
+            "(or collect them with nbgrader), then run this again.",
+            file=sys.stderr,
+        )
+        return 1
+    # nbgrader's own step: the gradebook learns the assignment's notebooks and test cells.
+    gradebook.run_nbgrader(["generate_assignment", assignment, "--force"], course)
+    release = json.loads((course / "release" / assignment / master.name).read_text())
+
+    fingerprints = {s.student: s.fingerprint() for s in submissions}
+    todo = [
+        s
+        for s in submissions
+        if args.force or gradebook.graded_fingerprint(course, assignment, s.student) != fingerprints[s.student]
+    ]
+    skipped = len(submissions) - len(todo)
+    print(
+        f"{len(submissions)} submission(s): {len(todo)} to grade with {args.workers} worker(s)"
+        + (f", {skipped} already graded (--force grades them again)" if skipped else "")
+    )
+
+    interrupted = False
+    if todo:
+        limits = sandbox.Limits(
+            args.phase_seconds,
+            args.submission_seconds,
+            args.memory_mb,
+            threads=max(1, (os.cpu_count() or 1) // args.workers),
+        )
+        interrupted = _grade_all(todo, master, limits, args.workers, course, assignment, release, fingerprints)
+    if interrupted:
+        print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
+        return 130
+    if not args.no_feedback:
+        gradebook.run_nbgrader(["generate_feedback", assignment, "--force"], course)
+    grades = course / "grades.csv"
+    gradebook.run_nbgrader(["export", "--to", str(grades)], course)
+    _summary(course, assignment, submissions, grades)
+    return 0
+
+
+def _graded(notebook: Path) -> bool:
+    """Whether a master notebook has the test cells this grader knows."""
+    _, _, points = verdicts.master_cells(notebook)
+    return set(verdicts.TESTS) <= set(points)
+
+
+def _grade_all(todo, master, limits, workers, course, assignment, release, fingerprints) -> bool:
+    """Grade ``todo``; record each result as it comes (this thread is the only writer). True if interrupted."""
+    batch = grader.Batch(master, limits)
+    start = time.perf_counter()
+    protections = []
+    progress = Progress(len(todo))
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # The master's solution is observed by one of the workers, beside the first submissions.
+            reference = pool.submit(batch.prepare)
+            pending = {pool.submit(batch.grade, submission) for submission in todo}
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    if reference.done() and reference.exception():
+                        raise reference.exception()
+                    for future in done:
+                        result = future.result()
+                        student = result.submission.student
+                        gradebook.record(
+                            course,
+                            assignment,
+                            result.submission.notebook,
+                            student,
+                            result.verdicts,
+                            fingerprints[student],
+                            gradebook.feedback_notebook(release, result.solutions, result.verdicts),
+                            result.submission.timestamp(),
+                        )
+                        protections = result.protections or protections
+                        score = sum(v.points for v in result.verdicts.values())
+                        progress.step(f"{student}: {score:g}/{sum(v.max_points for v in result.verdicts.values()):g}")
+            except BaseException:
+                # Interrupted or failed: stop the workers (nothing half-graded is recorded).
+                batch.stopping.set()
+                for future in pending:
+                    future.cancel()
+                raise
+    except KeyboardInterrupt:
+        return True
+    finally:
+        progress.close()
+        batch.close()
+    print(
+        f"Graded {len(todo)} submission(s) in {time.perf_counter() - start:.0f} s; "
+        f"protections: {'; '.join(protections) or 'separate processes and limits only (no Landlock)'}."
+    )
+    return False
+
+
+class Progress:
+    """A progress bar with an ETA on a terminal; one line per submission elsewhere (logs, CI)."""
+
+    def __init__(self, total: int, stream=sys.stdout):
+        self.total, self.done, self.stream = total, 0, stream
+        self.start = time.perf_counter()
+        self.tty = stream.isatty()
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / self.total)
+        bar = "#" * filled + "." * (30 - filled)
+        line = f"[{bar}] {self.done}/{self.total}  {_clock(elapsed)} elapsed, ETA {_clock(eta)}"
+        if self.tty:
+            self.stream.write(f"\r\033[K{what}\n{line}")
+        else:
+            self.stream.write(f"{line}  {what}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.done:
+            self.stream.write("\n")
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def _summary(course: Path, assignment: str, submissions, grades: Path) -> None:
+    with grades.open() as file:
+        rows = {row["student_id"]: row for row in csv.DictReader(file) if row["assignment"] == assignment}
+    print(f"\n{'student':<28}{'score':>7}{'max':>6}  failed tests")
+    for submission in submissions:
+        row = rows.get(submission.student)
+        try:
+            saved = gradebook.saved_verdicts(course, assignment, submission.student)
+        except (OSError, ValueError, KeyError):
+            saved = {}
+        failed = ", ".join(grade_id for grade_id, verdict in saved.items() if verdict["reason"]) or "-"
+        score = f"{float(row['score']):g}" if row else "?"
+        maximum = f"{float(row['max_score']):g}" if row else "?"
+        print(f"{submission.student:<28}{score:>7}{maximum:>6}  {failed}")
+    print(
+        f"\ngrades: {grades}\nfeedback: {course / 'feedback'}\nreasons: {course / 'autograded'}/<student>/"
+        f"{assignment}/{gradebook.MARKER}"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
