@@ -1,0 +1,11 @@
+"""Stubs untouched, every test cell's source replaced with `pass`."""
+
+SCORE = 0
+
+
+def build(kit):
+    notebook = kit.notebook(**{cell: kit.stub(cell) for cell in ("identity_block", "convolutional_block", "resnet50")})
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "pass"
+    return notebook

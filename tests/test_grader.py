@@ -1,0 +1,254 @@
+"""The autograder (resnets-grade): the hostile-and-broken corpus, containment, resuming."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from resnets_utils import checks
+from resnets_utils.autograde import gradebook, landlock, sandbox, verdicts
+from resnets_utils.reference import MASTER, RELEASE, solution, student_version
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = sorted((REPO / "tests" / "submissions").glob("*.py"))
+ASSIGNMENT = "residual_networks"
+NEEDS_LANDLOCK = {"reads_master"}  # without Landlock a submission can read the master: scored apart
+STUBBED = ("identity_block", "convolutional_block", "resnet50")
+
+
+class Kit:
+    """What a corpus file builds its submission from (see tests/submissions/README.md)."""
+
+    def __init__(self, course: Path):
+        self.course = course
+        self.master = course / "source" / ASSIGNMENT / MASTER.name
+        self.hidden = checks.HIDDEN_EXPECTED
+
+    def notebook(self, **sources):
+        return student_version(lambda grade_id, released: sources.get(grade_id, solution(grade_id)))
+
+    def stub(self, grade_id: str) -> str:
+        return self.cell(nbformat.read(RELEASE, as_version=4), grade_id).source
+
+    solution = staticmethod(solution)
+
+    @staticmethod
+    def edit(text: str, old: str, new: str) -> str:
+        assert old in text, f"the master changed: {old!r} is gone; update the corpus"
+        return text.replace(old, new)
+
+    @staticmethod
+    def cell(notebook, grade_id: str):
+        return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(f"submission_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _course(root: Path) -> Path:
+    course = root / "course"
+    course.mkdir()
+    shutil.copy(REPO / "course" / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "course" / "source", course / "source")
+    return course
+
+
+def _submit(course: Path, student: str, notebook) -> Path:
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    path = folder / RELEASE.name
+    if isinstance(notebook, str):
+        path.write_text(notebook)
+    else:
+        nbformat.write(notebook, path)
+    return path
+
+
+def _grade_command(course: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "resnets_utils.autograde", ASSIGNMENT, "--course", str(course), *options]
+
+
+def _scores(course: Path) -> dict[str, float]:
+    with (course / "grades.csv").open() as file:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(file)}
+
+
+# ----------------------------------------------------------------------------- the corpus
+
+
+def test_corpus_has_twenty_submissions_each_with_its_score():
+    assert len(CORPUS) >= 20
+    for path in CORPUS:
+        module = _load(path)
+        assert module.__doc__ and 0 <= module.SCORE <= 10, path.name
+
+
+@pytest.fixture(scope="module")
+def graded_corpus(tmp_path_factory):
+    course = _course(tmp_path_factory.mktemp("corpus"))
+    kit = Kit(course)
+    submitted = {path.stem: _submit(course, path.stem, _load(path).build(kit)) for path in CORPUS}
+    contents = {student: path.read_bytes() for student, path in submitted.items()}
+    # Limits small enough for a quick test, large enough for a ResNet-50 on a busy 2-core machine.
+    command = _grade_command(course, "--workers", "2", "--phase-seconds", "25", "--memory-mb", "4096")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    return course, result, contents
+
+
+@pytest.mark.slow
+def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpus):
+    course, result, _ = graded_corpus
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    scores = _scores(course)
+    expected = {path.stem: float(_load(path).SCORE) for path in CORPUS}
+    if not landlock.abi_version():
+        expected = {student: score for student, score in expected.items() if student not in NEEDS_LANDLOCK}
+        scores = {student: score for student, score in scores.items() if student not in NEEDS_LANDLOCK}
+    reasons = {s: gradebook.saved_verdicts(course, ASSIGNMENT, s) for s in scores if scores[s] != expected.get(s)}
+    assert scores == expected, reasons
+
+
+@pytest.mark.slow
+def test_no_submission_changes_another_or_the_course(graded_corpus):
+    course, _, contents = graded_corpus
+    for student, content in contents.items():
+        assert (course / "submitted" / student / ASSIGNMENT / RELEASE.name).read_bytes() == content, student
+    for student in contents:
+        notebook = json.loads((course / "autograded" / student / ASSIGNMENT / RELEASE.name).read_text())
+        assert notebook["cells"], student  # not "overwritten" by writes_other_grade
+    assert json.loads((course / "source" / ASSIGNMENT / MASTER.name).read_text())["cells"]
+
+
+@pytest.mark.slow
+def test_feedback_shows_no_hidden_test_source_or_output(graded_corpus):
+    course, _, contents = graded_corpus
+    hidden_sources = [
+        cell["source"] for cell in nbformat.read(MASTER, as_version=4).cells if "BEGIN HIDDEN TESTS" in cell.source
+    ]
+    assert hidden_sources
+    for student in contents:
+        html = (course / "feedback" / student / ASSIGNMENT / "Residual_Networks.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and 'cases="hidden"' not in html and "cases=&quot;hidden" not in html
+        for grade_id, verdict in gradebook.saved_verdicts(course, ASSIGNMENT, student).items():
+            if grade_id.endswith("_hidden") and verdict["detail"]:
+                assert verdict["detail"] not in html, (student, grade_id)
+            if verdict["reason"]:
+                assert verdict["reason"].split(":")[0] in html  # the one-line reason is there
+
+
+@pytest.mark.slow
+def test_a_second_run_grades_nothing_again(graded_corpus):
+    course, _, contents = graded_corpus
+    result = subprocess.run(_grade_command(course, "--no-feedback"), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{len(contents)} submission(s): 0 to grade" in result.stdout
+
+
+# ----------------------------------------------------------------------------- interrupted runs
+
+
+@pytest.mark.slow
+def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
+    course = _course(tmp_path)
+    students = ["ann", "ben", "cat", "dan"]
+    for student in students:
+        _submit(course, student, student_version(lambda grade_id, released: released))
+    _submit(course, "eve", student_version())
+    markers = {s: gradebook.autograded_folder(course, ASSIGNMENT, s) / gradebook.MARKER for s in [*students, "eve"]}
+
+    process = subprocess.Popen(_grade_command(course, "--workers", "1"), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while not any(marker.exists() for marker in markers.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = {s: marker.stat().st_mtime_ns for s, marker in markers.items() if marker.exists()}
+    assert 1 <= len(saved) < len(markers)
+
+    result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{len(markers) - len(saved)} to grade" in result.stdout
+    assert {s: markers[s].stat().st_mtime_ns for s in saved} == saved  # nothing graded twice
+    assert _scores(course) == {"ann": 0.0, "ben": 0.0, "cat": 0.0, "dan": 0.0, "eve": 10.0}
+
+
+# ----------------------------------------------------------------------------- the sandbox, quickly
+
+
+def _phases(*cells: str) -> list[dict]:
+    found = [{"id": f"cell-{i}", "kind": "cell", "source": source} for i, source in enumerate(cells)]
+    return [*found, {"id": "test", "kind": "test", "function": "undefined_function", "cases": []}]
+
+
+def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path):
+    library = sandbox.prepare_library(tmp_path)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    limits = sandbox.Limits(phase_seconds=3, submission_seconds=60)
+    phases = _phases("while True:\n    pass", "import os\nos._exit(3)", "import ctypes\nctypes.string_at(0)", "x = 1")
+    results, _ = sandbox.run_phases(phases, workdir, library, limits, "test-token")
+    assert "time limit" in results["cell-0"]["error"]
+    assert "exit status 3" in results["cell-1"]["error"]
+    assert "SIGSEGV" in results["cell-2"]["error"]
+    assert results["cell-3"] == {"ok": True}
+    assert "not defined" in results["test"]["cases"][0]["error"]
+
+
+@pytest.mark.skipif(not landlock.abi_version(), reason="this kernel has no Landlock")
+def test_a_worker_cannot_read_the_course_or_write_outside_its_folder(tmp_path):
+    library = sandbox.prepare_library(tmp_path)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    outside = tmp_path / "outside.txt"
+    probe = f"open({str(MASTER)!r}).read()\n"  # raises: the cell's error is the proof
+    write = f"open({str(outside)!r}, 'w').write('x')\n"
+    results, protections = sandbox.run_phases(
+        _phases(probe, write, "open('mine.txt', 'w').write('x')"), workdir, library, sandbox.Limits(), "t"
+    )
+    assert "Permission" in results["cell-0"]["error"] and "Permission" in results["cell-1"]["error"]
+    assert results["cell-2"] == {"ok": True} and (workdir / "mine.txt").exists() and not outside.exists()
+    assert protections == landlock.protections()
+
+
+def test_solution_cells_are_found_by_metadata_or_by_the_function_they_define():
+    notebook = json.loads(json.dumps(nbformat.read(RELEASE, as_version=4)))
+    cell = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "resnet50")
+    del cell["metadata"]["nbgrader"]
+    found = verdicts.submitted_cells(notebook)
+    assert set(found) == set(STUBBED) and found["resnet50"].startswith("def ResNet50(")
+
+
+def test_the_grader_knows_every_test_cell_of_the_master():
+    _, solutions, points = verdicts.master_cells(MASTER)
+    assert set(points) == set(verdicts.TESTS) and set(solutions) == set(STUBBED)
+    assert all("### BEGIN SOLUTION" not in source for source in solutions.values())
+
+
+def test_cases_get_fresh_inputs_for_every_run():
+    first, second = verdicts.grading_cases(1), verdicts.grading_cases(2)
+    assert first.keys() == set(verdicts.TESTS)
+    seeds = [case["input_seed"] for cases in first.values() for case in cases]
+    assert seeds != [case["input_seed"] for cases in second.values() for case in cases]
+    assert all("outputs" not in case for cases in first.values() for case in cases)  # never sent to a worker
+    assert verdicts.grading_cases(1) == first
+
+
+def test_the_command_says_what_to_do_without_submissions(tmp_path):
+    course = _course(tmp_path)
+    result = subprocess.run(_grade_command(course), capture_output=True, text=True, check=False, env=os.environ)
+    assert result.returncode == 1 and "submitted/<student>/residual_networks" in result.stderr
