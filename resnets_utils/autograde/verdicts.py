@@ -164,7 +164,8 @@ def verdicts(results: dict, expected: dict[str, list[dict]], points: dict[str, f
         for grade_id in ("resnet50_public", "resnet50_hidden"):
             verdict = found[grade_id]
             if verdict.reason and broken:
-                note = f" (ResNet50 is built from your {' and '.join(broken)}, which fails its own test: fix it first)"
+                which = "which fails its own test" if len(broken) == 1 else "which fail their own tests"
+                note = f" (ResNet50 is built from your {' and '.join(broken)}, {which}: fix it first)"
                 found[grade_id] = Verdict(
                     verdict.points, verdict.max_points, _short(verdict.reason + note), verdict.detail
                 )
