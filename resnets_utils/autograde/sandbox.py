@@ -167,8 +167,8 @@ def run_phases(
     deadline = time.monotonic() + limits.submission_seconds
     failed_cells: set[str] = set()
     for attempt in range(len(phases) + 1):
-        pending = [p for p in phases if p["id"] not in results or (p["kind"] == "cell" and p["id"] not in failed_cells)]
-        pending = [p for p in pending if not (p["kind"] == "test" and p["id"] in results)]
+        # A new worker runs the cells again (except those that failed), and the tests not yet run.
+        pending = [p for p in phases if p["id"] not in (failed_cells if p["kind"] == "cell" else results)]
         if not any(p["kind"] == "test" for p in pending):
             break
         job = {
@@ -200,8 +200,8 @@ def run_phases(
                     break
                 found, ended = worker.messages(0.2)
                 for message in found:
-                    if "protections" in message:
-                        protections = message["protections"]
+                    if "protections" in message and not results and current is None:
+                        protections = message["protections"]  # sent before any student code runs
                     elif "start" in message:
                         current, phase_started = message["start"], time.monotonic()
                     elif "done" in message and message["done"] == current:

@@ -4,7 +4,7 @@ SCORE = 0
 
 
 def build(kit):
-    notebook = kit.notebook(**{cell: kit.stub(cell) for cell in ("identity_block", "convolutional_block", "resnet50")})
+    notebook = kit.stubbed()
     cell = kit.cell(notebook, "imports")
     cell.source += (
         "\nfor _name in dir(checks):\n    if _name.startswith('check_'):\n"

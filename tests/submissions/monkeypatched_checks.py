@@ -12,8 +12,4 @@ def build(kit):
         "checks.observe = lambda name, function, case: {\n"
         "    'rows': case.get('summary', []), 'outputs': case.get('outputs', {})}\n\n"
     )
-    return kit.notebook(
-        identity_block=cheat + kit.stub("identity_block"),
-        convolutional_block=kit.stub("convolutional_block"),
-        resnet50=kit.stub("resnet50"),
-    )
+    return kit.stubbed(identity_block=cheat + kit.stub("identity_block"))

@@ -11,8 +11,4 @@ def build(kit):
         "except NameError:\n"
         "    pass\n\n"
     )
-    return kit.notebook(
-        identity_block=cheat + kit.stub("identity_block"),
-        convolutional_block=kit.stub("convolutional_block"),
-        resnet50=kit.stub("resnet50"),
-    )
+    return kit.stubbed(identity_block=cheat + kit.stub("identity_block"))

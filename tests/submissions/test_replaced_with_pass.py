@@ -4,7 +4,7 @@ SCORE = 0
 
 
 def build(kit):
-    notebook = kit.notebook(**{cell: kit.stub(cell) for cell in ("identity_block", "convolutional_block", "resnet50")})
+    notebook = kit.stubbed()
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("grade"):
             cell.source = "pass"

@@ -4,4 +4,4 @@ SCORE = 0
 
 
 def build(kit):
-    return kit.notebook(**{cell: kit.stub(cell) for cell in ("identity_block", "convolutional_block", "resnet50")})
+    return kit.stubbed()
