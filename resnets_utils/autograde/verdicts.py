@@ -165,10 +165,9 @@ def verdicts(results: dict, expected: dict[str, list[dict]], points: dict[str, f
             verdict = found[grade_id]
             if verdict.reason and broken:
                 which = "which fails its own test" if len(broken) == 1 else "which fail their own tests"
-                note = f" (ResNet50 is built from your {' and '.join(broken)}, {which}: fix it first)"
-                found[grade_id] = Verdict(
-                    verdict.points, verdict.max_points, _short(verdict.reason + note), verdict.detail
-                )
+                first = f"ResNet50 is built from your {' and '.join(broken)}, {which}: fix it first"
+                reason = _short(f"{first} ({verdict.reason})")
+                found[grade_id] = Verdict(verdict.points, verdict.max_points, reason, verdict.detail)
     return found
 
 
