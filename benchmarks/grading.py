@@ -3,8 +3,9 @@
     python benchmarks/grading.py
 
 Prints the wall-clock seconds of ``nbgrader autograde`` on one submission (the released
-notebook with the reference solutions filled in), the cost of importing TensorFlow on
-its own, and the slowest cells when the same notebook is executed in grading mode.
+notebook with the reference solutions filled in), of the course's ``resnets-grade`` worker
+on the same submission, the cost of importing TensorFlow on its own, and the slowest cells
+when the notebook is executed in grading mode.
 Target: under 20 s on 2 cores.
 """
 
@@ -19,8 +20,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from resnets_utils.autograde import grader
 from resnets_utils.autograde.gradebook import run_nbgrader
-from resnets_utils.reference import REPO, student_version
+from resnets_utils.reference import MASTER, REPO, student_version
 
 ASSIGNMENT = "residual_networks"
 
@@ -50,6 +52,14 @@ def main() -> None:
         client.resources = {"metadata": {"path": scratch}}
         execute = _seconds(client.execute)
 
+        # The course's own grader on the same submission: one sandboxed worker (the reference
+        # solution is observed once per run, for all submissions, so it is timed apart).
+        batch = grader.Batch(MASTER)
+        reference = _seconds(batch.prepare)
+        result = batch.grade(grader.Submission("complete", folder, "Residual_Networks.ipynb"))
+        batch.close()
+        assert sum(verdict.points for verdict in result.verdicts.values()) == 10
+
     tensorflow = _seconds(lambda: subprocess.run([sys.executable, "-c", "import tensorflow"], check=True))
     cells = []
     for cell in submission.cells:
@@ -61,6 +71,8 @@ def main() -> None:
 
     print(f"nbgrader autograde, one complete submission: {autograde:6.1f} s   (target < 20 s, {os.cpu_count()} cores)")
     print(f"the same notebook under nbclient, grading mode: {execute:6.1f} s")
+    once = f"(+ {reference:.1f} s once per run)"
+    print(f"resnets-grade, the same submission (one worker): {result.seconds:6.1f} s   {once}")
     print(f"python -c 'import tensorflow':               {tensorflow:6.1f} s")
     print("slowest cells:")
     for seconds, name in sorted(cells, reverse=True)[:8]:
