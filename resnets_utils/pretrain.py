@@ -6,8 +6,8 @@ Nothing is downloaded: the weights come from this training. The recipe:
 
 - Keras' torch backend when PyTorch is installed (about 2x TensorFlow's speed on a CPU);
 - each epoch sees the training split, mirrored at random (a mirrored hand shows as many
-  fingers); with ``--fresh-pictures N`` and the course's generated data set, also N freshly
-  drawn pictures from the same generator (seeds the training and test splits never use);
+  fingers) and, with the course's generated data set, 540 freshly drawn pictures from the
+  same generator (``--fresh-pictures N``; seeds the training and test splits never use);
 - each residual branch's last BatchNormalization scale starts at zero (every block starts
   as the identity);
 - Adam with a short warm-up and a cosine decay; BatchNormalization momentum 0.9 while
@@ -45,16 +45,17 @@ RECALIBRATION_PICTURES = 540  # half the training split: stable statistics, one 
 STATE_FILE = "pretrain-state.json"
 
 # Measured here (120 test pictures): batch 64, 2e-3: 69.2% after 8 epochs; batch 128, 4e-3,
-# 18 epochs: 90.8% in about 8 minutes of training. Not kept: pictures shifted by up to 4
-# pixels (87.5% after 18 epochs); label smoothing 0.1 and 24 epochs (90.8%, 11.7 minutes).
+# 18 epochs: 90.8% (99% on the training pictures: it overfits) in about 8 minutes; the same
+# with 540 fresh pictures per epoch, 16 epochs: 95.0% in 12.1 minutes (kept). Not kept:
+# pictures shifted by up to 4 pixels (87.5%); label smoothing 0.1, 24 epochs (90.8%).
 RECIPE = {
-    "epochs": 18,
+    "epochs": 16,
     "batch_size": 128,
     "peak_learning_rate": 4e-3,
     "warmup_fraction": 0.1,
     "batchnorm_momentum": 0.9,
     "zero_last_gamma": True,
-    "fresh_pictures_per_epoch": 0,  # measured: fresh pictures slow the first epochs down
+    "fresh_pictures_per_epoch": 540,  # new pictures from the generator: less overfitting
     "training_pictures": None,  # None: the whole training split (fewer: quick trials and tests)
     "seed": 7,
 }
@@ -77,7 +78,7 @@ def load_pretrained():
     path = pretrained_path()
     if not path.exists():
         shown = str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
-        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (about 10 minutes on 2 cores).")
+        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (about 12 minutes on 2 cores).")
         return None, None
     import keras
 
