@@ -40,10 +40,14 @@ RELEASE = REPO / "assignments" / "residual_networks" / "Residual_Networks.ipynb"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
+def without_markers(source: str) -> str:
+    """A solution cell's source without nbgrader's ``### BEGIN/END SOLUTION`` lines."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+
+
 def solution(grade_id: str, _released_source: str = "") -> str:
     """The master's solution for one cell, without nbgrader's markers (a ``fill`` for ``student_version``)."""
-    lines = solution_sources()[grade_id].splitlines()
-    return "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
+    return without_markers(solution_sources()[grade_id])
 
 
 def student_version(fill=solution, release=RELEASE):

@@ -77,12 +77,12 @@ class Batch:
         May run beside the first submissions: :meth:`grade` waits for it before judging.
         """
         try:
-            results, _ = self._run("reference", self.reference_solutions, None)
+            results, _ = self._run(self.reference_solutions, None)
             self.expected = verdicts.expected_cases(results, self.cases)
         finally:
             self._prepared.set()
 
-    def _run(self, name: str, solutions: dict, folder: Path | None):
+    def _run(self, solutions: dict, folder: Path | None):
         with self._lock:
             self._count += 1
             workdir = self.scratch / "work" / f"{self._count:05d}"
@@ -108,7 +108,7 @@ class Batch:
         if problem:
             found = {g: verdicts.Verdict(0.0, self.points[g], problem) for g in verdicts.TESTS}
             return Result(submission, found, {}, [], time.perf_counter() - start)
-        results, protections = self._run(submission.student, solutions, submission.folder)
+        results, protections = self._run(solutions, submission.folder)
         self._prepared.wait()
         if self.expected is None:
             raise RuntimeError("the reference solution could not be observed; see the error above")

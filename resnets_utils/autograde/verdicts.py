@@ -59,7 +59,7 @@ def grading_cases(seed: int) -> dict[str, list[dict]]:
 
 def master_cells(master: Path) -> tuple[list[str], dict[str, str], dict[str, float]]:
     """The master's locked set-up sources, solution sources (by grade id) and test points."""
-    from resnets_utils.reference import SOLUTION_MARKERS
+    from resnets_utils.reference import without_markers
 
     setup, solutions, points = [], {}, {}
     for cell in json.loads(Path(master).read_text())["cells"]:
@@ -70,9 +70,7 @@ def master_cells(master: Path) -> tuple[list[str], dict[str, str], dict[str, flo
         if grading.get("grade"):
             points[grading["grade_id"]] = float(grading.get("points", 0))
         elif grading.get("solution"):
-            solutions[grading["grade_id"]] = "\n".join(
-                line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS
-            )
+            solutions[grading["grade_id"]] = without_markers(source)
         elif grading.get("locked"):
             setup.append(source)
     return setup, solutions, points
