@@ -1,10 +1,11 @@
 """Training for the notebooks: a fast ``fit`` for students, a smoke run under nbgrader.
 
 The fast path trains the very same model (saved, then trained by a child process on
-Keras' torch backend) and loads the trained weights back into it: on this course's
-2-core reference machine a ResNet-50 training step at batch 32 takes 1.55 s there
-against 3.05 s on the TensorFlow backend, and there is no 30-40 s graph tracing before
-the first step. ``make bench`` measures it side by side with a plain ``model.fit``.
+Keras' torch backend) and loads the trained weights back into it, with no graph tracing
+before the first step (15-40 s on TensorFlow). How much it gains depends on the CPU: on
+the course's first 2-core machine a training step at batch 32 took 1.55 s there against
+3.05 s on TensorFlow; on an AVX-512 machine TensorFlow's step is the faster one (0.32 s
+against 0.56 s) and the two paths are about even. ``make bench`` measures both side by side.
 """
 
 from __future__ import annotations
