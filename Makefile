@@ -12,9 +12,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde pretrain bench bench-data bench-grading graphviz chromium clean
+.PHONY: lab test lint data calibrate figures expected release autograde pretrain bench bench-data bench-grading graphviz chromium clean
 
-lab: $(VENV)/.installed graphviz data
+lab: $(VENV)/.installed graphviz data calibrate
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(VENV)/.installed-test graphviz chromium lint
@@ -26,6 +26,10 @@ lint: $(VENV)/.installed-test
 
 data: $(VENV)/.installed
 	$(BIN)/python -m resnets_utils.data
+
+# Which backend trains faster on this CPU (once per CPU; --force to measure again).
+calibrate: $(VENV)/.installed
+	$(BIN)/python -m resnets_utils.backend_choice
 
 # Expected results of the checks, from the master notebook's reference solution.
 expected: $(VENV)/.installed

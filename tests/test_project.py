@@ -132,7 +132,7 @@ def test_make_lab_serves_the_course_headless(tmp_path):
     )
     try:
         listing = None
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # data, the backend measurement, then JupyterLab
         while time.monotonic() < deadline and lab.poll() is None:
             try:
                 url = f"http://127.0.0.1:{port}/api/contents?token={token}"
