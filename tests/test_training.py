@@ -1,10 +1,12 @@
-"""The fast training path (a torch-backend child process) and grading mode's smoke run."""
+"""The fast training engines (a torch-backend child process, one tf.data pipeline) and grading mode's smoke run."""
+
+import json
 
 import keras
 import numpy as np
 import pytest
 
-from resnets_utils import training
+from resnets_utils import backend_choice, training
 
 
 def _small_model():
@@ -51,7 +53,7 @@ def test_fast_fit_trains_the_same_model_and_reports_like_model_fit(not_grading, 
     model, (X, Y), validation = _small_model(), _data(), _data(30, seed=1)
     before = [w.copy() for w in model.get_weights()]
     recorder = Recorder()
-    history = training.fit(model, X, Y, epochs=2, batch_size=16, fast=True, validation_data=validation,
+    history = training.fit(model, X, Y, epochs=2, batch_size=16, engine="torch", validation_data=validation,
                            callbacks=[recorder], verbose=2)  # fmt: skip
 
     assert history.epoch == [0, 1]
@@ -71,26 +73,26 @@ def test_interrupting_keeps_the_finished_epochs(not_grading):
     model, (X, Y) = _small_model(), _data()
     before = [w.copy() for w in model.get_weights()]
     with pytest.raises(KeyboardInterrupt):
-        training.fit(model, X, Y, epochs=50, batch_size=16, fast=True, verbose=0, callbacks=[Recorder(0)])
+        training.fit(model, X, Y, epochs=50, batch_size=16, engine="torch", verbose=0, callbacks=[Recorder(0)])
     assert not np.allclose(before[0], model.get_weights()[0])
 
 
 def test_a_failing_child_says_how_to_fall_back(not_grading):
     model, (X, Y) = _small_model(), _data()
     with pytest.raises(RuntimeError, match=training.FAST_VARIABLE + "=0"):
-        training.fit(model, X[:, :4, :4], Y, epochs=1, fast=True, verbose=0)  # wrong picture size
+        training.fit(model, X[:, :4, :4], Y, epochs=1, engine="torch", verbose=0)  # wrong picture size
 
 
 def test_an_uncompiled_model_gets_a_clear_error(not_grading):
     inputs = keras.Input((8, 8, 3))
     model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs)))
     with pytest.raises(ValueError, match="compile the model first"):
-        training.fit(model, *_data(), epochs=1, fast=True)
+        training.fit(model, *_data(), epochs=1, engine="torch")
 
 
 def test_the_fast_path_can_be_switched_off(not_grading, monkeypatch):
     monkeypatch.setenv(training.FAST_VARIABLE, "0")
-    assert not training.fast_path_available()
+    assert training.default_engine() == "plain"
 
     def no_child(*arguments, **options):
         raise AssertionError("the fast path was used")
@@ -107,3 +109,76 @@ def test_grading_trains_one_small_batch_in_this_process(monkeypatch):
     history = training.fit(model, *_data(), epochs=5, batch_size=16, verbose=0)
     assert history.epoch == [0]
     assert history.params["steps"] == 1  # SMOKE_EXAMPLES pictures, one batch
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv(training.FAST_VARIABLE, raising=False)
+    return tmp_path
+
+
+def _record(choice, cpu=None):
+    record = {"cpu": cpu or backend_choice.cpu_name(), "choice": choice}
+    backend_choice.record_path().parent.mkdir(parents=True, exist_ok=True)
+    backend_choice.record_path().write_text(json.dumps(record))
+
+
+def test_fit_follows_the_backend_measured_on_this_cpu(cache, monkeypatch):
+    assert training.default_engine() == "torch"  # not measured
+    _record("tensorflow")
+    assert training.default_engine() == "tensorflow"
+    monkeypatch.setenv(training.FAST_VARIABLE, "1")  # the torch child, forced
+    assert training.default_engine() == "torch"
+    monkeypatch.delenv(training.FAST_VARIABLE)
+    _record("torch")
+    assert training.default_engine() == "torch"
+    _record("tensorflow", cpu="another CPU x64")  # a record made elsewhere does not apply
+    assert backend_choice.recorded_choice() is None and training.default_engine() == "torch"
+
+
+def test_the_tensorflow_engine_trains_exactly_what_model_fit_trains(not_grading):
+    X, Y = _data(60)  # 4 batches of 16 per epoch, the last one short
+    validation = _data(30, seed=1)
+    plain, piped = _small_model(), _small_model()
+    expected = plain.fit(X, Y, epochs=3, batch_size=16, shuffle=False, validation_data=validation, verbose=0)
+    recorder = Recorder()
+    history = training.fit(piped, X, Y, epochs=3, batch_size=16, engine="tensorflow", shuffle=False,
+                           validation_data=validation, callbacks=[recorder], verbose=0)  # fmt: skip
+
+    assert history.epoch == [0, 1, 2] and history.params["steps"] == 4
+    metrics = ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert recorder.events == [("begin", 3), *[("epoch", epoch, metrics) for epoch in range(3)], ("end",)]
+    for trained, reference in zip(piped.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_allclose(trained, reference, rtol=1e-5, atol=1e-6)
+    assert history.history["val_loss"] == pytest.approx(expected.history["val_loss"], rel=1e-5)
+
+
+def test_the_tensorflow_engine_shows_every_picture_once_per_epoch_in_a_new_order(not_grading):
+    seen = []
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)  # eager: each step calls train_step
+    original_step = model.train_step
+
+    def recording_step(data):
+        seen.append(np.asarray(data[0]).ravel().tolist())
+        return original_step(data)
+
+    model.train_step = recording_step
+    X = np.arange(10, dtype="float32")[:, None]
+    training.fit(model, X, X, epochs=2, batch_size=4, engine="tensorflow", verbose=0)
+    epochs = [sum(seen[:3], []), sum(seen[3:], [])]
+    assert len(seen) == 6 and [len(batch) for batch in seen] == [4, 4, 2] * 2
+    assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(10))
+    assert epochs[0] != epochs[1] != list(range(10))
+
+
+@pytest.mark.slow
+def test_calibration_measures_both_backends_and_remembers_the_choice(cache):
+    record = backend_choice.calibrate(steps=2, batch_size=2, size=32)  # tiny: only the mechanics
+    speeds = record["images_per_second"]
+    assert set(speeds) == {"tensorflow", "torch"} and all(value > 0 for value in speeds.values())
+    expected = "tensorflow" if speeds["tensorflow"] >= backend_choice.TENSORFLOW_MARGIN * speeds["torch"] else "torch"
+    assert record["choice"] == expected == backend_choice.recorded_choice()
+    assert json.loads((cache / "resnets-course" / backend_choice.RECORD_FILE).read_text()) == record
