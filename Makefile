@@ -27,9 +27,9 @@ lint: $(VENV)/.installed-test
 data: $(VENV)/.installed
 	$(BIN)/python -m resnets_utils.data
 
-# Which backend trains faster on this CPU (once per CPU; --force to measure again).
+# Which backend trains faster on this CPU (once per CPU; FORCE=1 measures again).
 calibrate: $(VENV)/.installed
-	$(BIN)/python -m resnets_utils.backend_choice
+	$(BIN)/python -m resnets_utils.backend_choice $(if $(FORCE),--force)
 
 # Expected results of the checks, from the master notebook's reference solution.
 expected: $(VENV)/.installed

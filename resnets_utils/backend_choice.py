@@ -1,13 +1,14 @@
 """Which Keras backend trains ResNet-50 faster on this CPU: measured once, then remembered.
 
-    python -m resnets_utils.backend_choice [--force]      (make calibrate; make lab runs it)
+    python -m resnets_utils.backend_choice [--force]   (make calibrate [FORCE=1]; make lab runs it)
 
-The fast ``fit`` trains on Keras' torch backend in a child process. On some CPUs that is
-twice as fast as TensorFlow; on others (the course's AVX-512 machine) TensorFlow's step
-is the faster one. So both are measured: a few training steps of Keras' ResNet-50 at
-batch 32 on 64x64 pictures, each backend in a fresh process, after a warm-up step (graph
-tracing is not counted). The result is kept per CPU model in
-``$XDG_CACHE_HOME/resnets-course/backend-choice.json``, and ``training.fit`` reads it.
+``training.fit`` has two engines: Keras' torch backend in a child process, or TensorFlow
+in the notebook's process. On some CPUs torch's step is twice as fast as TensorFlow's; on
+others (the course's AVX-512 machines) TensorFlow's is the faster one. So both are
+measured: a few training steps of Keras' ResNet-50 at batch 32 on 64x64 pictures, each
+backend in a fresh process, after a warm-up step (graph tracing is not counted). The
+result is kept per CPU model in ``$XDG_CACHE_HOME/resnets-course/backend-choice.json``,
+and ``training.fit`` reads it.
 """
 
 from __future__ import annotations
@@ -109,15 +110,15 @@ def main(argv=None) -> int:
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
-        print("PyTorch is not installed: fit trains with TensorFlow.")
+        print("PyTorch is not installed: fit trains on tensorflow.")
         return 0
     if recorded_choice() and not args.force:
-        print(f"fit trains with {recorded_choice()} on this CPU ({record_path()}; --force measures again).")
+        print(f"fit trains on {recorded_choice()} on this CPU (make calibrate FORCE=1 measures again).")
         return 0
     print("Measuring which backend trains ResNet-50 faster on this CPU (once; about a minute)...")
     record = calibrate()
     speeds = ", ".join(f"{name} {value} images/s" for name, value in record["images_per_second"].items())
-    print(f"{speeds}: fit trains with {record['choice']}.")
+    print(f"{speeds}: fit trains on {record['choice']} (kept in {record_path()}).")
     return 0
 
 

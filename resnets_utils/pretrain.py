@@ -49,7 +49,8 @@ STATE_FILE = "pretrain-state.json"
 # with 540 fresh pictures per epoch, 16 epochs: 95.0% in 12.1 minutes. Not kept: pictures
 # shifted by up to 4 pixels (87.5%); label smoothing 0.1, 24 epochs (90.8%). On the faster
 # machine of 2026-11-25 (AMD EPYC, AVX-512), the 16 epochs gave 94.2% in 5.4 minutes and
-# 20 epochs 96.7% in 6.3 minutes (kept).
+# 20 epochs 96.7% in 6.3 minutes (kept). In a slower session on the same kind of machine,
+# 11.3 minutes (96.7%); on TensorFlow there 12.5 minutes (93.3%), so torch stays.
 RECIPE = {
     "epochs": 20,
     "batch_size": 128,
@@ -80,7 +81,7 @@ def load_pretrained():
     path = pretrained_path()
     if not path.exists():
         shown = str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
-        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (about 6 minutes on 2 cores).")
+        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (6 to 13 minutes on 2 cores).")
         return None, None
     import keras
 
