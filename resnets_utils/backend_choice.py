@@ -72,7 +72,7 @@ def _measure_here(steps: int, batch_size: int, size: int) -> float:
     return steps * batch_size / (time.perf_counter() - start)
 
 
-def measure(backend: str, steps: int = 8, batch_size: int = 32, size: int = 64) -> float:
+def measure(backend: str, steps: int, batch_size: int, size: int) -> float:
     """Images per second on ``backend``, measured in a fresh process."""
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [sys.executable, "-m", "resnets_utils.backend_choice", "--measure", *map(str, (steps, batch_size, size))]
@@ -112,8 +112,9 @@ def main(argv=None) -> int:
     if importlib.util.find_spec("torch") is None:
         print("PyTorch is not installed: fit trains on tensorflow.")
         return 0
-    if recorded_choice() and not args.force:
-        print(f"fit trains on {recorded_choice()} on this CPU (make calibrate FORCE=1 measures again).")
+    choice = recorded_choice()
+    if choice and not args.force:
+        print(f"fit trains on {choice} on this CPU (make calibrate FORCE=1 measures again).")
         return 0
     print("Measuring which backend trains ResNet-50 faster on this CPU (once; about a minute)...")
     record = calibrate()
