@@ -7,8 +7,8 @@ in the notebook's process. On some CPUs torch's step is twice as fast as TensorF
 others (the course's AVX-512 machines) TensorFlow's is the faster one. So both are
 measured: a few training steps of Keras' ResNet-50 at batch 32 on 64x64 pictures, each
 backend in a fresh process, after a warm-up step (graph tracing is not counted). The
-result is kept per CPU model in ``$XDG_CACHE_HOME/resnets-course/backend-choice.json``,
-and ``training.fit`` reads it.
+result is kept per CPU model (and TensorFlow's oneDNN setting, see ``resnets_utils``) in
+``$XDG_CACHE_HOME/resnets-course/backend-choice.json``, and ``training.fit`` reads it.
 """
 
 from __future__ import annotations
@@ -34,16 +34,28 @@ def record_path() -> Path:
 
 
 def cpu_name() -> str:
-    """The CPU's model name (a record made on another CPU does not apply here)."""
+    """The CPU's model name, family and model (a record made on another CPU does not apply here).
+
+    The name alone is not enough: "AMD EPYC" has named AVX-512 and AVX2-only CPUs alike here.
+    """
     try:
+        fields = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+        if "model name" in fields:
+            family = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
+            return f"{fields['model name']} ({family}) x{os.cpu_count()}"
     except OSError:
         pass
     import platform
 
     return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
+
+
+def measurement_settings() -> str:
+    """What the measurement depended on besides the CPU: a record made otherwise is stale."""
+    return f"oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default')}"
 
 
 def recorded_choice() -> str | None:
@@ -52,7 +64,9 @@ def recorded_choice() -> str | None:
         record = json.loads(record_path().read_text())
     except (OSError, ValueError):
         return None
-    return record.get("choice") if record.get("cpu") == cpu_name() else None
+    if record.get("cpu") != cpu_name() or record.get("settings") != measurement_settings():
+        return None
+    return record.get("choice")
 
 
 def _measure_here(steps: int, batch_size: int, size: int) -> float:
@@ -90,6 +104,7 @@ def calibrate(steps: int = 8, batch_size: int = 32, size: int = 64) -> dict:
         "cpu": cpu_name(),
         "images_per_second": {backend: round(value, 1) for backend, value in speeds.items()},
         "choice": "tensorflow" if faster else "torch",
+        "settings": measurement_settings(),
         "measured": f"ResNet-50, batch {batch_size}, {size}x{size}, {steps} steps",
     }
     path = record_path()
@@ -116,7 +131,7 @@ def main(argv=None) -> int:
     if choice and not args.force:
         print(f"fit trains on {choice} on this CPU (make calibrate FORCE=1 measures again).")
         return 0
-    print("Measuring which backend trains ResNet-50 faster on this CPU (once; about a minute)...")
+    print("Measuring which backend trains ResNet-50 faster on this CPU (once; 1 to 3 minutes)...")
     record = calibrate()
     speeds = ", ".join(f"{name} {value} images/s" for name, value in record["images_per_second"].items())
     print(f"{speeds}: fit trains on {record['choice']} (kept in {record_path()}).")

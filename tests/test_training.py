@@ -1,6 +1,9 @@
 """The fast training engines (a torch-backend child process, one tf.data pipeline) and grading mode's smoke run."""
 
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -118,8 +121,9 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _record(choice, cpu=None):
+def _record(choice, cpu=None, settings=None):
     record = {"cpu": cpu or backend_choice.cpu_name(), "choice": choice}
+    record["settings"] = settings or backend_choice.measurement_settings()
     backend_choice.record_path().parent.mkdir(parents=True, exist_ok=True)
     backend_choice.record_path().write_text(json.dumps(record))
 
@@ -135,6 +139,26 @@ def test_fit_follows_the_backend_measured_on_this_cpu(cache, monkeypatch):
     assert training.default_engine() == "torch"
     _record("tensorflow", cpu="another CPU x64")  # a record made elsewhere does not apply
     assert backend_choice.recorded_choice() is None and training.default_engine() == "torch"
+    _record("tensorflow", settings="oneDNN default")  # nor one measured without oneDNN's kernels
+    assert backend_choice.recorded_choice() is None and training.default_engine() == "torch"
+
+
+def _python(code, **variables):
+    """Run ``code`` in a fresh interpreter with TF_ENABLE_ONEDNN_OPTS unset; its stdout and stderr."""
+    environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    environment.update(variables, TF_CPP_MIN_LOG_LEVEL="0")
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    return result.stdout.strip(), result.stderr
+
+
+def test_importing_the_package_first_gives_tensorflow_its_onednn_kernels():
+    _, log = _python("import resnets_utils, tensorflow")
+    assert "oneDNN custom operations are on" in log  # TensorFlow's own start-up line
+    show = "import os, resnets_utils; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
+    assert _python(show)[0] == "1"
+    assert _python(show, TF_ENABLE_ONEDNN_OPTS="0")[0] == "0"  # the user's choice wins
+    assert _python(show, RESNETS_FAST_TRAINING="0")[0] == "None"  # all as in a plain model.fit
+    assert _python("import tensorflow, os, resnets_utils; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")[0] == "None"
 
 
 def test_the_tensorflow_engine_trains_exactly_what_model_fit_trains(not_grading):
