@@ -3,8 +3,9 @@
     python -m resnets_utils.backend_choice [--force]   (make calibrate [FORCE=1]; make lab runs it)
 
 ``training.fit`` has two engines: Keras' torch backend in a child process, or TensorFlow
-in the notebook's process. On some CPUs torch's step is twice as fast as TensorFlow's; on
-others (the course's AVX-512 machines) TensorFlow's is the faster one. So both are
+in the notebook's process. On some CPUs torch's step is the faster (on an AVX2 CPU three
+times TensorFlow's without oneDNN, 0.8 times with it); on others (the course's AVX-512
+machines) TensorFlow's is. So both are
 measured: a few training steps of Keras' ResNet-50 at batch 32 on 64x64 pictures, each
 backend in a fresh process, after a warm-up step (graph tracing is not counted). The
 result is kept per CPU model (and TensorFlow's oneDNN setting, see ``resnets_utils``) in

@@ -4,7 +4,8 @@
 
 Nothing is downloaded: the weights come from this training. The recipe:
 
-- Keras' torch backend when PyTorch is installed (about 2x TensorFlow's speed on a CPU);
+- Keras' torch backend when PyTorch is installed (no graph tracing; the README compares
+  its speed with TensorFlow's on each of the course's test machines);
 - each epoch sees the training split, mirrored at random (a mirrored hand shows as many
   fingers) and, with the course's generated data set, 540 freshly drawn pictures from the
   same generator (``--fresh-pictures N``; seeds the training and test splits never use);
@@ -81,7 +82,7 @@ def load_pretrained():
     path = pretrained_path()
     if not path.exists():
         shown = str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
-        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (6 to 13 minutes on 2 cores).")
+        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (6 to 26 minutes on 2 cores).")
         return None, None
     import keras
 
