@@ -11,6 +11,7 @@ import sys
 __version__ = "0.1.0"
 
 ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
+FAST_VARIABLE = "RESNETS_FAST_TRAINING"  # read by training.default_engine too
 
 
 def use_onednn() -> bool:
@@ -22,7 +23,7 @@ def use_onednn() -> bool:
     about 2.7 times as long (README, "Speed on a laptop CPU"). A value the user set wins,
     and ``RESNETS_FAST_TRAINING=0`` (everything as in a plain ``model.fit``) leaves it unset.
     """
-    if "tensorflow" in sys.modules or os.environ.get("RESNETS_FAST_TRAINING") == "0":
+    if "tensorflow" in sys.modules or os.environ.get(FAST_VARIABLE) == "0":
         return False
     os.environ.setdefault(ONEDNN_VARIABLE, "1")
     return os.environ[ONEDNN_VARIABLE] == "1"

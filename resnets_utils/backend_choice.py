@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from resnets_utils import ONEDNN_VARIABLE
+
 RECORD_FILE = "backend-choice.json"
 # The torch child also skips TensorFlow's 15-40 s of tracing per fit, so TensorFlow is
 # chosen only when its step is clearly faster.
@@ -56,7 +58,7 @@ def cpu_name() -> str:
 
 def measurement_settings() -> str:
     """What the measurement depended on besides the CPU: a record made otherwise is stale."""
-    return f"oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'default')}"
+    return f"oneDNN {os.environ.get(ONEDNN_VARIABLE, 'default')}"
 
 
 def recorded_choice() -> str | None:
