@@ -267,3 +267,21 @@ def test_resnet50_points_to_a_wrong_block_first():
     wrong_block = load_reference(replace={ID: source})
     with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
         checks.check_resnet50(wrong_block["ResNet50"])
+
+
+def test_resnet50_checks_do_not_rebuild_blocks_that_passed_but_do_check_a_redefined_one(monkeypatch):
+    namespace = load_reference()
+    checks.check_identity_block(namespace["identity_block"])
+    checks.check_convolutional_block(namespace["convolutional_block"])
+    observed = []
+    real_observe = checks.observe
+    monkeypatch.setattr(checks, "observe", lambda name, *rest: observed.append(name) or real_observe(name, *rest))
+    checks.check_resnet50(namespace["ResNet50"])
+    assert observed == ["ResNet50"]
+
+    # The student runs the identity_block cell again, now with a mistake: checked afresh.
+    wrong = load_reference(replace={ID: SOURCES[ID].replace(RELU_AFTER_ADD, "X = Add()([X, X_shortcut])")})
+    namespace["identity_block"] = wrong["identity_block"]
+    with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
+        checks.check_resnet50(namespace["ResNet50"])
+    assert observed.count("identity_block") == 1
