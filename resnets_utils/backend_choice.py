@@ -5,11 +5,11 @@
 ``training.fit`` has two engines: Keras' torch backend in a child process, or TensorFlow
 in the notebook's process. On some CPUs torch's step is the faster (on an AVX2 CPU three
 times TensorFlow's without oneDNN, 0.8 times with it); on others (the course's AVX-512
-machines) TensorFlow's is. So both are
-measured: a few training steps of Keras' ResNet-50 at batch 32 on 64x64 pictures, each
-backend in a fresh process, after a warm-up step (graph tracing is not counted). The
-result is kept per CPU model (and TensorFlow's oneDNN setting, see ``resnets_utils``) in
-``$XDG_CACHE_HOME/resnets-course/backend-choice.json``, and ``training.fit`` reads it.
+machines) TensorFlow's is. So both are measured: a few training steps of Keras' ResNet-50
+at batch 32 on 64x64 pictures, each backend in a fresh process, after a warm-up step
+(graph tracing is not counted). The result is kept per CPU model (and TensorFlow's oneDNN
+setting, see ``resnets_utils``) in ``$XDG_CACHE_HOME/resnets-course/backend-choice.json``,
+and ``training.fit`` reads it.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-import resnets_utils
-from resnets_utils import backend_choice, training
+from resnets_utils import ONEDNN_VARIABLE, backend_choice, training
 
 
 def _small_model():
@@ -146,7 +145,7 @@ def test_fit_follows_the_backend_measured_on_this_cpu(cache, monkeypatch):
 
 def _python(code, **variables):
     """Run ``code`` in a fresh interpreter with TF_ENABLE_ONEDNN_OPTS unset; its stdout and stderr."""
-    environment = {key: value for key, value in os.environ.items() if key != resnets_utils.ONEDNN_VARIABLE}
+    environment = {key: value for key, value in os.environ.items() if key != ONEDNN_VARIABLE}
     environment.update(variables, TF_CPP_MIN_LOG_LEVEL="0")
     result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
     return result.stdout.strip(), result.stderr
