@@ -3,7 +3,6 @@
 import h5py
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
 
 from resnets_utils import data, handsigns
 
@@ -81,15 +80,50 @@ def test_nearest_centroid_on_raw_pixels_scores_at_most_60_percent(generated):
     assert np.mean(predictions == Y_test[0]) <= 0.60
 
 
+def _logistic_regression(X, labels, strength):
+    """Multinomial logistic regression with an L2 penalty of 1 / strength on the weights (the
+    objective of scikit-learn's ``LogisticRegression(C=strength)``), fitted by L-BFGS.
+
+    Returns a function that predicts labels. The optimal weights lie in the span of the
+    training pictures, so they are fitted in that basis: 1,080 unknowns per class, not 12,288.
+    """
+    import torch
+
+    U, S, Vt = np.linalg.svd(X.astype(np.float64), full_matrices=False)
+    features = torch.from_numpy(U * S)
+    targets = torch.from_numpy(labels)
+    Z = torch.zeros(features.shape[1], 6, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS(
+        [Z, b],
+        max_iter=2000,
+        tolerance_grad=1e-9,
+        tolerance_change=1e-14,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+    )
+
+    def objective():
+        optimizer.zero_grad()
+        penalty = (Z**2).sum() / (2 * strength * len(X))
+        loss = torch.nn.functional.cross_entropy(features @ Z + b, targets) + penalty
+        loss.backward()
+        return loss
+
+    optimizer.step(objective)  # to convergence: the loss stops changing well before max_iter
+    with torch.no_grad():
+        weights, bias = Vt.T @ Z.numpy(), b.numpy()
+    return lambda images: np.argmax(images.astype(np.float64) @ weights + bias, axis=1)
+
+
 # C = 0.1 scored best on the test split of the strengths we tried (0.001 to 1).
 @pytest.mark.parametrize("strength", [0.1])
 def test_logistic_regression_on_raw_pixels_scores_at_most_60_percent(generated, strength):
     X_train, Y_train, X_test, Y_test, _ = generated
-    model = LogisticRegression(C=strength, max_iter=2000)  # run to convergence
-    model.fit(_flat(X_train), Y_train[0])
+    predict = _logistic_regression(_flat(X_train), Y_train[0], strength)
     # Well fitted on the training split, yet far from solving the test split.
-    assert model.score(_flat(X_train), Y_train[0]) > 0.7
-    assert model.score(_flat(X_test), Y_test[0]) <= 0.60
+    assert np.mean(predict(_flat(X_train)) == Y_train[0]) > 0.7
+    assert np.mean(predict(_flat(X_test)) == Y_test[0]) <= 0.60
 
 
 def test_every_gesture_of_a_class_raises_that_many_fingers():
