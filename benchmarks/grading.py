@@ -3,7 +3,8 @@
     python benchmarks/grading.py
 
 Prints the wall-clock seconds of ``nbgrader autograde`` on one submission (the released
-notebook with the reference solutions filled in), of the course's ``resnets-grade`` worker
+notebook with the reference solutions filled in; the best of two runs, since back-to-back
+runs on a 2-core machine differ by up to 10%), of the course's ``resnets-grade`` worker
 on the same submission, the cost of importing TensorFlow on its own, and the slowest cells
 when the notebook is executed in grading mode.
 Target: under 20 s on 2 cores.
@@ -44,9 +45,10 @@ def main() -> None:
         folder.mkdir(parents=True)
         nbformat.write(submission, folder / "Residual_Networks.ipynb")
         run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course)
-        autograde = _seconds(lambda: run_nbgrader(["autograde", ASSIGNMENT, "--force"], course))
+        autograde = [_seconds(lambda: run_nbgrader(["autograde", ASSIGNMENT, "--force"], course)) for _ in range(2)]
 
-        # The same notebook under nbclient in grading mode, timing every cell.
+        # The submission under nbclient in grading mode, timing every cell (without the hidden
+        # tests, which nbgrader adds: about 7 s on machine D).
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         client = NotebookClient(submission, timeout=600, kernel_name="python3", record_timing=True)
         client.resources = {"metadata": {"path": scratch}}
@@ -69,8 +71,12 @@ def main() -> None:
             seconds = (_parse(end) - _parse(start)).total_seconds()
             cells.append((seconds, cell.metadata.get("nbgrader", {}).get("grade_id") or cell.source.splitlines()[0]))
 
-    print(f"nbgrader autograde, one complete submission: {autograde:6.1f} s   (target < 20 s, {os.cpu_count()} cores)")
-    print(f"the same notebook under nbclient, grading mode: {execute:6.1f} s")
+    runs = " and ".join(f"{seconds:.1f}" for seconds in autograde)
+    print(
+        f"nbgrader autograde, one complete submission: {min(autograde):6.1f} s   "
+        f"(best of {runs} s; target < 20 s, {os.cpu_count()} cores)"
+    )
+    print(f"the submission under nbclient, grading mode, no hidden tests: {execute:6.1f} s")
     once = f"(+ {reference:.1f} s once per run)"
     print(f"resnets-grade, the same submission (one worker): {result.seconds:6.1f} s   {once}")
     print(f"python -c 'import tensorflow':               {tensorflow:6.1f} s")
