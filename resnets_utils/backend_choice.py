@@ -101,11 +101,12 @@ def measure(backend: str, steps: int, batch_size: int, size: int) -> float:
 
 def calibrate(steps: int = 8, batch_size: int = 32, size: int = 64) -> dict:
     """Measure both backends, keep the record, return it."""
-    speeds = {backend: measure(backend, steps, batch_size, size) for backend in ("tensorflow", "torch")}
+    # Rounded before the choice, so that the record's own figures explain its choice.
+    speeds = {backend: round(measure(backend, steps, batch_size, size), 1) for backend in ("tensorflow", "torch")}
     faster = speeds["tensorflow"] >= TENSORFLOW_MARGIN * speeds["torch"]
     record = {
         "cpu": cpu_name(),
-        "images_per_second": {backend: round(value, 1) for backend, value in speeds.items()},
+        "images_per_second": speeds,
         "choice": "tensorflow" if faster else "torch",
         "settings": measurement_settings(),
         "measured": f"ResNet-50, batch {batch_size}, {size}x{size}, {steps} steps",
