@@ -144,8 +144,8 @@ def quiet():
 # ----------------------------------------------------------------------------- building
 
 
-def _build(name: str, call, case: dict | None = None):
-    """Run ``call()`` (which builds the student's layers), turning errors into diagnoses."""
+def _build(name: str, call, case: dict | None = None, doing: str = "building the layers"):
+    """Run ``call()`` (which builds or runs the student's layers), turning errors into diagnoses."""
     try:
         result = call()
     except NotImplementedError:
@@ -159,9 +159,7 @@ def _build(name: str, call, case: dict | None = None):
         if diagnosis:
             raise CheckFailed(f"{name}: {diagnosis}") from None
         hint = _hint_for_error(message)
-        raise CheckFailed(
-            f"{name} failed while building the layers ({type(error).__name__}: {message}).{hint}"
-        ) from None
+        raise CheckFailed(f"{name} failed while {doing} ({type(error).__name__}: {message}).{hint}") from None
     if result is None:
         raise CheckFailed(f"{name} returns None: end it with `return X`.")
     return result
@@ -545,7 +543,12 @@ def _observe_resnet50(ResNet50, case):
     model = _build("ResNet50", lambda: ResNet50(input_shape=tuple(case["input_shape"]), classes=case["classes"]), case)
     if not isinstance(model, keras.Model):
         raise CheckFailed(f"ResNet50 must return a keras Model, not a {type(model).__name__}.")
-    return {"rows": describe(model), "outputs": resnet50_outputs(model, case).tolist()}
+
+    def run():
+        return {"rows": describe(model), "outputs": resnet50_outputs(model, case).tolist()}
+
+    # A model that builds nearly always runs, but not every one does (an empty Sequential, a Lambda).
+    return _build("ResNet50", run, case, doing="running the model on two pictures")
 
 
 def _judge_resnet50(observation, case):

@@ -240,6 +240,33 @@ def test_hard_coded_public_outputs_fail_the_hidden_checks(reference):
         checks.check_identity_block(memorised, cases="hidden")  # ...but not the hidden ones
 
 
+def _runs_only_symbolically(ResNet50):
+    import keras
+    import tensorflow as tf
+
+    def wrapped(input_shape=(64, 64, 3), classes=6):
+        model = ResNet50(input_shape, classes)
+        fails_when_run = keras.layers.Lambda(  # builds on symbolic tensors, fails on real ones
+            lambda t: t if not tf.executing_eagerly() else tf.debugging.assert_negative(t) or t
+        )
+        return keras.Model(model.input, fails_when_run(model.output))
+
+    return wrapped
+
+
+@pytest.mark.parametrize("model", ["empty Sequential", "fails on real values"])
+def test_a_model_that_builds_but_cannot_run_gets_a_clear_message(reference, model):
+    import keras
+
+    ResNet50 = {
+        "empty Sequential": lambda input_shape=(64, 64, 3), classes=6: keras.Sequential(),
+        "fails on real values": _runs_only_symbolically(reference["ResNet50"]),
+    }[model]
+    with pytest.raises(checks.CheckFailed, match="ResNet50 failed while running the model on two pictures") as failure:
+        checks.check_resnet50(ResNet50)
+    assert "\n" not in str(failure.value)
+
+
 def test_checks_write_nothing_to_stderr(reference, capfd):
     checks.check_resnet50(reference["ResNet50"])
     checks.check_convolutional_block(reference["convolutional_block"], cases="hidden")
