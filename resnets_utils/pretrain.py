@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from resnets_utils import data, handsigns  # noqa: E402
-from resnets_utils.training import grading  # noqa: E402
+from resnets_utils.training import grading, input_pipeline  # noqa: E402
 
 MODEL_FILE = "resnet50_signs.keras"
 REPORT_FILE = "resnet50_signs.json"
@@ -194,10 +194,10 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         X, Y = _epoch_pictures(X_train, Y_train, epoch, recipe, fresh)
         X = X / np.float32(255)
         print(f"Epoch {epoch + 1}/{recipe['epochs']}")
-        history = model.fit(
-            X, np.eye(6, dtype=np.float32)[Y], batch_size=recipe["batch_size"], epochs=1, shuffle=False,
-            verbose=1 if sys.stdout.isatty() else 2,
-        )  # fmt: skip
+        pictures = {"x": X, "y": np.eye(6, dtype=np.float32)[Y], "batch_size": recipe["batch_size"]}
+        if keras.backend.backend() == "tensorflow":  # arrays would cost about 20 s per epoch there
+            pictures = {"x": input_pipeline(pictures["x"], pictures["y"], recipe["batch_size"])}
+        history = model.fit(**pictures, epochs=1, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
         state["epoch"] = epoch + 1
         state["seconds"] += time.perf_counter() - start
         state["history"].append({k: float(v[-1]) for k, v in history.history.items()})

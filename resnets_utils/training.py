@@ -5,9 +5,10 @@ measured faster on this CPU. The torch engine saves the model, trains it in a ch
 process on Keras' torch backend and loads the trained weights back, with no graph tracing
 (15-40 s on TensorFlow): on the course's first 2-core machine its step at batch 32 took
 1.55 s against TensorFlow's 3.05 s. The tensorflow engine trains in this process from one
-``tf.data`` pipeline that lasts all epochs: a plain ``model.fit`` on arrays builds a new
-iterator every epoch and, on ResNet-50, its first step then takes about 10 s instead of
-2 s. ``make bench`` measures both against a plain ``model.fit``.
+``tf.data`` pipeline that lasts all epochs, without autotuning: a plain ``model.fit`` on
+arrays builds a new, autotuned iterator every epoch and, on ResNet-50, deleting the old one
+delays the next epoch's first step by up to 39 s (see ``input_pipeline``). ``make bench``
+measures both engines against a plain ``model.fit``.
 """
 
 from __future__ import annotations
@@ -86,17 +87,34 @@ def _fit_from_one_pipeline(model, X, Y, epochs, batch_size, shuffle=True, **opti
     unsupported = {"sample_weight", "class_weight", "validation_split", "steps_per_epoch"} & set(options)
     if keras.backend.backend() != "tensorflow" or unsupported:
         return model.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, **options)
+    # One batch of each epoch is short, as in model.fit, so epochs stay aligned.
+    pictures = input_pipeline(X, Y, batch_size, shuffle=shuffle, repeat=True)
+    steps = int(np.ceil(len(X) / batch_size))
+    # shuffle=False: the pipeline shuffles; Keras would only warn that it ignores the flag.
+    return model.fit(pictures, epochs=epochs, steps_per_epoch=steps, shuffle=False, **options)
+
+
+def input_pipeline(X, Y, batch_size: int, shuffle: bool = False, repeat: bool = False):
+    """A ``tf.data`` pipeline of ``(X, Y)`` batches, without tf.data's autotuning.
+
+    At the end of a ResNet-50 ``fit``, deleting an autotuned iterator (``model.fit`` on
+    arrays autotunes too) waited 18 to 39 s for tf.data's idle autotuning thread in 13 fits
+    out of 17 on the course's AVX2 machine (TensorFlow 2.21); without autotuning, 0 s in 5
+    out of 5. A batch takes milliseconds to slice and seconds to train on: one batch ahead
+    is enough.
+    """
     import tensorflow as tf
 
     X, Y = np.asarray(X, dtype="float32"), np.asarray(Y, dtype="float32")
     pictures = tf.data.Dataset.from_tensor_slices((X, Y))
     if shuffle:
         pictures = pictures.shuffle(len(X))  # a new order every epoch, as model.fit
-    # One batch of each epoch is short, as in model.fit, so epochs stay aligned.
-    pictures = pictures.batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE)
-    steps = int(np.ceil(len(X) / batch_size))
-    # shuffle=False: the pipeline shuffles; Keras would only warn that it ignores the flag.
-    return model.fit(pictures, epochs=epochs, steps_per_epoch=steps, shuffle=False, **options)
+    pictures = pictures.batch(batch_size)
+    if repeat:
+        pictures = pictures.repeat()
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return pictures.prefetch(1).with_options(options)
 
 
 def _fit_in_child(model, X, Y, epochs, batch_size, validation_data=None, callbacks=(), verbose=1, shuffle=True):

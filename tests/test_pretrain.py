@@ -68,3 +68,18 @@ def test_grading_never_loads_the_pretrained_model(monkeypatch, capsys):
     monkeypatch.setenv(training.GRADING_VARIABLE, "autograde")
     assert pretrain.load_pretrained() == (None, None)
     assert "graded" in capsys.readouterr().out
+
+
+def test_pretrain_trains_on_tensorflow_too(generated_dir, tmp_path, monkeypatch):
+    """Without PyTorch, `make pretrain` trains on TensorFlow, fed by the un-autotuned pipeline."""
+    import keras
+
+    assert keras.backend.backend() == "tensorflow"
+    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+    pipelines = []
+    monkeypatch.setattr(pretrain, "input_pipeline", lambda *a: pipelines.append(a) or training.input_pipeline(*a))
+    changes = {"epochs": 2, "training_pictures": 16, "fresh_pictures_per_epoch": 0, "batch_size": 8}
+    report = pretrain.pretrain(changes, data_dir=generated_dir, out_dir=tmp_path)
+    assert report["backend"] == "tensorflow" and report["epochs"] == 2
+    assert [len(arguments[0]) for arguments in pipelines] == [16, 16]  # one pipeline per epoch
+    assert (tmp_path / pretrain.MODEL_FILE).exists() and not (tmp_path / pretrain.STATE_FILE).exists()

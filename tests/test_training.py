@@ -198,6 +198,19 @@ def test_the_tensorflow_engine_shows_every_picture_once_per_epoch_in_a_new_order
     assert epochs[0] != epochs[1] != list(range(10))
 
 
+def test_the_input_pipeline_batches_like_model_fit_without_autotuning():
+    X = np.arange(10, dtype="float32")[:, None]
+    pipeline = training.input_pipeline(X, -X, batch_size=4)
+    batches = [(x.numpy().ravel().tolist(), y.numpy().ravel().tolist()) for x, y in pipeline]
+    assert batches == [([0, 1, 2, 3], [0, -1, -2, -3]), ([4, 5, 6, 7], [-4, -5, -6, -7]), ([8, 9], [-8, -9])]
+    # Autotuning is what made the iterator's deletion wait about 20 s after a ResNet-50 fit.
+    assert pipeline.options().autotune.enabled is False
+    shuffled = training.input_pipeline(X, X, batch_size=4, shuffle=True, repeat=True)
+    assert shuffled.options().autotune.enabled is False
+    first_epochs = [value for x, _ in shuffled.take(6) for value in x.numpy().ravel().tolist()]
+    assert sorted(first_epochs[:10]) == sorted(first_epochs[10:]) == list(range(10))
+
+
 def test_the_calibration_record_explains_its_choice_with_its_own_figures(cache, monkeypatch):
     # 12.46 against 10.0 is under the margin, but the record shows 12.5 against 10.0, which is not.
     measured = {"tensorflow": 12.46, "torch": 10.0}
