@@ -194,9 +194,11 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         X, Y = _epoch_pictures(X_train, Y_train, epoch, recipe, fresh)
         X = X / np.float32(255)
         print(f"Epoch {epoch + 1}/{recipe['epochs']}")
-        pictures = {"x": X, "y": np.eye(6, dtype=np.float32)[Y], "batch_size": recipe["batch_size"]}
+        labels = np.eye(6, dtype=np.float32)[Y]
         if keras.backend.backend() == "tensorflow":  # arrays would cost about 20 s per epoch there
-            pictures = {"x": input_pipeline(pictures["x"], pictures["y"], recipe["batch_size"])}
+            pictures = {"x": input_pipeline(X, labels, recipe["batch_size"])}
+        else:
+            pictures = {"x": X, "y": labels, "batch_size": recipe["batch_size"]}
         history = model.fit(**pictures, epochs=1, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
         state["epoch"] = epoch + 1
         state["seconds"] += time.perf_counter() - start
