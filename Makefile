@@ -36,7 +36,7 @@ expected: $(VENV)/.installed
 	$(BIN)/python scripts/make_expected.py
 
 # assignments/ and solutions/ from course/source (executes the solutions: a few minutes).
-release: $(VENV)/.installed
+release: $(VENV)/.installed graphviz
 	$(BIN)/python scripts/release.py
 
 # Grade course/submitted/*/residual_networks in parallel: gradebook, feedback, course/grades.csv.

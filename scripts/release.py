@@ -109,6 +109,10 @@ def main(argv=None) -> int:
             return 1
         print("assignments/ and solutions/ are in sync with course/source/")
         return 0
+    if not args.no_execute and shutil.which("dot") is None:
+        # The reference notebooks would show plot_model's text fallback instead of the diagrams.
+        print("Graphviz's `dot` is missing: install it (`make graphviz`) and run again.", file=sys.stderr)
+        return 1
     for name in assignment_names():
         release(name, ASSIGNMENTS / name)
         print(f"released assignments/{name}")

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from resnets_utils.plotting import GRAPHVIZ_MISSING
 from resnets_utils.reference import MASTER, RELEASE, REPO
 
 SCRIPTS = REPO / "scripts"
@@ -105,6 +106,14 @@ def test_release_and_solutions_are_in_sync_with_the_master():
         [sys.executable, str(SCRIPTS / "release.py"), "--check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("solution", sorted((REPO / "solutions").glob("*/*.ipynb")), ids=lambda path: path.name)
+def test_reference_solutions_show_diagrams_not_the_graphviz_fallback(solution):
+    # Executed where `dot` was missing, they would show students a text summary instead.
+    outputs = [o for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs, "the reference solutions are committed executed (make release)"
+    assert not [o for o in outputs if GRAPHVIZ_MISSING in o.get("text", "")]
 
 
 def test_master_is_committed_without_outputs():

@@ -6,13 +6,15 @@ import subprocess
 import sys
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 from PIL import Image
 
-from resnets_utils import gradient_flow, plotting
+from resnets_utils import checks, gradient_flow, plotting
 from resnets_utils import widgets as views
-from resnets_utils.reference import load_reference
+from resnets_utils.notebooks import run_solution_cells
+from resnets_utils.reference import REPO, load_reference
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -175,3 +177,32 @@ def test_plot_model_without_graphviz_says_so_in_one_line_and_shows_a_summary(res
     assert printed.splitlines()[0] == plotting.GRAPHVIZ_MISSING
     assert "apt-get install graphviz" in printed
     assert "23,600,006" in printed  # the text summary follows
+
+
+def _exploration_cell(cell_id: str) -> str:
+    explore = nbformat.read(REPO / "assignments" / "residual_networks" / "Explore_ResNet.ipynb", as_version=4)
+    return next(cell.source for cell in explore.cells if cell.get("id") == cell_id)
+
+
+@pytest.mark.parametrize(
+    ("assignment", "change", "expected"),
+    [
+        ("assignments", None, "not implemented yet"),  # the student's stubs as released
+        ("solutions", ('for block in "bcdef"', 'for block in "bcde"'), "stage 4 needs 5 identity blocks"),
+        ("solutions", None, "Using your ResNet50"),
+    ],
+)
+def test_exploration_uses_the_students_resnet50_only_once_it_passes_its_checks(
+    assignment, change, expected, tmp_path, monkeypatch, capsys
+):
+    notebook = nbformat.read(REPO / assignment / "residual_networks" / "Residual_Networks.ipynb", as_version=4)
+    if change:  # a ResNet50 that builds but is wrong
+        (cell,) = [cell for cell in notebook.cells if cell.source.startswith("def ResNet50")]
+        cell.source = cell.source.replace(*change)
+    nbformat.write(notebook, tmp_path / "Residual_Networks.ipynb")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"keras": keras, "checks": checks, "run_solution_cells": run_solution_cells}
+    exec(_exploration_cell("2f458c53"), namespace)  # section 1, "Your model"
+    assert expected in capsys.readouterr().out
+    assert (namespace["yours"] is None) == (expected != "Using your ResNet50")
+    assert namespace["model"].count_params() > 23_000_000
