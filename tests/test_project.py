@@ -122,12 +122,14 @@ def test_make_lab_serves_the_course_headless(tmp_path):
     data_dir = tmp_path / "data"
     environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir)}
     arguments = f"LAB_ARGS=--no-browser --port {port} --ServerApp.token={token}"
+    log_path = tmp_path / "make-lab.log"
+    log = log_path.open("w")
     lab = subprocess.Popen(
         ["make", "-s", "lab", arguments],
         cwd=REPO,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -141,7 +143,9 @@ def test_make_lab_serves_the_course_headless(tmp_path):
                 break
             except OSError:
                 time.sleep(1)
-        assert listing is not None, "JupyterLab did not answer"
+        # The cache is the test's own, so `make lab` measures both backends first (about 2 min on 2 cores).
+        state = f"make exited with {lab.returncode}" if lab.poll() is not None else "still starting after 300 s"
+        assert listing is not None, f"JupyterLab did not answer ({state}):\n{log_path.read_text()[-3000:]}"
         names = {item["name"] for item in listing["content"]}
         assert {"course", "assignments", "solutions", "README.md"} <= names
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as page:
@@ -151,3 +155,4 @@ def test_make_lab_serves_the_course_headless(tmp_path):
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
+        log.close()
