@@ -50,6 +50,8 @@ def test_master_runs_and_every_check_passes_quietly(executed_master):
         if _nbgrader(cell).get("grade"):
             assert "pass" in _stdout(cell)
             assert not [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
+            # nbgrader reads a test cell's result as its partial credit: a passing test shows none.
+            assert not [o for o in cell.outputs if o.output_type in ("execute_result", "display_data")], cell.source
 
 
 @pytest.mark.slow
