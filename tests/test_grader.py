@@ -8,15 +8,17 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from resnets_utils import checks
+from resnets_utils import checks, data
 from resnets_utils.autograde import gradebook, landlock, sandbox, verdicts
 from resnets_utils.reference import MASTER, RELEASE, solution, student_version
 
@@ -27,13 +29,44 @@ NEEDS_LANDLOCK = {"reads_master"}  # without Landlock a submission can read the 
 STUBBED = ("identity_block", "convolutional_block", "resnet50")
 
 
+@dataclass(frozen=True)
+class Link:
+    target: str
+
+
+@dataclass(frozen=True)
+class Fifo:
+    pass
+
+
+@dataclass(frozen=True)
+class Sparse:
+    size: int
+
+
 class Kit:
     """What a corpus file builds its submission from (see tests/submissions/README.md)."""
+
+    # What one submission may bring in the corpus run (small, so that the cases stay small).
+    max_file_mb, max_submission_mb, max_files = 1, 3, 40
 
     def __init__(self, course: Path):
         self.course = course
         self.master = course / "source" / ASSIGNMENT / MASTER.name
         self.hidden = checks.HIDDEN_EXPECTED
+        self.trap = course / "trap.fifo"  # a FIFO outside every submission: a reader following a link blocks
+
+    @staticmethod
+    def link(target) -> Link:
+        return Link(str(target))
+
+    @staticmethod
+    def fifo() -> Fifo:
+        return Fifo()
+
+    @staticmethod
+    def sparse(size: int) -> Sparse:
+        return Sparse(size)
 
     def notebook(self, **sources):
         return student_version(lambda grade_id, released: sources.get(grade_id, solution(grade_id)))
@@ -57,6 +90,10 @@ class Kit:
         return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
+ALLOWANCE = ("--max-file-mb", str(Kit.max_file_mb), "--max-submission-mb", str(Kit.max_submission_mb))
+ALLOWANCE += ("--max-files", str(Kit.max_files))
+
+
 def _load(path: Path):
     spec = importlib.util.spec_from_file_location(f"submission_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -72,15 +109,45 @@ def _course(root: Path) -> Path:
     return course
 
 
-def _submit(course: Path, student: str, notebook) -> Path:
+def _submit(course: Path, student: str, notebook, beside: dict | None = None) -> Path:
     folder = course / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True)
     path = folder / RELEASE.name
-    if isinstance(notebook, str):
-        path.write_text(notebook)
-    else:
-        nbformat.write(notebook, path)
+    for relative, what in {RELEASE.name: notebook, **(beside or {})}.items():
+        _make(folder / relative, what)
     return path
+
+
+def _make(path: Path, what) -> None:
+    """A corpus entry's file: a notebook, text, bytes, a link, a FIFO or a sparse file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(what, Link):
+        path.symlink_to(what.target)
+    elif isinstance(what, Fifo):
+        os.mkfifo(path)
+    elif isinstance(what, Sparse):
+        with path.open("wb") as file:
+            file.truncate(what.size)
+    elif isinstance(what, bytes):
+        path.write_bytes(what)
+    elif isinstance(what, str):
+        path.write_text(what)
+    else:
+        nbformat.write(what, path)
+
+
+def _snapshot(folder: Path) -> dict:
+    """What a submission folder holds, links and FIFOs as themselves (never followed)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        if path.is_symlink():
+            found[str(path.relative_to(folder))] = ("link", os.readlink(path))
+        elif stat.S_ISREG(info.st_mode):
+            found[str(path.relative_to(folder))] = ("file", info.st_size, hash(path.read_bytes()))
+        else:
+            found[str(path.relative_to(folder))] = ("other", stat.S_IFMT(info.st_mode))
+    return found
 
 
 def _grade_command(course: Path, *options: str) -> list[str]:
@@ -108,10 +175,15 @@ def test_corpus_has_twenty_submissions_each_with_its_score(tmp_path):
 def graded_corpus(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("corpus"))
     kit = Kit(course)
-    submitted = {path.stem: _submit(course, path.stem, _load(path).build(kit)) for path in CORPUS}
-    contents = {student: path.read_bytes() for student, path in submitted.items()}
+    os.mkfifo(kit.trap)
+    modules = {path.stem: _load(path) for path in CORPUS}
+    submitted = {
+        student: _submit(course, student, module.build(kit), getattr(module, "beside", lambda kit: {})(kit))
+        for student, module in modules.items()
+    }
+    contents = {student: _snapshot(path.parent) for student, path in submitted.items()}
     # Limits small enough for a quick test, large enough for a ResNet-50 on a busy 2-core machine.
-    command = _grade_command(course, "--workers", "2", "--phase-seconds", "25", "--memory-mb", "4096")
+    command = _grade_command(course, "--workers", "2", "--phase-seconds", "25", "--memory-mb", "4096", *ALLOWANCE)
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     return course, result, contents
 
@@ -133,7 +205,7 @@ def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpu
 def test_no_submission_changes_another_or_the_course(graded_corpus):
     course, _, contents = graded_corpus
     for student, content in contents.items():
-        assert (course / "submitted" / student / ASSIGNMENT / RELEASE.name).read_bytes() == content, student
+        assert _snapshot(course / "submitted" / student / ASSIGNMENT) == content, student
     for student in contents:
         notebook = json.loads((course / "autograded" / student / ASSIGNMENT / RELEASE.name).read_text())
         assert notebook["cells"], student  # not "overwritten" by writes_other_grade
@@ -163,9 +235,88 @@ def test_feedback_shows_no_hidden_test_source_or_output(graded_corpus):
 @pytest.mark.slow
 def test_a_second_run_grades_nothing_again(graded_corpus):
     course, _, contents = graded_corpus
-    result = subprocess.run(_grade_command(course, "--no-feedback"), capture_output=True, text=True, check=False)
+    command = _grade_command(course, "--no-feedback", *ALLOWANCE)  # other limits would read other files
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"{len(contents)} submission(s): 0 to grade" in result.stdout
+
+
+@pytest.mark.slow
+def test_links_fifos_and_files_over_the_limits_are_named_not_read(graded_corpus):
+    course, _, _ = graded_corpus
+    for path in CORPUS:
+        for name in getattr(_load(path), "NOT_READ", []):
+            html = (course / "feedback" / path.stem / ASSIGNMENT / "Residual_Networks.html").read_text()
+            assert "Not read by the grader" in html and name in html, (path.stem, name)
+    linked = gradebook.saved_verdicts(course, ASSIGNMENT, "linked_notebook")
+    assert {v["reason"] for v in linked.values()} == {
+        f"{RELEASE.name} is a link to {course / 'source' / ASSIGNMENT / MASTER.name}, not a file: "
+        "hand in the notebook itself."
+    }
+    huge = gradebook.saved_verdicts(course, ASSIGNMENT, "huge_notebook")
+    assert all(f"over the limit of {Kit.max_file_mb:g} MB per file" in v["reason"] for v in huge.values())
+
+
+FORMGRADER_FIELDS = ("score", "max_score", "needs_manual_grade", "failed_tests", "flagged")
+
+
+def _formgrader_view(course: Path, students) -> dict:
+    """What nbgrader's formgrader shows of each student's notebook and its test cells."""
+    from nbgrader.api import Gradebook
+
+    notebook = RELEASE.stem
+    with Gradebook(gradebook.db_url(course)) as book:
+        rows = {row["student"]: row for row in book.notebook_submission_dicts(notebook, ASSIGNMENT)}
+        assignments = {row["student"]: row for row in book.submission_dicts(ASSIGNMENT)}
+        view = {}
+        for student in students:
+            grades = book.find_submission_notebook(notebook, ASSIGNMENT, student).grades
+            view[student] = {
+                "notebook": {key: rows[student][key] for key in FORMGRADER_FIELDS},
+                "assignment_needs_manual_grade": assignments[student]["needs_manual_grade"],
+                "grades": {g.name: (g.auto_score, g.needs_manual_grade, g.failed_tests) for g in grades},
+            }
+    return view
+
+
+@pytest.mark.slow
+def test_formgrader_reads_the_gradebook_as_one_written_by_nbgrader_autograde(
+    graded_corpus, tmp_path, generated_dir, monkeypatch
+):
+    course, _, _ = graded_corpus
+    students = ("correct", "blocks_only", "untouched")
+    ours = _formgrader_view(course, students)
+    assert not ours["correct"]["notebook"]["needs_manual_grade"] and not ours["correct"]["notebook"]["failed_tests"]
+    assert ours["blocks_only"]["notebook"]["failed_tests"] and ours["untouched"]["notebook"]["failed_tests"]
+    failed = {name for name, (_, _, failed) in ours["blocks_only"]["grades"].items() if failed}
+    assert failed == {"resnet50_public", "resnet50_hidden"}
+
+    plain = _course(tmp_path)
+    kit = Kit(plain)
+    for student in students:
+        _submit(plain, student, _load(REPO / "tests" / "submissions" / f"{student}.py").build(kit))
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(generated_dir))
+    gradebook.run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], plain)
+    gradebook.run_nbgrader(["autograde", ASSIGNMENT, "--force"], plain)
+    assert _formgrader_view(plain, students) == ours
+
+
+@pytest.mark.slow
+def test_validate_warns_about_no_cell_output_and_names_the_failing_checks(tmp_path, generated_dir):
+    environment = {**os.environ, data.DATA_DIR_VARIABLE: str(generated_dir)}
+    printed = {}
+    for name, notebook in {"complete": student_version(), "untouched": student_version(lambda g, r: r)}.items():
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+        command = [sys.executable, "-m", "nbgrader", "validate", f"{name}.ipynb"]
+        result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, check=False)
+        printed[name] = result.stdout + result.stderr
+        assert "cannot be converted to a float" not in printed[name] and "Cell output is" not in printed[name]
+    assert "Success! Your notebook passes all the tests." in printed["complete"]
+    assert "VALIDATION FAILED ON 3 CELL(S)" in printed["untouched"]
+    for check in ("check_identity_block", "check_convolutional_block", "check_resnet50"):
+        assert check in printed["untouched"]
+    for diagnosis in ("identity_block is not implemented", "convolutional_block is not implemented", "ResNet50 is bu"):
+        assert f"CheckFailed: {diagnosis}" in printed["untouched"]
 
 
 # ----------------------------------------------------------------------------- interrupted runs
@@ -255,6 +406,32 @@ def test_cases_get_fresh_inputs_for_every_run():
     assert seeds != [case["input_seed"] for cases in second.values() for case in cases]
     assert all("outputs" not in case for cases in first.values() for case in cases)  # never sent to a worker
     assert verdicts.grading_cases(1) == first
+
+
+@pytest.mark.parametrize(
+    "option",
+    [("--workers", "0"), ("--workers", "-3"), ("--workers", "two"), ("--phase-seconds", "0"), ("--memory-mb", "-1")]
+    + [("--submission-seconds", "0"), ("--max-file-mb", "0"), ("--max-files", "0")],
+)
+def test_impossible_options_get_one_line_not_a_traceback(tmp_path, option):
+    result = subprocess.run(_grade_command(tmp_path / "course", *option), capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: argument {option[0]}: {option[1]!r} is not a whole number" in result.stderr or (
+        f"error: argument {option[0]}: {option[1]} is too small: give" in result.stderr
+    )
+
+
+@pytest.mark.slow
+def test_a_reference_that_cannot_run_within_the_limits_says_which_limit_and_what_it_needed(tmp_path):
+    course = _course(tmp_path)
+    _submit(course, "ann", student_version())
+    result = subprocess.run(_grade_command(course, "--memory-mb", "300"), capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: the reference solution cannot run within these limits (setup-0: ")
+    assert "--memory-mb 300 is too low: it needed" in line and "MB of address space" in line
+    assert line.endswith("No submission was graded.")
+    assert not gradebook.autograded_folder(course, ASSIGNMENT, "ann").exists()  # nothing half-recorded
 
 
 def test_the_command_says_what_to_do_without_submissions(tmp_path):

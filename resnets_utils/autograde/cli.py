@@ -1,6 +1,6 @@
 """resnets-grade: grade every submission of an assignment, in parallel, safely (make autograde).
 
-    resnets-grade [ASSIGNMENT] [--course DIR] [--workers N] [--force]
+    resnets-grade [ASSIGNMENT] [--course DIR] [--workers N] [--force] [limits: see --help]
 
 Submissions: ``course/submitted/<student>/<assignment>/``. Results: scores in nbgrader's
 gradebook, ``course/autograded/``, ``course/feedback/`` (nbgrader's feedback HTML) and
@@ -20,35 +20,70 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from resnets_utils.autograde import gradebook, grader, sandbox, verdicts
+from resnets_utils.autograde import gradebook, grader, intake, sandbox, verdicts
 
 DEFAULT_COURSE = Path(__file__).resolve().parents[2] / "course"
 
 
+def _at_least(minimum: float, kind=float):
+    """An argparse type: a number of ``kind``, ``minimum`` or more (one line of error otherwise)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(f"{text} is too small: give {minimum:g} or more")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    limits = sandbox.Limits()
+    limits, allowance = sandbox.Limits(), intake.Allowance()
     parser = argparse.ArgumentParser(prog="resnets-grade", description=__doc__.splitlines()[0])
     parser.add_argument("assignment", nargs="?", default="residual_networks")
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="the nbgrader course folder")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: the number of cores")
+    parser.add_argument(
+        "--workers", type=_at_least(1, int), default=os.cpu_count() or 1, help="default: the number of cores"
+    )
     parser.add_argument("--force", action="store_true", help="grade again submissions already graded")
     parser.add_argument(
         "--phase-seconds",
-        type=float,
+        type=_at_least(0.1),
         default=limits.phase_seconds,
         help=f"time limit of one cell or test (default {limits.phase_seconds:g})",
     )
     parser.add_argument(
         "--submission-seconds",
-        type=float,
+        type=_at_least(0.1),
         default=limits.submission_seconds,
         help=f"time limit of one submission (default {limits.submission_seconds:g})",
     )
     parser.add_argument(
         "--memory-mb",
-        type=int,
+        type=_at_least(1, int),
         default=limits.memory_mb,
         help=f"memory limit of one submission (default {limits.memory_mb})",
+    )
+    parser.add_argument(
+        "--max-file-mb",
+        type=_at_least(0.001),
+        default=allowance.file_mb,
+        help=f"largest file of a submission that is read (default {allowance.file_mb:g})",
+    )
+    parser.add_argument(
+        "--max-submission-mb",
+        type=_at_least(0.001),
+        default=allowance.total_mb,
+        help=f"most bytes of one submission that are read (default {allowance.total_mb:g})",
+    )
+    parser.add_argument(
+        "--max-files",
+        type=_at_least(1, int),
+        default=allowance.files,
+        help=f"most files and folders of one submission that are read (default {allowance.files})",
     )
     parser.add_argument("--no-feedback", action="store_true", help="skip nbgrader's feedback HTML")
     return parser
@@ -63,7 +98,8 @@ def main(argv=None) -> int:
         print(f"error: expected one graded master notebook in {course / 'source' / assignment}", file=sys.stderr)
         return 1
     master = masters[0]
-    submissions = grader.find_submissions(course, assignment, master.name)
+    allowance = intake.Allowance(args.max_file_mb, args.max_submission_mb, args.max_files)
+    submissions = grader.find_submissions(course, assignment, master.name, allowance)
     if not submissions:
         print(
             f"No submissions to grade: put each in {course}/submitted/<student>/{assignment}/ "
@@ -95,7 +131,11 @@ def main(argv=None) -> int:
             args.memory_mb,
             threads=max(1, (os.cpu_count() or 1) // args.workers),
         )
-        interrupted = _grade_all(todo, master, limits, args.workers, course, assignment, release, fingerprints)
+        try:
+            interrupted = _grade_all(todo, master, limits, args.workers, course, assignment, release, fingerprints)
+        except grader.ReferenceFailedError as failure:
+            print(f"error: {failure}. No submission was graded.", file=sys.stderr)
+            return 1
     if interrupted:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
@@ -139,8 +179,9 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
                             student,
                             result.verdicts,
                             fingerprints[student],
-                            gradebook.feedback_notebook(release, result.solutions, result.verdicts),
+                            gradebook.feedback_notebook(release, result.solutions, result.verdicts, result.notes),
                             result.submission.timestamp(),
+                            result.notes,
                         )
                         protections = result.protections or protections
                         score = sum(v.points for v in result.verdicts.values())

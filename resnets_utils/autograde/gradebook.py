@@ -52,6 +52,7 @@ def record(
     fingerprint: str,
     feedback_notebook: dict,
     timestamp: str | None = None,
+    notes: list[str] = (),
 ) -> None:
     """Save one submission's verdicts: gradebook scores, autograded notebook, then the marker.
 
@@ -70,11 +71,16 @@ def record(
                 warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's own method
                 submission = gradebook.add_submission(assignment, student)
         if timestamp:
-            submission.timestamp = parse_utc(timestamp)
+            try:
+                submission.timestamp = parse_utc(timestamp)
+            except (ValueError, OverflowError, TypeError):
+                timestamp = None  # not a time: the submission counts as on time, as without one
         for grade_id, verdict in verdicts.items():
             grade = gradebook.find_grade(grade_id, notebook.removesuffix(".ipynb"), assignment, student)
             grade.auto_score = verdict.points
-            grade.manual_score = None
+            # As nbgrader's autograder: a test with an automatic score needs no look, unless an
+            # instructor's manual score (kept, as nbgrader keeps it) now disagrees with a new run.
+            grade.needs_manual_grade = grade.manual_score is not None
         gradebook.db.commit()
     folder = autograded_folder(course, assignment, student)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +91,8 @@ def record(
         grade_id: {"points": v.points, "max_points": v.max_points, "reason": v.reason, "detail": v.detail}
         for grade_id, v in verdicts.items()
     }
-    _write_atomically(folder / MARKER, json.dumps({"fingerprint": fingerprint, "verdicts": summary}, indent=1))
+    marker = {"fingerprint": fingerprint, "verdicts": summary, "not_read": list(notes)}
+    _write_atomically(folder / MARKER, json.dumps(marker, indent=1))
 
 
 def saved_verdicts(course: Path, assignment: str, student: str) -> dict:
@@ -99,9 +106,18 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict) -> dict:
-    """The released notebook with the student's solution cells and each test's verdict as its output."""
+def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, notes: list[str] = ()) -> dict:
+    """The released notebook with the student's solution cells and each test's verdict as its output.
+
+    ``notes`` name what the grader refused to read (links, FIFOs, files over a limit): a first cell lists them.
+    """
     notebook = json.loads(json.dumps(release))  # a deep copy
+    if notes:
+        text = "**Not read by the grader** (only plain files within the limits are):\n\n" + "\n".join(
+            "- `{}`".format(note.replace("`", "'")) for note in notes
+        )
+        cell = {"cell_type": "markdown", "id": "resnets-grade-not-read", "metadata": {}, "source": text}
+        notebook["cells"].insert(0, cell)
     for cell in notebook["cells"]:
         grading = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = grading.get("grade_id")

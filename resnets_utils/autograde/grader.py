@@ -9,17 +9,22 @@ left to the caller, so that the gradebook has a single writer.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import secrets
 import shutil
+import stat
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resnets_utils.autograde import sandbox, verdicts
+from resnets_utils.autograde import intake, sandbox, verdicts
+
+
+class ReferenceFailedError(RuntimeError):
+    """The master's solution could not be observed: nothing can be judged."""
 
 
 @dataclass
@@ -27,17 +32,53 @@ class Submission:
     student: str
     folder: Path  # submitted/<student>/<assignment>
     notebook: str  # file name of the graded notebook
+    allowance: intake.Allowance = field(default_factory=intake.Allowance)
+    _intake: intake.Intake | None = field(default=None, repr=False)
+
+    def intake(self) -> intake.Intake:
+        """What the folder holds, looked at once without following any link."""
+        if self._intake is None:
+            parent = os.lstat(self.folder.parent).st_mode  # submitted/<student> must not lead elsewhere either
+            if stat.S_ISDIR(parent):
+                self._intake = intake.scan(self.folder, self.allowance, first=self.notebook)
+            else:
+                what = intake.describe(parent, str(self.folder.parent))
+                self._intake = intake.Intake(self.folder, problem=f"the student's folder is {what}, not a folder")
+        return self._intake
 
     def fingerprint(self) -> str:
         """A hash of every file submitted: a changed submission is graded again."""
-        digest = hashlib.sha256()
-        for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-        return digest.hexdigest()
+        return intake.fingerprint(self.intake())
 
     def timestamp(self) -> str | None:
-        path = self.folder / "timestamp.txt"
-        return path.read_text().strip() if path.exists() else None
+        if "timestamp.txt" not in self.intake().files:
+            return None
+        try:
+            return intake.read(self.folder, "timestamp.txt", 1024).decode(errors="replace").strip() or None
+        except (OSError, intake.RefusedError):
+            return None
+
+    def read_notebook(self) -> tuple[dict | None, str]:
+        """The notebook and ``""``, or ``None`` and why it gets no points."""
+        found, name = self.intake(), self.notebook
+        if found.problem:
+            return None, f"Not graded: {found.problem}."
+        if name in found.refused:
+            what = found.refused[name]
+            if "over the limit" in what:
+                clear = "clear its outputs (Edit > Clear Outputs of All Cells), save it and hand it in again"
+                return None, f"{name} is {what}: {clear}."
+            return None, f"{name} is {what}, not a file: hand in the notebook itself."
+        if name not in found.files:
+            return None, f"{name} is missing from the submission."
+        try:
+            return json.loads(intake.read(self.folder, name, int(self.allowance.file_mb * intake.MB))), ""
+        except FileNotFoundError:
+            return None, f"{name} is missing from the submission."
+        except intake.RefusedError as refused:
+            return None, f"{refused}: hand in the notebook itself."
+        except (OSError, ValueError):
+            return None, f"{name} is not a readable notebook (not valid JSON)."
 
 
 @dataclass
@@ -47,11 +88,15 @@ class Result:
     solutions: dict  # grade id -> the student's source
     protections: list
     seconds: float
+    notes: list = field(default_factory=list)  # what the grader refused to read, for the feedback
 
 
-def find_submissions(course: Path, assignment: str, notebook: str) -> list[Submission]:
-    folders = sorted(path for path in (Path(course) / "submitted").glob(f"*/{assignment}") if path.is_dir())
-    return [Submission(folder.parent.name, folder, notebook) for folder in folders]
+def find_submissions(
+    course: Path, assignment: str, notebook: str, allowance: intake.Allowance | None = None
+) -> list[Submission]:
+    """Every ``submitted/<student>/<assignment>`` there is, links included (they get a verdict, not a read)."""
+    folders = sorted(path for path in (Path(course) / "submitted").glob(f"*/{assignment}") if os.path.lexists(path))
+    return [Submission(folder.parent.name, folder, notebook, allowance or intake.Allowance()) for folder in folders]
 
 
 @dataclass
@@ -75,45 +120,77 @@ class Batch:
         """Observe the master's solution on this run's cases: the expected values.
 
         May run beside the first submissions: :meth:`grade` waits for it before judging.
+        Raises :class:`ReferenceFailedError` when the reference cannot run within the limits.
         """
         try:
-            results, _ = self._run(self.reference_solutions, None)
-            self.expected = verdicts.expected_cases(results, self.cases)
+            usage: dict = {}
+            results, _ = self._run(self.reference_solutions, None, self.limits, usage)
+            try:
+                self.expected = verdicts.expected_cases(results, self.cases)
+            except RuntimeError:
+                raise ReferenceFailedError(self._why_the_reference_failed(results)) from None
         finally:
             self._prepared.set()
 
-    def _run(self, solutions: dict, folder: Path | None):
+    def _why_the_reference_failed(self, results: dict) -> str:
+        """Which phase failed and, when the limits are below the defaults, which limit and what it needed."""
+        phase = next((p for p, result in results.items() if "error" in result), None)
+        what = f"{phase}: {results[phase]['error']}" if phase else "no test ran"
+        defaults = sandbox.Limits(threads=self.limits.threads)
+        fields = ("phase_seconds", "submission_seconds", "memory_mb")
+        if all(getattr(self.limits, name) >= getattr(defaults, name) for name in fields):
+            return f"the reference solution fails within the grader ({what}): check the master notebook"
+        usage: dict = {}
+        again, _ = self._run(self.reference_solutions, None, defaults, usage)
+        try:
+            verdicts.expected_cases(again, self.cases)
+        except RuntimeError:
+            return f"the reference solution fails even within the default limits ({what}): check the master notebook"
+        longest = max(usage["seconds"], key=usage["seconds"].get)
+        needs = {
+            "memory_mb": (usage["peak_mb"], f"{usage['peak_mb']:,.0f} MB of address space"),
+            "phase_seconds": (usage["seconds"][longest], f"{usage['seconds'][longest]:.1f} s for {longest}"),
+            "submission_seconds": (sum(usage["seconds"].values()), f"{sum(usage['seconds'].values()):.0f} s in all"),
+        }
+        short = [
+            f"--{name.replace('_', '-')} {getattr(self.limits, name):g} is too low: it needed {text}"
+            for name, (needed, text) in needs.items()
+            if getattr(self.limits, name) < needed * 1.25
+        ]
+        measured = "; ".join(short) or "with the default limits it needed " + ", ".join(t for _, t in needs.values())
+        return f"the reference solution cannot run within these limits ({what}); {measured}"
+
+    def _run(self, solutions: dict, submitted: intake.Intake | None, limits: sandbox.Limits, usage=None):
         with self._lock:
             self._count += 1
             workdir = self.scratch / "work" / f"{self._count:05d}"
-        if folder is not None:
-            shutil.copytree(folder, workdir)
+        if submitted is not None:
+            intake.copy(submitted, workdir)
         else:
             workdir.mkdir(parents=True)
         phases = verdicts.phases(self.setup, solutions, self.cases)
-        return sandbox.run_phases(
-            phases, workdir, self.library, self.limits, f"{self.seed}-{workdir.name}", self.stopping
-        )
+        token = f"{self.seed}-{workdir.name}"
+        return sandbox.run_phases(phases, workdir, self.library, limits, token, self.stopping, usage)
 
     def grade(self, submission: Submission) -> Result:
         start = time.perf_counter()
-        path = submission.folder / submission.notebook
-        problem, solutions = None, {}
-        try:
-            solutions = verdicts.submitted_cells(json.loads(path.read_text()))
-        except FileNotFoundError:
-            problem = f"{submission.notebook} is missing from the submission."
-        except (OSError, ValueError, AttributeError, TypeError):
-            problem = f"{submission.notebook} is not a readable notebook (not valid JSON)."
+        notes = submission.intake().notes()
+        notebook, problem = submission.read_notebook()
+        solutions = {}
+        if not problem:
+            try:
+                solutions = verdicts.submitted_cells(notebook)
+            except (AttributeError, TypeError):
+                problem = f"{submission.notebook} is not a readable notebook (not a notebook's JSON)."
         if problem:
             found = {g: verdicts.Verdict(0.0, self.points[g], problem) for g in verdicts.TESTS}
-            return Result(submission, found, {}, [], time.perf_counter() - start)
-        results, protections = self._run(solutions, submission.folder)
+            return Result(submission, found, {}, [], time.perf_counter() - start, notes)
+        results, protections = self._run(solutions, submission.intake(), self.limits)
         self._prepared.wait()
         if self.expected is None:
-            raise RuntimeError("the reference solution could not be observed; see the error above")
+            raise ReferenceFailedError("the reference solution could not be observed; see the error above")
         found = verdicts.verdicts(results, self.expected, self.points, solutions)
-        return Result(submission, found, solutions, protections, time.perf_counter() - start)
+        return Result(submission, found, solutions, protections, time.perf_counter() - start, notes)
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)

@@ -113,15 +113,17 @@ class Worker:
                 continue  # not ours: whatever a submission writes there is ignored
         return found, False
 
-    def resident_mb(self) -> float:
+    def memory_mb(self) -> tuple[float, float]:
+        """The worker's resident size and its peak address space so far, in MB."""
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text()
         except OSError:
-            return 0.0
+            return 0.0, 0.0
+        found = {}
         for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+            if line.startswith(("VmRSS:", "VmPeak:")):
+                found[line.split(":")[0]] = int(line.split()[1]) / 1024
+        return found.get("VmRSS", 0.0), found.get("VmPeak", 0.0)
 
     def close(self) -> None:
         """Kill the worker and every process it started (found by its token)."""
@@ -154,9 +156,13 @@ def _kill_leftovers(token: str) -> None:
 
 
 def run_phases(
-    phases: list[dict], workdir: Path, library: Path, limits: Limits, token: str, stopping=None
+    phases: list[dict], workdir: Path, library: Path, limits: Limits, token: str, stopping=None, usage=None
 ) -> tuple[dict, list]:
     """Run ``phases`` for one submission; return ``{phase id: result}`` and the protections that applied.
+
+    ``usage``, a dict if given, receives what the run needed: ``seconds`` of each phase
+    that ended and ``peak_mb``, the largest address space a worker reached (as polled and
+    as the worker reports it: trust it only for the master's own solution).
 
     A phase that overruns its time limit, exceeds the memory limit or kills its worker gets
     ``{"error": reason}``; the worker is replaced and the remaining phases go on (cells that
@@ -166,6 +172,9 @@ def run_phases(
     protections: list = []
     deadline = time.monotonic() + limits.submission_seconds
     failed_cells: set[str] = set()
+    usage = {} if usage is None else usage
+    usage.setdefault("seconds", {})
+    usage.setdefault("peak_mb", 0.0)
     for attempt in range(len(phases) + 1):
         # A new worker runs the cells again (except those that failed), and the tests not yet run.
         pending = [p for p in phases if p["id"] not in (failed_cells if p["kind"] == "cell" else results)]
@@ -195,7 +204,9 @@ def run_phases(
                 if current and now - phase_started > limits.phase_seconds:
                     reason = f"it did not finish within the time limit ({limits.phase_seconds:g} s)"
                     break
-                if worker.resident_mb() > limits.memory_mb:
+                resident, peak = worker.memory_mb()
+                usage["peak_mb"] = max(usage["peak_mb"], peak)
+                if resident > limits.memory_mb:
                     reason = f"it used more than the memory limit ({limits.memory_mb} MB)"
                     break
                 found, ended = worker.messages(0.2)
@@ -206,6 +217,11 @@ def run_phases(
                         current, phase_started = message["start"], time.monotonic()
                     elif "done" in message and message["done"] == current:
                         results[current] = message["result"]
+                        usage["seconds"][current] = time.monotonic() - phase_started
+                        # The worker's own high-water mark: polling alone misses a peak just before it exits.
+                        reported = message.get("peak_mb")
+                        if isinstance(reported, (int, float)):
+                            usage["peak_mb"] = max(usage["peak_mb"], float(reported))
                         if "error" in message["result"] and _kind(phases, current) == "cell":
                             failed_cells.add(current)
                         current = None

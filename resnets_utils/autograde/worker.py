@@ -54,8 +54,18 @@ def main(argv=None) -> int:
                 result = {"cases": _observe(namespace, phase)}
         except BaseException as error:  # student code may raise anything, SystemExit included
             result = {"error": _one_line(error)}
-        send({"done": phase["id"], "result": result})
+        send({"done": phase["id"], "result": result, "peak_mb": _peak_mb()})
     return 0
+
+
+def _peak_mb() -> float:
+    """This process's largest address space so far (what the memory limit bounds), in MB."""
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmPeak:"))
+    except (OSError, StopIteration):
+        return 0.0
+    return int(line.split()[1]) / 1024
 
 
 def _observe(namespace: dict, phase: dict) -> list[dict]:
