@@ -184,16 +184,18 @@ def convert_to_one_hot(Y, C: int) -> np.ndarray:
 
 
 def load_picture(path, size: int = handsigns.IMAGE_SIZE) -> np.ndarray:
-    """Load any JPEG or PNG as the network expects it: centre-cropped to a square, RGB,
-    resized to ``size`` x ``size``, uint8 of shape ``(size, size, 3)``."""
-    from PIL import Image, UnidentifiedImageError
+    """Load any JPEG or PNG as the network expects it: upright (a phone's EXIF orientation
+    applied), centre-cropped to a square, RGB, resized to ``size`` x ``size``, uint8 of
+    shape ``(size, size, 3)``."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: put your picture next to the notebook or give its full path.")
     try:
         with Image.open(path) as picture:
-            picture = picture.convert("RGB")
+            # Phones store a portrait photo's pixels sideways and say so in its EXIF orientation.
+            picture = ImageOps.exif_transpose(picture).convert("RGB")
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"{path} is not a picture that can be read (use a JPEG or PNG): {error}") from None
     side = min(picture.size)

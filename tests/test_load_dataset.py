@@ -96,3 +96,21 @@ def test_convert_to_one_hot_gives_classes_by_examples():
 def test_convert_to_one_hot_rejects_bad_labels(labels, message):
     with pytest.raises(ValueError, match=message):
         data.convert_to_one_hot(np.array(labels), 6)
+
+
+def test_load_picture_turns_a_phone_photo_upright(tmp_path):
+    """A portrait photo whose pixels are stored sideways with EXIF orientation 6 (rotate 90 degrees clockwise)."""
+    from PIL import Image
+
+    upright = np.zeros((96, 64, 3), dtype=np.uint8)  # taller than wide, a bright top band
+    upright[:32] = 255
+    upright[32:, :, 0] = np.linspace(0, 255, 64, dtype=np.uint8)
+    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)  # as the sensor saved it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the viewer must rotate 90 degrees clockwise
+    stored.save(tmp_path / "portrait.jpg", exif=exif, quality=95)
+    stored.save(tmp_path / "sideways.png")
+    Image.fromarray(upright).save(tmp_path / "upright.png")
+    loaded = data.load_picture(tmp_path / "portrait.jpg").astype(float)
+    assert np.abs(loaded - data.load_picture(tmp_path / "upright.png")).mean() < 5  # JPEG noise only
+    assert np.abs(loaded - data.load_picture(tmp_path / "sideways.png")).mean() > 30  # not the stored pixels
