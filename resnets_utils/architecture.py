@@ -25,11 +25,11 @@ def describe(model) -> list[dict]:
     depth = _depth_to_output(inputs_of)
 
     layers = [model.get_layer(name) for name in inputs_of]
-    layers.sort(key=lambda layer: (-depth[layer.name], type(layer).__name__, _given_name(layer) or ""))
+    layers.sort(key=lambda layer: (-depth[layer.name], _kind(layer), _given_name(layer) or ""))
 
     canonical, counters = {}, {}
     for layer in layers:
-        kind = type(layer).__name__
+        kind = _kind(layer)
         if _given_name(layer):
             canonical[layer.name] = layer.name
         else:
@@ -39,9 +39,11 @@ def describe(model) -> list[dict]:
     rows = []
     for layer in layers:
         settings = layer.get_config()
+        if _kind(layer) != type(layer).__name__:
+            settings = {"activation": "relu"}  # a plain ReLU layer, described as the Activation it equals
         row = {
             "name": canonical[layer.name],
-            "type": type(layer).__name__,
+            "type": _kind(layer),
             "output_shape": list(layer.output.shape[1:]),
             "params": int(layer.count_params()),
             "inputs": sorted(canonical[name] for name in inputs_of[layer.name]),
@@ -53,6 +55,16 @@ def describe(model) -> list[dict]:
             row["training"] = training_of[layer.name]
         rows.append(row)
     return rows
+
+
+def _kind(layer) -> str:
+    """The layer's type; a ``ReLU()`` layer with its defaults counts as ``Activation('relu')``."""
+    kind = type(layer).__name__
+    if kind == "ReLU":
+        config = layer.get_config()
+        if not config.get("max_value") and not config.get("negative_slope") and not config.get("threshold"):
+            return "Activation"
+    return kind
 
 
 def _plain(value):

@@ -312,3 +312,17 @@ def test_resnet50_checks_do_not_rebuild_blocks_that_passed_but_do_check_a_redefi
     with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
         checks.check_resnet50(namespace["ResNet50"])
     assert observed.count("identity_block") == 1
+
+
+@pytest.mark.parametrize("relu", ["keras.layers.ReLU()(X)", "Activation(keras.activations.relu)(X)"])
+def test_layers_equal_to_activation_relu_are_accepted(relu):
+    for grade_id, check in ((ID, checks.check_identity_block), (CONV, checks.check_convolutional_block)):
+        source = SOURCES[grade_id].replace('X = Activation("relu")(X)', f"X = {relu}")
+        assert source != SOURCES[grade_id]
+        check(load_reference(replace={grade_id: source})[check.__name__.removeprefix("check_")])
+
+
+def test_resnet50_may_call_the_blocks_without_training_since_their_default_lets_keras_choose():
+    source = SOURCES[NET].replace(", training=None)", ")")
+    assert "training" not in source
+    checks.check_resnet50(load_reference(replace={NET: source})["ResNet50"])
