@@ -58,6 +58,7 @@ pretrain: $(VENV)/.installed data
 bench: $(VENV)/.installed graphviz data bench-data
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/degradation.py
 
 # 40 submissions graded by plain serial nbgrader, then by resnets-grade (about 40 minutes).
 bench-grading: $(VENV)/.installed

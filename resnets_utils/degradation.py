@@ -1,0 +1,133 @@
+"""The degradation problem (He et al., 2015, figure 1): a deeper plain network trains worse.
+
+Four small networks, all with BatchNormalization after every convolution, trained on the
+same batches of hand signs with the same optimiser: a plain and a residual network of
+``DEPTHS[0]`` and of ``DEPTHS[1]`` weight layers. Each is a 3x3 convolution (stride 2), then basic
+blocks of two 3x3 convolutions (``conv-BN-ReLU-conv-BN``, with an identity shortcut added
+in the residual networks before the last ReLU), then global average pooling and a dense
+softmax layer; a network of depth ``d`` has ``(d - 2) / 2`` blocks. The deeper plain network
+ends with a *higher training loss* than the shallower one: not overfitting (that would
+lower the training loss), but an optimisation problem. With shortcuts, the deeper network
+trains at least as well as the shallower one.
+
+To fit in under two minutes on 2 cores (``benchmarks/degradation.py`` measures it), the
+pictures are scaled down to ``SIZE`` x ``SIZE`` and the networks are narrow (``WIDTH``
+channels). He initialisation, SGD with momentum 0.9, ``STEPS`` steps of ``BATCH_SIZE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEPTHS = (8, 32)
+WIDTH = 16
+SIZE = 16
+STEPS = 300
+BATCH_SIZE = 64
+LEARNING_RATE = 0.02
+FIRST_STRIDE = 2
+
+
+def build_network(depth: int, residual: bool, input_shape=(SIZE, SIZE, 3), classes: int = 6, width: int = WIDTH):
+    """A plain or residual network of ``depth`` weight layers (``depth - 2`` must be even)."""
+    import keras
+    from keras import layers
+
+    if depth < 4 or depth % 2:
+        raise ValueError(f"depth must be an even number of at least 4, not {depth}")
+
+    def conv_bn(x, strides=1):
+        x = layers.Conv2D(width, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal")(x)
+        return layers.BatchNormalization()(x)
+
+    inputs = keras.Input(input_shape)
+    x = layers.Activation("relu")(conv_bn(inputs, strides=FIRST_STRIDE))
+    for _ in range((depth - 2) // 2):
+        y = conv_bn(layers.Activation("relu")(conv_bn(x)))
+        if residual:
+            y = layers.Add()([x, y])
+        x = layers.Activation("relu")(y)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=f"{'residual' if residual else 'plain'}_{depth}")
+
+
+@dataclass
+class Degradation:
+    """Training loss at every step, by network: ``losses[("plain", 32)]``."""
+
+    losses: dict = field(default_factory=dict)
+
+    def final(self, kind: str, depth: int) -> float:
+        """The mean training loss over the last 10% of steps."""
+        loss = self.losses[kind, depth]
+        return float(np.mean(loss[-max(1, len(loss) // 10) :]))
+
+    def figure(self, smoothing: int = 15):
+        """Training loss against steps for all four networks (a moving average of ``smoothing`` steps)."""
+        from resnets_utils.plotting import NotebookFigure
+
+        figure = NotebookFigure(figsize=(9, 3.6), layout="constrained")
+        axes = figure.subplots(1, 2, sharey=True)
+        colours = {"plain": ("#f4a582", "#b2182b"), "residual": ("#92c5de", "#2166ac")}  # light: shallow
+        for axis, kind in zip(axes, colours, strict=True):
+            for depth, colour, width in zip(DEPTHS, colours[kind], (1.5, 2.5), strict=True):
+                loss = self.losses[kind, depth]
+                window = min(smoothing, len(loss))
+                smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
+                steps = np.arange(window, len(loss) + 1)
+                axis.plot(steps, smooth, color=colour, linewidth=width, label=f"{kind}-{depth}")
+            axis.set_title(f"{kind} networks")
+            axis.set_xlabel("training step")
+            axis.legend()
+        axes[0].set_ylabel("training loss")
+        return figure
+
+
+def _pictures(images):
+    """uint8 pictures scaled down to SIZE x SIZE, as floats in [0, 1]."""
+    import keras
+
+    return np.asarray(keras.ops.image.resize(np.asarray(images, "float32") / 255.0, (SIZE, SIZE), antialias=True))
+
+
+def run(images, labels, steps: int = STEPS, seed: int = 0, depths=DEPTHS) -> Degradation:
+    """Train the four networks for ``steps`` steps on the same batches; record every step's loss.
+
+    Args:
+        images: uint8 pictures ``(m, 64, 64, 3)``, e.g. ``X_train_orig``.
+        labels: their labels, ``(m,)`` or ``(1, m)``.
+    """
+    import keras
+
+    class LossPerStep(keras.callbacks.Callback):
+        """Each step's own loss: fit reports the running mean over the epoch, so it is undone."""
+
+        def on_train_begin(self, logs=None):
+            self.losses, self._total = [], 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            total = float(logs["loss"]) * (batch + 1)
+            self.losses.append(total - self._total)
+            self._total = total
+
+    labels = np.asarray(labels).reshape(-1)
+    X = _pictures(images)
+    rng = np.random.default_rng(seed)
+    epochs = -(-steps * BATCH_SIZE // len(X))
+    order = np.concatenate([rng.permutation(len(X)) for _ in range(epochs)])[: steps * BATCH_SIZE]
+    X, Y = X[order], labels[order]
+    result = Degradation()
+    for kind in ("plain", "residual"):
+        for depth in depths:
+            keras.utils.set_random_seed(seed)
+            model = build_network(depth, kind == "residual", X.shape[1:], int(labels.max()) + 1)
+            model.compile(
+                optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=0.9), loss="sparse_categorical_crossentropy"
+            )
+            recorder = LossPerStep()
+            model.fit(X, Y, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+            result.losses[kind, depth] = np.array(recorder.losses)
+    return result
