@@ -102,7 +102,8 @@ def _run(name: str, function, cases: str) -> None:
     except CheckFailed as failure:
         # Raised afresh here so the student sees one short traceback, not our internals.
         raise CheckFailed(str(failure)) from None
-    print(f"{name}: all {len(expected)} {cases} case(s) pass.")
+    count = len(expected)
+    print(f"{name}: the {cases} case passes." if count == 1 else f"{name}: all {count} {cases} cases pass.")
 
 
 def load_expected(cases: str = "public") -> dict:

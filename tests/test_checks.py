@@ -185,7 +185,9 @@ def reference():
 @pytest.mark.parametrize("grade_id", [ID, CONV, NET])
 def test_reference_passes_every_check(reference, grade_id, cases, capsys):
     CHECK[grade_id](reference[FUNCTION[grade_id]], cases=cases)
-    assert "pass" in capsys.readouterr().out
+    count = len(checks.load_expected(cases)[FUNCTION[grade_id]])
+    expected = f"the {cases} case passes." if count == 1 else f"all {count} {cases} cases pass."
+    assert capsys.readouterr().out == f"{FUNCTION[grade_id]}: {expected}\n"
 
 
 def test_the_corpus_is_large_enough():
