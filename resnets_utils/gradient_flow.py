@@ -118,13 +118,14 @@ class GradientFlow:
         axis.set_xlabel("layer (1 = nearest the input)")
         axis.set_ylabel("gradient norm w.r.t. the layer's output")
         normalised = "with BatchNormalization" if self.batchnorm else "no normalisation"
-        axis.set_title(f"Gradient reaching each layer of {self.layers}-layer networks ({normalised})")
+        axis.set_title(f"The gradient reaching each of {self.layers} layers ({normalised})")
         axis.legend()
         return figure
 
 
-def measure(images, labels, batches: int = 3, depth: int = DEPTH, batchnorm: bool = False, seed: int = 0):
-    """Gradient norms w.r.t. each layer's output at initialisation, averaged over ``batches`` batches.
+def measure(images, labels, batches: int | None = None, depth: int = DEPTH, batchnorm: bool = False, seed: int = 0):
+    """Gradient norms w.r.t. each layer's output at initialisation, averaged over ``batches`` batches
+    (3, or 1 while nbgrader executes the notebook).
 
     Args:
         images: uint8 pictures ``(m, 64, 64, 3)``, e.g. ``X_train_orig``.
@@ -135,6 +136,9 @@ def measure(images, labels, batches: int = 3, depth: int = DEPTH, batchnorm: boo
     """
     import keras
 
+    from resnets_utils.training import grading
+
+    batches = batches or (1 if grading() else 3)
     labels = np.asarray(labels).reshape(-1)
     rng = np.random.default_rng(seed)
     chosen = [rng.choice(len(images), size=BATCH_SIZE, replace=False) for _ in range(batches)]
