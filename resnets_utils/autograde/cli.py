@@ -49,42 +49,16 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=_at_least(1, int), default=os.cpu_count() or 1, help="default: the number of cores"
     )
     parser.add_argument("--force", action="store_true", help="grade again submissions already graded")
-    parser.add_argument(
-        "--phase-seconds",
-        type=_at_least(0.1),
-        default=limits.phase_seconds,
-        help=f"time limit of one cell or test (default {limits.phase_seconds:g})",
+    limit_options = (
+        ("--phase-seconds", _at_least(0.1), limits.phase_seconds, "time limit of one cell or test"),
+        ("--submission-seconds", _at_least(0.1), limits.submission_seconds, "time limit of one submission"),
+        ("--memory-mb", _at_least(1, int), limits.memory_mb, "memory limit of one submission"),
+        ("--max-file-mb", _at_least(0.001), allowance.file_mb, "largest file of a submission that is read"),
+        ("--max-submission-mb", _at_least(0.001), allowance.total_mb, "most bytes of one submission that are read"),
+        ("--max-files", _at_least(1, int), allowance.files, "most files and folders of one submission that are read"),
     )
-    parser.add_argument(
-        "--submission-seconds",
-        type=_at_least(0.1),
-        default=limits.submission_seconds,
-        help=f"time limit of one submission (default {limits.submission_seconds:g})",
-    )
-    parser.add_argument(
-        "--memory-mb",
-        type=_at_least(1, int),
-        default=limits.memory_mb,
-        help=f"memory limit of one submission (default {limits.memory_mb})",
-    )
-    parser.add_argument(
-        "--max-file-mb",
-        type=_at_least(0.001),
-        default=allowance.file_mb,
-        help=f"largest file of a submission that is read (default {allowance.file_mb:g})",
-    )
-    parser.add_argument(
-        "--max-submission-mb",
-        type=_at_least(0.001),
-        default=allowance.total_mb,
-        help=f"most bytes of one submission that are read (default {allowance.total_mb:g})",
-    )
-    parser.add_argument(
-        "--max-files",
-        type=_at_least(1, int),
-        default=allowance.files,
-        help=f"most files and folders of one submission that are read (default {allowance.files})",
-    )
+    for flag, kind, default, what in limit_options:
+        parser.add_argument(flag, type=kind, default=default, help=f"{what} (default {default:g})")
     parser.add_argument("--no-feedback", action="store_true", help="skip nbgrader's feedback HTML")
     return parser
 
