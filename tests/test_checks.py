@@ -138,9 +138,9 @@ MISTAKES = {
         [('stage=3, block="a", s=2', 'stage=3, block="a", s=1')],
         "stage 3's convolutional block needs s=2",
     ),
-    "ResNet50: blocks left in training mode": (
+    "ResNet50: blocks called with training=True": (
         NET,
-        [("stage=5, block=block, training=None", "stage=5, block=block")],
+        [("stage=5, block=block, training=None", "stage=5, block=block, training=True")],
         "training=True, which hard-wires",
     ),
     "ResNet50: max pooling at the end": (
@@ -328,3 +328,14 @@ def test_resnet50_may_call_the_blocks_without_training_since_their_default_lets_
     source = SOURCES[NET].replace(", training=None)", ")")
     assert "training" not in source
     checks.check_resnet50(load_reference(replace={NET: source})["ResNet50"])
+
+
+@pytest.mark.parametrize("grade_id", [ID, CONV])
+def test_x_plus_shortcut_is_told_to_use_the_add_layer_not_a_keras_traceback(grade_id):
+    source = SOURCES[grade_id].replace("X = Add()([X, X_shortcut])", "X = X + X_shortcut")
+    assert source != SOURCES[grade_id]
+    function = load_reference(replace={grade_id: source})[FUNCTION[grade_id]]
+    with pytest.raises(
+        checks.CheckFailed, match=r"written as `X \+ X_shortcut`.*write `X = Add\(\)\(\[X, X_shortcut\]\)`"
+    ):
+        CHECK[grade_id](function)
