@@ -14,6 +14,15 @@ from __future__ import annotations
 
 import re
 
+
+class NotALayerError(ValueError):
+    """The model holds an operation on tensors (such as ``X + Y``) that is not a Keras layer."""
+
+    def __init__(self, operation: str):
+        self.operation = operation
+        super().__init__(f"the model holds an operation that is not a layer: {operation}")
+
+
 SETTINGS = ("filters", "kernel_size", "strides", "padding", "activation", "axis", "pool_size", "units")
 
 
@@ -23,6 +32,10 @@ def describe(model) -> list[dict]:
     inputs_of = {layer["name"]: _inbound_names(layer) for layer in config["layers"]}
     training_of = {layer["name"]: _training_argument(layer) for layer in config["layers"]}
     depth = _depth_to_output(inputs_of)
+    known = {layer.name for layer in model.layers}
+    for entry in config["layers"]:
+        if entry["name"] not in known:  # e.g. `X + X_shortcut`: recorded as an operation, not a layer
+            raise NotALayerError(entry.get("class_name", "an operation"))
 
     layers = [model.get_layer(name) for name in inputs_of]
     layers.sort(key=lambda layer: (-depth[layer.name], _kind(layer), _given_name(layer) or ""))

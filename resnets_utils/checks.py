@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils.architecture import describe
+from resnets_utils.architecture import NotALayerError, describe
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 PUBLIC_EXPECTED = Path(__file__).resolve().parent / "expected" / "residual_networks.json"
@@ -277,6 +277,17 @@ def observe(name: str, function, case: dict) -> dict:
             return _observe_block(name, function, case)
     except CheckFailed as failure:
         return {"error": str(failure)}
+    except NotALayerError as error:
+        return {"error": f"{name}: {_not_a_layer(error.operation)}"}
+
+
+def _not_a_layer(operation: str) -> str:
+    if operation == "Add":
+        return (
+            "the addition is written as `X + X_shortcut`, which Keras records as an operation, not a layer: "
+            "write `X = Add()([X, X_shortcut])`, as the specification says (the checks compare the layers)."
+        )
+    return f"an operation on tensors ({operation}) is not a Keras layer: use the layers the specification names."
 
 
 def judge(name: str, observation: dict, case: dict) -> None:
