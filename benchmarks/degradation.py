@@ -11,25 +11,15 @@ docs/performance.md.
 import argparse
 import datetime
 import os
-import platform
 import time
 from pathlib import Path
 
 from resnets_utils import data, degradation
+from resnets_utils.backend_choice import cpu_name
 
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 HEADING = "## Degradation experiment (`make bench`, benchmarks/degradation.py)"
-COLUMNS = "| date | CPU | cores | seed | seconds | plain-8 | plain-32 | residual-8 | residual-32 |"
-
-
-def cpu() -> str:
-    """The CPU's model name with its family and model numbers (the machine kinds differ by them)."""
-    fields = {}
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    name = fields.get("model name", platform.processor() or "unknown")
-    return f"{name} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+COLUMNS = "| date | CPU | seed | seconds | plain-8 | plain-32 | residual-8 | residual-32 |"
 
 
 def record(row: str) -> None:
@@ -58,7 +48,7 @@ def main(argv=None) -> None:
     print(f"  plain-{deep} / plain-{shallow}: {final['plain', deep] / final['plain', shallow]:.2f} (claim: >= 1.10)")
     print(f"  residual-{deep} <= residual-{shallow}: {final['residual', deep] <= final['residual', shallow]}")
     losses = " | ".join(f"{loss:.3f}" for loss in final.values())
-    record(f"| {datetime.date.today()} | {cpu()} | {os.cpu_count()} | {args.seed} | {seconds:.0f} | {losses} |")
+    record(f"| {datetime.date.today()} | {cpu_name()} | {args.seed} | {seconds:.0f} | {losses} |")
     print(f"recorded in {PERFORMANCE}")
 
 

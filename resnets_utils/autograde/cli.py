@@ -146,6 +146,7 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
                     for future in done:
                         result = future.result()
                         student = result.submission.student
+                        notes = result.submission.intake().notes()  # what was not read, for the feedback
                         gradebook.record(
                             course,
                             assignment,
@@ -153,9 +154,9 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
                             student,
                             result.verdicts,
                             fingerprints[student],
-                            gradebook.feedback_notebook(release, result.solutions, result.verdicts, result.notes),
+                            gradebook.feedback_notebook(release, result.solutions, result.verdicts, notes),
                             result.submission.timestamp(),
-                            result.notes,
+                            notes,
                         )
                         protections = result.protections or protections
                         score = sum(v.points for v in result.verdicts.values())

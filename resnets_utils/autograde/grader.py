@@ -88,7 +88,6 @@ class Result:
     solutions: dict  # grade id -> the student's source
     protections: list
     seconds: float
-    notes: list = field(default_factory=list)  # what the grader refused to read, for the feedback
 
 
 def find_submissions(
@@ -123,8 +122,7 @@ class Batch:
         Raises :class:`ReferenceFailedError` when the reference cannot run within the limits.
         """
         try:
-            usage: dict = {}
-            results, _ = self._run(self.reference_solutions, None, self.limits, usage)
+            results, _ = self._run(self.reference_solutions, None, self.limits)
             try:
                 self.expected = verdicts.expected_cases(results, self.cases)
             except RuntimeError:
@@ -174,7 +172,6 @@ class Batch:
 
     def grade(self, submission: Submission) -> Result:
         start = time.perf_counter()
-        notes = submission.intake().notes()
         notebook, problem = submission.read_notebook()
         solutions = {}
         if not problem:
@@ -184,13 +181,13 @@ class Batch:
                 problem = f"{submission.notebook} is not a readable notebook (not a notebook's JSON)."
         if problem:
             found = {g: verdicts.Verdict(0.0, self.points[g], problem) for g in verdicts.TESTS}
-            return Result(submission, found, {}, [], time.perf_counter() - start, notes)
+            return Result(submission, found, {}, [], time.perf_counter() - start)
         results, protections = self._run(solutions, submission.intake(), self.limits)
         self._prepared.wait()
         if self.expected is None:
             raise ReferenceFailedError("the reference solution could not be observed; see the error above")
         found = verdicts.verdicts(results, self.expected, self.points, solutions)
-        return Result(submission, found, solutions, protections, time.perf_counter() - start, notes)
+        return Result(submission, found, solutions, protections, time.perf_counter() - start)
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
