@@ -152,7 +152,27 @@ MISTAKES = {
     "ResNet50: stage 5 with stage 4's filters": (
         NET,
         [("filters=[512, 512, 2048], stage=5", "filters=[256, 256, 1024], stage=5")],  # block 'a' only
-        "take the same filters list",
+        "in stage 5, block 'a', 'res5a_branch2a' outputs 2x2x256 where the reference outputs 2x2x512",
+    ),
+    "ResNet50: an identity block of stage 3 with too few channels": (
+        NET,
+        [("3, [128, 128, 512], stage=3", "3, [128, 128, 256], stage=3")],
+        "'res3b_branch2c' outputs 8x8x256 where the reference outputs 8x8x512 (it has 256 filters",
+    ),
+    "ResNet50: a stride given to an identity block": (
+        NET,
+        [("[256, 256, 1024], stage=4, block=block, training", "[256, 256, 1024], stage=4, block=block, s=2, training")],
+        "everything up to stage 4, block 'a' matches the reference, then the next step fails (TypeError",
+    ),
+    "ResNet50: an average pooling larger than stage 5's output": (
+        NET,
+        [('AveragePooling2D((2, 2), name="avg_pool")', 'AveragePooling2D((4, 4), name="avg_pool")')],
+        "up to stage 5, block 'c' matches the reference, then the next step fails (ValueError: Computed output size",
+    ),
+    "ResNet50: no max pooling": (
+        NET,
+        [("X = MaxPooling2D((3, 3), strides=(2, 2))(X)", "pass")],
+        "the MaxPooling2D after stage 1 is missing",
     ),
     "ResNet50: stage 5 entirely with stage 4's filters": (
         NET,
@@ -296,6 +316,23 @@ def test_resnet50_points_to_a_wrong_block_first():
     wrong_block = load_reference(replace={ID: source})
     with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
         checks.check_resnet50(wrong_block["ResNet50"])
+
+
+def test_a_correct_resnet50_from_a_block_with_a_hidden_mistake_passes_with_a_note(capsys):
+    # The grader's policy: ResNet50 is judged by the model it builds. A block that ignores its
+    # `initializer` builds the same ResNet-50 (which never passes another initializer).
+    source = SOURCES[ID].replace("initializer(seed=0)", "glorot_uniform(seed=0)")
+    assert source != SOURCES[ID]
+    namespace = load_reference(replace={ID: source})
+    with pytest.raises(checks.CheckFailed, match="ignores the `initializer` argument"):
+        checks.check_identity_block(namespace["identity_block"])
+    checks.check_resnet50(namespace["ResNet50"])
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-2] == "ResNet50: the public case passes."
+    assert printed[-1].startswith(
+        "Note: ResNet50 builds the right model, so it earns its points, but your identity_block"
+    )
+    assert "ignores the `initializer` argument" in printed[-1]
 
 
 def test_resnet50_checks_do_not_rebuild_blocks_that_passed_but_do_check_a_redefined_one(monkeypatch):
