@@ -238,7 +238,7 @@ def test_a_second_run_grades_nothing_again(graded_corpus):
     command = _grade_command(course, "--no-feedback", *ALLOWANCE)  # other limits would read other files
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"{len(contents)} submission(s): 0 to grade" in result.stdout
+    assert f"{len(contents)} submissions: 0 to grade" in result.stdout
 
 
 @pytest.mark.slow

@@ -93,7 +93,8 @@ def main(argv=None) -> int:
     ]
     skipped = len(submissions) - len(todo)
     print(
-        f"{len(submissions)} submission(s): {len(todo)} to grade with {args.workers} worker(s)"
+        f"{verdicts.counted(len(submissions), 'submission')}: {len(todo)} to grade "
+        f"with {verdicts.counted(args.workers, 'worker')}"
         + (f", {skipped} already graded (--force grades them again)" if skipped else "")
     )
 
@@ -173,7 +174,7 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
         progress.close()
         batch.close()
     print(
-        f"Graded {len(todo)} submission(s) in {time.perf_counter() - start:.0f} s; "
+        f"Graded {verdicts.counted(len(todo), 'submission')} in {time.perf_counter() - start:.0f} s; "
         f"protections: {'; '.join(protections) or 'separate processes and limits only (no Landlock)'}."
     )
     return False

@@ -16,6 +16,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from resnets_utils.autograde.verdicts import counted
+
 MARKER = ".resnets-grade.json"
 
 
@@ -138,6 +140,6 @@ def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, 
                     }
                 ]
             else:
-                text = f"Passed: {verdict.points:g} of {verdict.max_points:g} point(s).\n"
+                text = f"Passed: {verdict.points:g} of {counted(verdict.max_points, 'point')}.\n"
                 cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": text}]
     return notebook

@@ -199,3 +199,8 @@ def _failure(grade_id: str, function: str, results: dict, cases: list[dict], sol
 def _short(text: str, limit: int = 400) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def counted(number: float, noun: str) -> str:
+    """``counted(1, "point")`` -> ``"1 point"``; ``counted(3, "worker")`` -> ``"3 workers"``."""
+    return f"{number:g} {noun}{'' if number == 1 else 's'}"
