@@ -82,7 +82,7 @@ def load_pretrained():
     path = pretrained_path()
     if not path.exists():
         shown = str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
-        print(f"No pre-trained model yet ({shown}): make it with `make pretrain` (6 to 26 minutes on 2 cores).")
+        print(f"No pre-trained model yet ({shown}): `make pretrain` makes it.")
         return None, None
     import keras
 

@@ -69,6 +69,11 @@ def execute(notebook, directory: Path) -> None:
     ).execute()
 
 
+def _graded(master: Path) -> bool:
+    notebook = nbformat.read(master, as_version=4)
+    return any(cell.metadata.get("nbgrader", {}).get("grade") for cell in notebook.cells)
+
+
 def _cells(notebook):
     return [(cell.cell_type, cell.source) for cell in notebook.cells]
 
@@ -116,7 +121,10 @@ def main(argv=None) -> int:
     for name in assignment_names():
         release(name, ASSIGNMENTS / name)
         print(f"released assignments/{name}")
-        for master in sorted((COURSE / "source" / name).glob("*.ipynb")):
+        # Graded notebooks first: the assignment saves the model that the exploration notebook looks at.
+        for master in sorted(
+            (COURSE / "source" / name).glob("*.ipynb"), key=lambda path: (not _graded(path), path.name)
+        ):
             notebook = solution(master)
             target = SOLUTIONS / name / master.name
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,118 @@
+"""Training progress in a notebook: a status line with the time left, and the learning curves.
+
+``fit(..., verbose=0, callbacks=[LiveProgress()])`` shows one line, updated after every
+step (epoch, step, running loss and accuracy, time taken and time left), and the learning
+curves, redrawn after every epoch. Both are notebook outputs updated in place, so the
+executed notebook keeps the last line and the final curves; outside a notebook one line
+per epoch is printed instead.
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+
+from resnets_utils.plotting import NotebookFigure
+
+REFRESH_SECONDS = 1.0  # the status line is redrawn at most this often
+
+
+def duration(seconds: float) -> str:
+    """``75`` -> ``"1 min 15 s"``; ``42`` -> ``"42 s"``."""
+    seconds = int(round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def learning_curves(history: dict, validation: str = "test") -> NotebookFigure:
+    """Loss and accuracy against epochs, for the training pictures and the validation ones.
+
+    Args:
+        history: ``History.history`` (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``).
+        validation: what the validation pictures are, for the legend.
+    """
+    figure = NotebookFigure(figsize=(9, 3.2), layout="constrained")
+    for axis, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
+        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", validation, "-s")):
+            values = history.get(key, [])
+            if values:
+                axis.plot(range(1, len(values) + 1), values, style, markersize=4, label=label)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        if metric == "accuracy":
+            axis.set_ylim(0, 1.02)
+        if axis.lines:
+            axis.legend()
+    return figure
+
+
+class LiveProgress(keras.callbacks.Callback):
+    """A Keras callback showing a training's progress, its time left and its learning curves."""
+
+    def __init__(self, validation: str = "test"):
+        super().__init__()
+        self.validation = validation
+        self.history: dict[str, list[float]] = {}
+        self.seconds = 0.0  # the training's duration, once it has ended
+        self._line = self._curves = None
+
+    def on_train_begin(self, logs=None):
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        self.epochs = int(self.params.get("epochs") or 1)
+        self.steps = int(self.params.get("steps") or 1)
+        self.history = {}
+        self._start = time.perf_counter()
+        self._first_step_end = None
+        self._shown = 0.0
+        self._epoch = 0
+        if get_ipython() is not None:
+            self._line = display(Markdown("starting: the first step also prepares the model"), display_id=True)
+            self._curves = display(Markdown("*the learning curves appear after the first epoch*"), display_id=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        done = self._epoch * self.steps + batch + 1
+        if self._first_step_end is None:
+            self._first_step_end = (now, done)  # the first step also traces the model: not a typical step
+        if now - self._shown >= REFRESH_SECONDS or done == self.epochs * self.steps:
+            self._shown = now
+            self._status(self._running(batch + 1, logs) + self._time_left(now, done))
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        summary = "  ".join(f"{key} {values[-1]:.3f}" for key, values in self.history.items())
+        if self._curves is not None:
+            self._curves.update(learning_curves(self.history, self.validation))
+        else:
+            print(f"epoch {epoch + 1}/{self.epochs}  {summary}  ({duration(time.perf_counter() - self._start)})")
+
+    def on_train_end(self, logs=None):
+        self.seconds = time.perf_counter() - self._start
+        epochs = len(next(iter(self.history.values()), []))
+        self._status(f"trained {epochs} epoch{'' if epochs == 1 else 's'} in {duration(self.seconds)}")
+
+    def _running(self, step: int, logs) -> str:
+        values = "  ".join(f"{key} {value:.3f}" for key, value in (logs or {}).items())
+        return f"epoch {self._epoch + 1}/{self.epochs}, step {step}/{self.steps}  {values}"
+
+    def _time_left(self, now: float, done: int) -> str:
+        elapsed = f"  |  {duration(now - self._start)} so far"
+        first_end, first_done = self._first_step_end
+        if done <= first_done:
+            return elapsed
+        per_step = (now - first_end) / (done - first_done)
+        return f"{elapsed}, about {duration(per_step * (self.epochs * self.steps - done))} left"
+
+    def _status(self, text: str) -> None:
+        if self._line is not None:
+            from IPython.display import Markdown
+
+            self._line.update(Markdown(f"`{text}`"))

@@ -1,0 +1,80 @@
+"""The trained ResNet-50s the notebooks use, kept in the user's cache, never next to a notebook.
+
+- yours: the model the assignment trains, saved by its training cell (about 95 MB: beside
+  the notebook it would travel with every submission nbgrader collects);
+- pre-trained: the one ``make pretrain`` trains (``resnets_utils.pretrain``).
+
+``best_trained()`` gives the first that exists, in that order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from resnets_utils.pretrain import load_pretrained, models_dir
+from resnets_utils.training import grading
+
+YOURS_FILE = "resnet50_yours.keras"
+YOURS_REPORT = "resnet50_yours.json"
+
+
+def yours_path() -> Path:
+    return models_dir() / YOURS_FILE
+
+
+def _shown(path: Path) -> str:
+    return str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
+
+
+def save_yours(model, **report) -> Path | None:
+    """Save the model the assignment trained, with ``report`` (test accuracy, epochs, seconds).
+
+    Not while the notebook is graded: the grader trains one batch, which is no model to keep.
+    """
+    if grading():
+        print("Not saved while the notebook is graded.")
+        return None
+    path = yours_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial.keras")  # a crash mid-way leaves the last good model
+    model.save(partial)
+    os.replace(partial, path)
+    report = {**report, "saved": time.strftime("%Y-%m-%d %H:%M")}
+    path.with_name(YOURS_REPORT).write_text(json.dumps(report, indent=1))
+    print(f"Saved your trained model in {_shown(path)} ({path.stat().st_size / 1e6:.0f} MB), for Explore_ResNet.ipynb.")
+    return path
+
+
+def load_yours():
+    """The model the assignment trained and saved, and its report, or ``(None, None)``."""
+    path = yours_path()
+    if grading() or not path.exists():
+        return None, None
+    import keras
+
+    report_path = path.with_name(YOURS_REPORT)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    try:
+        return keras.saving.load_model(path, compile=False), report  # for looking at, not training on
+    except Exception as error:  # a file from another Keras version, or damaged: say so and go on
+        print(f"Your saved model ({_shown(path)}) could not be loaded ({type(error).__name__}); train it again.")
+        return None, None
+
+
+def best_trained():
+    """``(model, description)`` of the best trained model available, or ``(None, reason)``."""
+    model, report = load_yours()
+    if model is not None:
+        accuracy = report.get("test_accuracy")
+        detail = f", {accuracy:.1%} test accuracy" if accuracy is not None else ""
+        return model, f"your ResNet-50 as trained in Residual_Networks.ipynb (saved {report.get('saved', '?')}{detail})"
+    model, report = load_pretrained()
+    if model is not None:
+        return (
+            model,
+            f"the pre-trained ResNet-50 from `make pretrain` ({report.get('test_accuracy', 0):.1%} test accuracy)",
+        )
+    return None, "no trained model yet: train yours in Residual_Networks.ipynb, or run `make pretrain`"

@@ -1,0 +1,111 @@
+"""Measure the times and accuracies the notebooks state, and write resnets_utils/measured.json.
+
+    python scripts/measure.py assignment [--runs N]     # the assignment notebook, executed (~15 min a run)
+    python scripts/measure.py pretrain [--runs N]       # make pretrain's recipe (~12 min a run)
+    python scripts/measure.py degradation [--runs N]    # Explore's degradation experiment (~1.5 min)
+    python scripts/measure.py gradient_flow [--runs N]  # one gradient-flow measurement (~40 s)
+
+Run it alone on the machine: the times are wall-clock. Run k (k = 1..N) uses seed k.
+Each measurement replaces the previous one of the same name; ``measured.say(name)`` turns
+it into the sentence the notebooks print. Never run under nbgrader (it would train one batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from resnets_utils import data, measured
+from resnets_utils.backend_choice import cpu_name
+from resnets_utils.reference import MASTER
+
+SEED_LINE = "keras.utils.set_random_seed(1)"
+
+
+def assignment(seed: int) -> tuple[float, float]:
+    """Execute the assignment's master top to bottom; its training cell saves a report."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(MASTER, as_version=4)
+    imports = next(cell for cell in notebook.cells if SEED_LINE in cell.source)
+    imports.source = imports.source.replace(SEED_LINE, f"keras.utils.set_random_seed({seed})")
+    data_dir = data.ensure_dataset()
+    with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
+        saved = {key: os.environ.get(key) for key in ("XDG_CACHE_HOME", data.DATA_DIR_VARIABLE)}
+        os.environ.update({"XDG_CACHE_HOME": scratch, data.DATA_DIR_VARIABLE: str(data_dir)})
+        try:
+            NotebookClient(
+                notebook, timeout=3600, kernel_name="python3", resources={"metadata": {"path": scratch}}
+            ).execute()
+        finally:
+            for key, value in saved.items():
+                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        report = json.loads((Path(scratch) / "resnets-course" / "models" / "resnet50_yours.json").read_text())
+    return report["training_seconds"], report["test_accuracy"]
+
+
+def pretrain(seed: int) -> tuple[float, float]:
+    from resnets_utils.pretrain import pretrain as train
+
+    with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
+        report = train({"seed": seed}, restart=True, out_dir=scratch)
+    return report["training_seconds"], report["test_accuracy"]
+
+
+def degradation(seed: int) -> tuple[float, None]:
+    from resnets_utils import degradation as experiment
+
+    images, labels, *_ = data.load_dataset()
+    start = time.perf_counter()
+    experiment.run(images, labels, seed=seed)
+    return time.perf_counter() - start, None
+
+
+def gradient_flow(seed: int) -> tuple[float, None]:
+    from resnets_utils import gradient_flow as flow
+
+    images, labels, *_ = data.load_dataset()
+    start = time.perf_counter()
+    flow.measure(images, labels, seed=seed)
+    return time.perf_counter() - start, None
+
+
+MEASUREMENTS = {
+    "assignment_training": assignment,
+    "pretrain": pretrain,
+    "degradation": degradation,
+    "gradient_flow": gradient_flow,
+}
+ALIASES = {"assignment": "assignment_training"}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", choices=sorted([*MEASUREMENTS, *ALIASES]))
+    parser.add_argument("--runs", type=int, default=1, help="seeded runs (an accuracy range needs 3 or more)")
+    args = parser.parse_args(argv)
+    if os.environ.get("NBGRADER_EXECUTION"):
+        parser.exit(1, "error: not under nbgrader, which trains one batch only\n")
+    name = ALIASES.get(args.name, args.name)
+    seconds, accuracies = [], []
+    for seed in range(1, args.runs + 1):
+        took, accuracy = MEASUREMENTS[name](seed)
+        seconds.append(took)
+        if accuracy is not None:
+            accuracies.append(accuracy)
+        shown = f", test accuracy {accuracy:.1%}" if accuracy is not None else ""
+        print(f"{name}, seed {seed}: {took:.0f} s{shown}", flush=True)
+    measured.record(name, seconds, cpu_name(), str(datetime.date.today()), accuracies or None)
+    print(measured.say(name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Training progress, the student's saved model, and a training cell that is safe to re-run."""
+
+import json
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from resnets_utils import measured, progress, saved_models
+from resnets_utils.reference import MASTER, load_reference
+from resnets_utils.training import GRADING_VARIABLE
+
+
+def _tiny_model():
+    import keras
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _tiny_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype("float32")
+    return X, np.eye(3, dtype="float32")[rng.integers(0, 3, 64)]
+
+
+def test_time_left_comes_from_the_steps_after_the_first(monkeypatch):
+    clock = iter([0.0, 30.0, 32.0, 34.0, 36.0, 50.0])  # the first step traces the model: 30 s
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    shown = []
+    live = progress.LiveProgress()
+    live.set_params({"epochs": 2, "steps": 5})
+    live._status = shown.append
+    live.on_train_begin()
+    live.on_epoch_begin(0)
+    for step in range(4):
+        live.on_train_batch_end(step, {"loss": 1.0})
+    assert shown[0].endswith("30 s so far")  # nothing to extrapolate from yet
+    # After steps 2 to 4: 2 s a step, 6 of the 10 steps left.
+    assert shown[-1].startswith("epoch 1/2, step 4/5  loss 1.000")
+    assert shown[-1].endswith("36 s so far, about 12 s left")
+    live.history = {"loss": [1.0, 0.5]}
+    live.on_train_end()
+    assert shown[-1] == "trained 2 epochs in 50 s" and live.seconds == 50.0
+
+
+def test_outside_a_notebook_it_prints_one_line_per_epoch(capsys):
+    X, Y = _tiny_data()
+    live = progress.LiveProgress()
+    _tiny_model().fit(X, Y, epochs=3, batch_size=16, validation_data=(X, Y), verbose=0, callbacks=[live])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert "val_accuracy" in lines[-1] and live.seconds > 0
+    assert len(live.history["val_loss"]) == 3
+
+
+def test_learning_curves_plot_training_and_test_for_loss_and_accuracy():
+    history = {
+        "loss": [2.0, 1.0, 0.5],
+        "val_loss": [2.1, 1.5, 1.2],
+        "accuracy": [0.2, 0.6, 0.9],
+        "val_accuracy": [0.2, 0.5, 0.7],
+    }
+    figure = progress.learning_curves(history)
+    loss, accuracy = figure.axes
+    assert [line.get_label() for line in loss.lines] == ["training", "test"]
+    assert list(loss.lines[1].get_ydata()) == history["val_loss"]
+    assert list(accuracy.lines[0].get_ydata()) == history["accuracy"]
+    assert list(accuracy.lines[0].get_xdata()) == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_in_a_notebook_the_output_keeps_the_last_status_and_the_final_curves(tmp_path):
+    source = (
+        "import numpy as np, keras\n"
+        "from resnets_utils.progress import LiveProgress\n"
+        "inputs = keras.Input((4,))\n"
+        "model = keras.Model(inputs, keras.layers.Dense(3, activation='softmax')(inputs))\n"
+        "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])\n"
+        "X = np.random.default_rng(0).normal(size=(64, 4)); Y = np.eye(3)[np.arange(64) % 3]\n"
+        "model.fit(X, Y, epochs=2, batch_size=16, validation_data=(X, Y), verbose=0, callbacks=[LiveProgress()])\n"
+        "None"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = notebook.cells[0].outputs
+    displays = [o for o in outputs if o.output_type == "display_data"]
+    assert len(displays) == 2, outputs  # updated in place, not one output per step
+    assert displays[0].data["text/markdown"].startswith("`trained 2 epochs in")
+    assert displays[1].data["image/png"]  # the curves after the last epoch
+    assert not [o for o in outputs if o.output_type == "stream"]
+
+
+def test_the_trained_model_is_saved_in_the_cache_and_loaded_back(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path / "cache" if (tmp_path / "cache").exists() else tmp_path)
+    model = _tiny_model()
+    path = saved_models.save_yours(model, test_accuracy=0.9, training_seconds=12.0, epochs=10)
+    assert path == saved_models.yours_path() and path.is_relative_to(tmp_path / "cache")
+    assert not list(tmp_path.glob("*.keras"))  # nothing beside the notebook
+    assert "Saved your trained model in" in capsys.readouterr().out
+    loaded, report = saved_models.load_yours()
+    for mine, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert report["test_accuracy"] == 0.9 and report["epochs"] == 10
+
+
+def test_nothing_is_saved_or_loaded_while_grading(monkeypatch, capsys):
+    saved_models.save_yours(_tiny_model(), test_accuracy=0.5)
+    monkeypatch.setenv(GRADING_VARIABLE, "autograde")
+    assert saved_models.save_yours(_tiny_model(), test_accuracy=0.1) is None
+    assert "Not saved while the notebook is graded." in capsys.readouterr().out
+    assert saved_models.load_yours() == (None, None)
+    monkeypatch.delenv(GRADING_VARIABLE)
+    assert saved_models.load_yours()[1]["test_accuracy"] == 0.5  # the earlier model is untouched
+
+
+def test_the_best_trained_model_is_yours_then_the_pretrained_one_then_none():
+    from resnets_utils import pretrain
+
+    model, reason = saved_models.best_trained()
+    assert model is None and "make pretrain" in reason
+    pretrained = _tiny_model()
+    pretrain.pretrained_path().parent.mkdir(parents=True)
+    pretrained.save(pretrain.pretrained_path())
+    pretrain.pretrained_path().with_name(pretrain.REPORT_FILE).write_text(json.dumps({"test_accuracy": 0.967}))
+    model, description = saved_models.best_trained()
+    assert description.startswith("the pre-trained ResNet-50") and "96.7%" in description
+    saved_models.save_yours(_tiny_model(), test_accuracy=0.8)
+    model, description = saved_models.best_trained()
+    assert description.startswith("your ResNet-50") and "80.0%" in description
+
+
+def test_running_the_training_cell_again_starts_from_a_fresh_untrained_model(generated, monkeypatch):
+    namespace = load_reference()
+    X_train, Y_train, X_test, Y_test, _ = generated
+    namespace.update(X_train=X_train / 255.0, X_test=X_test / 255.0)
+    namespace.update(Y_train=np.eye(6)[Y_train.reshape(-1)], Y_test=np.eye(6)[Y_test.reshape(-1)])
+    started_with = []
+
+    def fake_fit(model, *args, **options):  # records the starting gammas, then "trains" them
+        gammas = [
+            layer.gamma.numpy()
+            for layer in model.layers
+            if layer.name.startswith("bn") and layer.name.endswith("branch2c")
+        ]
+        started_with.append((model, gammas))
+        for layer in model.layers:
+            if layer.name.startswith("bn") and layer.name.endswith("branch2c"):
+                layer.gamma.assign(np.ones(layer.gamma.shape))
+
+    cell = next(c for c in nbformat.read(MASTER, as_version=4).cells if "callbacks=[progress]" in c.source)
+    for _ in range(2):
+        namespace["fit"] = fake_fit
+        exec(compile(cell.source, "<training cell>", "exec"), namespace)
+    (first, _), (second, gammas) = started_with
+    assert second is not first
+    assert len(gammas) == 16 and all(not gamma.any() for gamma in gammas)
+
+
+def test_the_notebooks_state_no_time_or_accuracy_by_hand():
+    import re
+
+    for notebook in sorted(MASTER.parent.glob("*.ipynb")):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                typed = re.findall(r"\d[\d.,]*\s*(?:%|minutes?\b|min\b|seconds?\b|s\b)", cell.source)
+                assert not typed, (notebook.name, typed)
+
+
+def test_a_measurement_becomes_one_sentence(monkeypatch, tmp_path):
+    monkeypatch.setattr(measured, "MEASURED", tmp_path / "measured.json")
+    assert "Not measured yet" in measured.say("pretrain")
+    measured.record("pretrain", [700.0, 760.0, 820.0], "Some CPU x2", "2026-12-01", [0.95, 0.967, 0.958])
+    sentence = measured.say("pretrain")
+    assert "(Some CPU x2, 2026-12-01, 3 seeded runs)" in sentence
+    assert "it took 12 to 14 minutes and reached 95.0% to 96.7% test accuracy" in sentence
+    measured.record("degradation", [67.4], "Some CPU x2", "2026-12-01")
+    assert "one run): it took 67 s." in measured.say("degradation")
+
+
+def test_every_figure_the_notebooks_print_has_been_measured():
+    import re
+
+    named = set()
+    for notebook in sorted(MASTER.parent.glob("*.ipynb")):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            named |= set(re.findall(r'measured\.say\("(\w+)"\)', cell.source))
+    assert named and named <= set(measured.WHAT)
+    missing = named - set(measured.figures())
+    assert not missing, f"run `python scripts/measure.py NAME` for {sorted(missing)}"
