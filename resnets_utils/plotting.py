@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -63,30 +60,3 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
     if title:
         figure.suptitle(title)
     return figure
-
-
-GRAPHVIZ_MISSING = (
-    "Graphviz's `dot` program is missing, so here is a text summary instead of a diagram. "
-    "Install it with `sudo apt-get install graphviz` (or `conda install -c conda-forge graphviz`), "
-    "then restart the kernel."
-)
-
-
-def plot_model(model, to_file=None, show_shapes: bool = True, dpi: int = 48, **options):
-    """Draw ``model``'s layer graph with Keras' ``plot_model``; a text summary without Graphviz.
-
-    Returns:
-        An ``IPython.display.Image`` of the diagram, or None when Graphviz is missing
-        (then the reason and ``model.summary()`` are printed).
-    """
-    import keras
-    from IPython.display import Image
-
-    if shutil.which("dot") is None:
-        print(GRAPHVIZ_MISSING)
-        model.summary()
-        return None
-    if to_file is None:
-        to_file = Path(tempfile.mkdtemp(prefix="resnets-plot-")) / f"{model.name}.png"
-    keras.utils.plot_model(model, to_file=str(to_file), show_shapes=show_shapes, dpi=dpi, **options)
-    return Image(filename=str(to_file))

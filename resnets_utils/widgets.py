@@ -3,7 +3,6 @@
 - :class:`ArchitectureExplorer`: stages and blocks, their layers, a diagram of the block
   with its shortcut marked, and what each stage costs.
 - :class:`FeatureMapViewer`: what any layer of any functional model computes on a picture.
-- :class:`TrainingPlot`: a Keras callback that redraws the learning curves after each epoch.
 - :class:`ResultsView`: confusion matrix and the misclassified test pictures.
 
 Each view is a widget (a ``VBox``): a notebook shows it when it is a cell's value. Pictures
@@ -24,6 +23,27 @@ from resnets_utils.architecture import describe
 from resnets_utils.plotting import NotebookFigure, figure_png
 
 SHORTCUT_COLOUR = "tab:orange"
+
+# ----------------------------------------------------------------------------- static pictures
+
+
+class _StaticPicture:
+    """Adds a PNG of the view's main picture to its notebook output, next to the live widget.
+
+    JupyterLab shows the widget; viewers without a kernel (GitHub, nbviewer) show the picture,
+    which nbconvert keeps in the executed notebook where it keeps no widget.
+    """
+
+    def _static_png(self) -> bytes:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        png = bytes(self._static_png() or b"")
+        if bundle is not None and png:
+            bundle["image/png"] = png
+        return bundle
+
 
 # ----------------------------------------------------------------------------- stages and blocks
 
@@ -170,7 +190,7 @@ def block_diagram(rows: list[dict], title: str) -> NotebookFigure:
     return figure
 
 
-class ArchitectureExplorer(widgets.VBox):
+class ArchitectureExplorer(_StaticPicture, widgets.VBox):
     """Pick a stage and a block: its layers, its diagram, and a table of all stages."""
 
     def __init__(self, model: keras.Model):
@@ -196,6 +216,9 @@ class ArchitectureExplorer(widgets.VBox):
         self.block.observe(lambda _: self._draw(), names="value")
         self.stage.value = next((s for s in stages if s == 2), stages[0])
         self._on_stage()
+
+    def _static_png(self) -> bytes:
+        return self.diagram.value
 
     def _on_stage(self, _=None):
         blocks = sorted(block for stage, block in self.groups if stage == self.stage.value)
@@ -238,7 +261,7 @@ class ArchitectureExplorer(widgets.VBox):
 # ----------------------------------------------------------------------------- feature maps
 
 
-class FeatureMapViewer(widgets.VBox):
+class FeatureMapViewer(_StaticPicture, widgets.VBox):
     """Pick a picture, a layer and a page of channels; see the layer's feature maps."""
 
     VIEWABLE = ("Conv2D", "Activation", "Add", "ReLU")
@@ -272,6 +295,9 @@ class FeatureMapViewer(widgets.VBox):
         for control in (self.image, self.layer, self.page):
             control.observe(self._on_change, names="value")
         self._on_change()
+
+    def _static_png(self) -> bytes:
+        return self.view.value
 
     def feature_maps(self, layer: str, image: int) -> np.ndarray:
         """The layer's output for one picture: ``(height, width, channels)``."""
@@ -320,59 +346,6 @@ class FeatureMapViewer(widgets.VBox):
         return figure
 
 
-# ----------------------------------------------------------------------------- training curves
-
-
-class TrainingPlot(keras.callbacks.Callback):
-    """Redraws loss and accuracy (training and validation) after every epoch, in the notebook.
-
-    Use it instead of Keras' progress bar: ``model.fit(..., verbose=0, callbacks=[TrainingPlot()])``.
-    It writes nothing to stdout or stderr; everything is in the widget (``self.widget``).
-    """
-
-    def __init__(self, display: bool = True):
-        super().__init__()
-        self.history: dict[str, list[float]] = {}
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Epoch 0")
-        self.status = widgets.HTML()
-        self.plot = widgets.Image(format="png")
-        self.widget = widgets.VBox([widgets.HBox([self.progress, self.status]), self.plot])
-        self._display = display
-
-    def on_train_begin(self, logs=None):
-        self.progress.max = max(1, int(self.params.get("epochs") or 1))
-        self.progress.value = 0
-        self.progress.description = f"Epoch 0/{self.progress.max}"
-        if self._display:
-            from IPython.display import display
-
-            display(self.widget)
-
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
-        self.progress.value = epoch + 1
-        self.progress.description = f"Epoch {epoch + 1}/{self.progress.max}"
-        self.status.value = " &nbsp; ".join(f"{key} {values[-1]:.3f}" for key, values in self.history.items())
-        self.plot.value = figure_png(self.figure())
-
-    def figure(self):
-        figure = NotebookFigure(figsize=(8, 3), layout="constrained")
-        for axis, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-            for prefix, style in (("", "o-"), ("val_", "s--")):
-                values = self.history.get(prefix + metric)
-                if values:
-                    axis.plot(range(1, len(values) + 1), values, style, label="validation" if prefix else "training")
-            axis.set_xlabel("epoch")
-            axis.set_title(metric)
-            if axis.lines:
-                axis.legend(fontsize=8)
-        return figure
-
-
-# ----------------------------------------------------------------------------- results
-
-
 def confusion_matrix(true_labels, predicted_labels, classes: int) -> np.ndarray:
     """``matrix[true, predicted]`` counts."""
     matrix = np.zeros((classes, classes), dtype=int)
@@ -380,7 +353,7 @@ def confusion_matrix(true_labels, predicted_labels, classes: int) -> np.ndarray:
     return matrix
 
 
-class ResultsView(widgets.VBox):
+class ResultsView(_StaticPicture, widgets.VBox):
     """Confusion matrix and a gallery of misclassified pictures with both labels."""
 
     def __init__(self, true_labels, predicted_labels, images, classes: int | None = None, gallery: int = 24):
@@ -397,6 +370,9 @@ class ResultsView(widgets.VBox):
         self.matrix_view = widgets.Image(value=figure_png(self._matrix_figure()), format="png")
         self.gallery_view = widgets.Image(value=figure_png(self._gallery_figure(np.asarray(images))), format="png")
         super().__init__([summary, widgets.HBox([self.matrix_view, self.gallery_view])])
+
+    def _static_png(self) -> bytes:
+        return self.matrix_view.value
 
     @classmethod
     def from_model(cls, model, X, Y, images, **options):

@@ -115,7 +115,7 @@ def main(argv=None) -> int:
         print("assignments/ and solutions/ are in sync with course/source/")
         return 0
     if not args.no_execute and shutil.which("dot") is None:
-        # The reference notebooks would show plot_model's text fallback instead of the diagrams.
+        # The reference notebooks would show the diagrams' text fallback instead of the diagrams.
         print("Graphviz's `dot` is missing: install it (`make graphviz`) and run again.", file=sys.stderr)
         return 1
     for name in assignment_names():

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from resnets_utils.plotting import GRAPHVIZ_MISSING
+from resnets_utils.diagrams import GRAPHVIZ_MISSING
 from resnets_utils.reference import MASTER, RELEASE, REPO
 
 SCRIPTS = REPO / "scripts"

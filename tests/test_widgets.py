@@ -113,23 +113,6 @@ def test_feature_map_viewer_works_on_any_functional_model(generated):
     assert "(62, 62, 20)" in viewer.shape.value
 
 
-def test_training_plot_redraws_every_epoch_and_stays_off_stderr(capfd):
-    rng = np.random.default_rng(0)
-    X, Y = rng.normal(size=(64, 8)).astype("float32"), rng.integers(0, 2, 64)
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    plot = views.TrainingPlot(display=False)
-    drawn = []
-    plot.plot.observe(lambda change: drawn.append(change["new"]), names="value")
-    model.fit(X, Y, epochs=3, validation_split=0.25, verbose=0, callbacks=[plot])
-    assert len(drawn) == 3 and len(set(drawn)) == 3  # a new picture after every epoch
-    assert plot.progress.value == plot.progress.max == 3
-    assert set(plot.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert all(len(values) == 3 for values in plot.history.values())
-    _picture(drawn[-1])
-    assert capfd.readouterr().err == ""
-
-
 def test_results_view_counts_and_shows_the_mistakes(generated):
     _, _, X_test, Y_test, _ = generated
     true = Y_test[0]
@@ -170,22 +153,6 @@ def test_with_batchnorm_the_plain_network_gradient_grows_towards_the_input(gener
     flow = gradient_flow.measure(X_train, Y_train, batches=1, batchnorm=True)
     assert flow.fall(flow.plain) < 1 / 100  # the other face of the problem: it explodes
     assert flow.fall(flow.plain) < flow.fall(flow.residual)
-
-
-def test_plot_model_draws_a_diagram_with_graphviz(resnet, tmp_path):
-    if not plotting.shutil.which("dot"):
-        pytest.skip("Graphviz is not installed (make test installs it)")
-    image = plotting.plot_model(resnet, to_file=tmp_path / "resnet.png")
-    _picture(image.data)
-
-
-def test_plot_model_without_graphviz_says_so_in_one_line_and_shows_a_summary(resnet, monkeypatch, capsys):
-    monkeypatch.setattr(plotting.shutil, "which", lambda name: None)
-    assert plotting.plot_model(resnet) is None
-    printed = capsys.readouterr().out
-    assert printed.splitlines()[0] == plotting.GRAPHVIZ_MISSING
-    assert "apt-get install graphviz" in printed
-    assert "23,600,006" in printed  # the text summary follows
 
 
 def _exploration_cell(cell_id: str) -> str:
