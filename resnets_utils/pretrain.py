@@ -237,6 +237,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, help=f"default {RECIPE['batch_size']}")
     parser.add_argument("--fresh-pictures", type=int, help=f"per epoch, default {RECIPE['fresh_pictures_per_epoch']}")
     parser.add_argument("--training-pictures", type=int, help="use only the first N of the training split")
+    parser.add_argument("--seed", type=int, help=f"default {RECIPE['seed']}")
     parser.add_argument("--restart", action="store_true", help="ignore a checkpoint and start again")
     parser.add_argument("--data-dir", help="default: the course's data directory")
     parser.add_argument("--out-dir", help=f"default: {models_dir()}")
@@ -246,6 +247,7 @@ def main(argv=None) -> int:
         "batch_size": args.batch_size,
         "fresh_pictures_per_epoch": args.fresh_pictures,
         "training_pictures": args.training_pictures,
+        "seed": args.seed,
     }
     changes = {key: value for key, value in options.items() if value is not None}
     try:
