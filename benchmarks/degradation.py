@@ -12,24 +12,13 @@ import argparse
 import datetime
 import os
 import time
-from pathlib import Path
 
 from resnets_utils import data, degradation
 from resnets_utils.backend_choice import cpu_name
+from resnets_utils.measured import PERFORMANCE, log_row
 
-PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 HEADING = "## Degradation experiment (`make bench`, benchmarks/degradation.py)"
 COLUMNS = "| date | CPU | seed | seconds | plain-8 | plain-32 | residual-8 | residual-32 |"
-
-
-def record(row: str) -> None:
-    text = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance measurements\n"
-    if HEADING not in text:
-        separator = "| --- " * (COLUMNS.count("|") - 1) + "|"
-        text = text.rstrip("\n") + f"\n\n{HEADING}\n\n{COLUMNS}\n{separator}\n"
-    head, _, rest = text.partition(HEADING)
-    section, marker, after = rest.partition("\n## ")
-    PERFORMANCE.write_text(head + HEADING + section.rstrip("\n") + f"\n{row}\n" + (f"\n## {after}" if marker else ""))
 
 
 def main(argv=None) -> None:
@@ -48,7 +37,7 @@ def main(argv=None) -> None:
     print(f"  plain-{deep} / plain-{shallow}: {final['plain', deep] / final['plain', shallow]:.2f} (claim: >= 1.10)")
     print(f"  residual-{deep} <= residual-{shallow}: {final['residual', deep] <= final['residual', shallow]}")
     losses = " | ".join(f"{loss:.3f}" for loss in final.values())
-    record(f"| {datetime.date.today()} | {cpu_name()} | {args.seed} | {seconds:.0f} | {losses} |")
+    log_row(HEADING, COLUMNS, f"| {datetime.date.today()} | {cpu_name()} | {args.seed} | {seconds:.0f} | {losses} |")
     print(f"recorded in {PERFORMANCE}")
 
 

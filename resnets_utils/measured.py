@@ -8,9 +8,11 @@ change of data, recipe or machine updates the text by running the script again.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 MEASURED = Path(__file__).resolve().parent / "measured.json"
+PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"  # the measurement history
 
 WHAT = {
     "assignment_training": "the training cell (10 epochs)",
@@ -24,13 +26,16 @@ def figures() -> dict:
     return json.loads(MEASURED.read_text()) if MEASURED.exists() else {}
 
 
+def _rounded(value: float) -> int:
+    return math.floor(value + 0.5)  # half up, as people round (Python's round() goes to even)
+
+
 def _minutes(seconds: list[float]) -> str:
-    low, high = min(seconds) / 60, max(seconds) / 60
-    if high < 2:
-        low_s, high_s = round(min(seconds)), round(max(seconds))
-        return f"{low_s} s" if low_s == high_s else f"{low_s} to {high_s} s"
-    low, high = round(low), round(high)
-    return f"{low} minutes" if low == high else f"{low} to {high} minutes"
+    if max(seconds) < 120:
+        low, high, unit = _rounded(min(seconds)), _rounded(max(seconds)), "s"
+    else:
+        low, high, unit = _rounded(min(seconds) / 60), _rounded(max(seconds) / 60), "minutes"
+    return f"{low} {unit}" if low == high else f"{low} to {high} {unit}"
 
 
 def _accuracy(values: list[float]) -> str:
@@ -60,3 +65,14 @@ def record(name: str, seconds: list[float], cpu: str, date: str, test_accuracy: 
     if test_accuracy:
         entries[name]["test_accuracy"] = [round(a, 4) for a in test_accuracy]
     MEASURED.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
+
+
+def log_row(heading: str, columns: str, row: str) -> None:
+    """Append ``row`` to the table under ``heading`` in docs/performance.md (made when missing)."""
+    text = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance measurements\n"
+    if heading not in text:
+        separator = "| --- " * (columns.count("|") - 1) + "|"
+        text = text.rstrip("\n") + f"\n\n{heading}\n\n{columns}\n{separator}\n"
+    head, _, rest = text.partition(heading)
+    section, marker, after = rest.partition("\n## ")
+    PERFORMANCE.write_text(head + heading + section.rstrip("\n") + f"\n{row}\n" + (f"\n## {after}" if marker else ""))

@@ -77,4 +77,4 @@ def best_trained():
             model,
             f"the pre-trained ResNet-50 from `make pretrain` ({report.get('test_accuracy', 0):.1%} test accuracy)",
         )
-    return None, "no trained model yet: train yours in Residual_Networks.ipynb, or run `make pretrain`"
+    return None, "No trained model yet: train yours in Residual_Networks.ipynb, or run `make pretrain`"

@@ -30,6 +30,8 @@ from resnets_utils import data, measured  # noqa: E402
 from resnets_utils.backend_choice import cpu_name  # noqa: E402
 from resnets_utils.reference import MASTER  # noqa: E402
 
+HEADING = "## Figures the notebooks state (scripts/measure.py)"
+COLUMNS = "| date | CPU | measurement | runs | seconds | test accuracy |"
 SEED_LINE = "keras.utils.set_random_seed(1)"
 
 
@@ -110,7 +112,13 @@ def main(argv=None) -> int:
             accuracies.append(accuracy)
         shown = f", test accuracy {accuracy:.1%}" if accuracy is not None else ""
         print(f"{name}, seed {seed}: {took:.0f} s{shown}", flush=True)
-    measured.record(name, seconds, cpu_name(), str(datetime.date.today()), accuracies or None)
+    today = str(datetime.date.today())
+    measured.record(name, seconds, cpu_name(), today, accuracies or None)
+    shown = ", ".join(f"{a:.1%}" for a in accuracies) or "-"
+    seconds_shown = ", ".join(f"{s:.0f}" for s in seconds)
+    measured.log_row(
+        HEADING, COLUMNS, f"| {today} | {cpu_name()} | {name} | {len(seconds)} | {seconds_shown} | {shown} |"
+    )
     print(measured.say(name))
     return 0
 
