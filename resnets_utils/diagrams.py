@@ -162,6 +162,9 @@ class LayerGraph:
         path.write_bytes(self.svg)
         return path
 
+    def __repr__(self) -> str:  # also the notebook's text/plain: not the SVG itself
+        return f"<LayerGraph of {self.layers} layers, {len(self.svg):,} bytes of SVG>"
+
     def _repr_html_(self) -> str:
         encoded = base64.b64encode(self.svg).decode()
         return (

@@ -29,14 +29,14 @@ def _shown(path: Path) -> str:
     return str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
 
 
-def save_yours(model, **report) -> Path | None:
+def save_yours(model, **report) -> None:
     """Save the model the assignment trained, with ``report`` (test accuracy, epochs, seconds).
 
     Not while the notebook is graded: the grader trains one batch, which is no model to keep.
     """
     if grading():
         print("Not saved while the notebook is graded.")
-        return None
+        return
     path = yours_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial.keras")  # a crash mid-way leaves the last good model
@@ -45,7 +45,6 @@ def save_yours(model, **report) -> Path | None:
     report = {**report, "saved": time.strftime("%Y-%m-%d %H:%M")}
     path.with_name(YOURS_REPORT).write_text(json.dumps(report, indent=1))
     print(f"Saved your trained model in {_shown(path)} ({path.stat().st_size / 1e6:.0f} MB), for Explore_ResNet.ipynb.")
-    return path
 
 
 def load_yours():

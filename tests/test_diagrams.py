@@ -233,6 +233,7 @@ def test_layer_graph_holds_every_layer_folded_away(resnet, tmp_path):
     assert page.startswith("<details><summary>Every layer (177 layers")
     assert base64.b64decode(page.split("base64,")[1].split("'")[0]) == graph.svg
     assert graph.save(tmp_path / "resnet.svg").read_bytes() == graph.svg
+    assert repr(graph).startswith("<LayerGraph of 177 layers") and len(repr(graph)) < 100
 
 
 def test_without_graphviz_the_diagrams_print_why_and_a_summary(resnet, identity, monkeypatch, capsys):
