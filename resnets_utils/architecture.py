@@ -70,6 +70,11 @@ def describe(model) -> list[dict]:
     return rows
 
 
+def shape_text(row: dict) -> str:
+    """A row's output shape as people write it: ``15x15x256``."""
+    return "x".join(str(n) for n in row["output_shape"])
+
+
 def _kind(layer) -> str:
     """The layer's type; a ``ReLU()`` layer with its defaults counts as ``Activation('relu')``."""
     kind = type(layer).__name__

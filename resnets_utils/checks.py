@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils.architecture import NotALayerError, describe
+from resnets_utils.architecture import NotALayerError, describe, shape_text
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 PUBLIC_EXPECTED = Path(__file__).resolve().parent / "expected" / "residual_networks.json"
@@ -722,8 +722,8 @@ def _diagnose_partial_resnet50(error: Exception, message: str, case: dict) -> st
             elif got.get("strides") != want.get("strides"):
                 why = f" (it has strides {got.get('strides')} where {want.get('strides')} are needed)"
             return (
-                f"in {where}, '{want['name']}' outputs {_shape_text(got)} where the reference outputs "
-                f"{_shape_text(want)}{why}; Keras then failed: {message.rstrip('.')}."
+                f"in {where}, '{want['name']}' outputs {shape_text(got)} where the reference outputs "
+                f"{shape_text(want)}{why}; Keras then failed: {message.rstrip('.')}."
             )
         last = want
     if last is None:
@@ -732,10 +732,6 @@ def _diagnose_partial_resnet50(error: Exception, message: str, case: dict) -> st
         f"everything up to {place_of(last['name']) or repr(last['name'])} matches the reference, then the "
         f"next step fails ({type(error).__name__}: {message})."
     )
-
-
-def _shape_text(row) -> str:
-    return "x".join(str(n) for n in row["output_shape"])
 
 
 STUDENT_FUNCTIONS = ("ResNet50", "identity_block", "convolutional_block")

@@ -24,7 +24,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from resnets_utils.architecture import describe
+from resnets_utils.architecture import describe, shape_text
 from resnets_utils.widgets import is_shortcut
 
 GRAPHVIZ_MISSING = (
@@ -198,7 +198,7 @@ def layer_lines(row: dict) -> tuple[str, str]:
         if row.get("activation") not in (None, "linear"):
             parts.append(row["activation"])
     details = ", ".join([" ".join(parts[:2]), *parts[2:]]) if window else ", ".join(parts)
-    shape = "x".join(str(n) for n in row["output_shape"])
+    shape = shape_text(row)
     name = "" if "#" in row["name"] else row["name"]
     if row["type"] == "InputLayer":
         name, details = "input", ""

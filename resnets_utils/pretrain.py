@@ -74,6 +74,18 @@ def pretrained_path() -> Path:
     return models_dir() / MODEL_FILE
 
 
+def shown(path: Path) -> str:
+    """``path`` with the home folder as ``~``: no user name in shared notebooks."""
+    return str(path).replace(str(Path.home()), "~", 1)
+
+
+def save_atomically(model, path: Path) -> None:
+    """Save ``model`` to ``path`` so that an interruption leaves the previous file intact."""
+    partial = path.with_suffix(".tmp.keras")
+    model.save(partial)
+    os.replace(partial, path)
+
+
 def load_pretrained():
     """The cached pre-trained ResNet-50 and its report, or ``(None, None)`` with a note on how to make it."""
     if grading():
@@ -81,8 +93,7 @@ def load_pretrained():
         return None, None
     path = pretrained_path()
     if not path.exists():
-        shown = str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
-        print(f"No pre-trained model yet ({shown}): `make pretrain` makes it.")
+        print(f"No pre-trained model yet ({shown(path)}): `make pretrain` makes it.")
         return None, None
     import keras
 
@@ -206,8 +217,7 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         state["history"][-1]["test_accuracy"] = _accuracy(model, X_test, Y_test)
         print(f"  test accuracy {state['history'][-1]['test_accuracy']:.1%}")
         # Both written atomically: an interruption leaves the previous pair intact.
-        model.save(checkpoint.with_suffix(".tmp.keras"))
-        os.replace(checkpoint.with_suffix(".tmp.keras"), checkpoint)
+        save_atomically(model, checkpoint)
         state_path.with_suffix(".tmp").write_text(json.dumps(state, indent=1))
         os.replace(state_path.with_suffix(".tmp"), state_path)
 

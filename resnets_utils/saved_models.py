@@ -10,11 +10,10 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
-from resnets_utils.pretrain import load_pretrained, models_dir
+from resnets_utils.pretrain import load_pretrained, models_dir, save_atomically, shown
 from resnets_utils.training import grading
 
 YOURS_FILE = "resnet50_yours.keras"
@@ -23,10 +22,6 @@ YOURS_REPORT = "resnet50_yours.json"
 
 def yours_path() -> Path:
     return models_dir() / YOURS_FILE
-
-
-def _shown(path: Path) -> str:
-    return str(path).replace(str(Path.home()), "~", 1)  # no user name in shared notebooks
 
 
 def save_yours(model, **report) -> None:
@@ -39,12 +34,10 @@ def save_yours(model, **report) -> None:
         return
     path = yours_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial.keras")  # a crash mid-way leaves the last good model
-    model.save(partial)
-    os.replace(partial, path)
+    save_atomically(model, path)  # a crash mid-way leaves the last good model
     report = {**report, "saved": time.strftime("%Y-%m-%d %H:%M")}
     path.with_name(YOURS_REPORT).write_text(json.dumps(report, indent=1))
-    print(f"Saved your trained model in {_shown(path)} ({path.stat().st_size / 1e6:.0f} MB), for Explore_ResNet.ipynb.")
+    print(f"Saved your trained model in {shown(path)} ({path.stat().st_size / 1e6:.0f} MB), for Explore_ResNet.ipynb.")
 
 
 def load_yours():
@@ -59,7 +52,7 @@ def load_yours():
     try:
         return keras.saving.load_model(path, compile=False), report  # for looking at, not training on
     except Exception as error:  # a file from another Keras version, or damaged: say so and go on
-        print(f"Your saved model ({_shown(path)}) could not be loaded ({type(error).__name__}); train it again.")
+        print(f"Your saved model ({shown(path)}) could not be loaded ({type(error).__name__}); train it again.")
         return None, None
 
 

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import keras
 import numpy as np
 
-from resnets_utils.architecture import describe
+from resnets_utils.architecture import describe, shape_text
 from resnets_utils.plotting import NotebookFigure, figure_png
 
 SHORTCUT_COLOUR = "tab:orange"
@@ -98,10 +98,6 @@ def _table(header, rows) -> str:
     return f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>"
 
 
-def _shape(row) -> str:
-    return "x".join(str(n) for n in row["output_shape"])
-
-
 def block_diagram(rows: list[dict], title: str) -> NotebookFigure:
     """The block's main path as a column of layers and its shortcut beside it, in orange."""
     main = [r for r in rows if not is_shortcut(r["name"]) and r["type"] not in ("Add",)]
@@ -120,7 +116,7 @@ def block_diagram(rows: list[dict], title: str) -> NotebookFigure:
 
     def box(x, y, row, colour):
         named = "" if "#" in row["name"] else row["name"] + "\n"  # unnamed layers: the type says it all
-        label = f"{named}{row['type']} {_shape(row)}"
+        label = f"{named}{row['type']} {shape_text(row)}"
         axis.text(
             x,
             y,
@@ -236,7 +232,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
             return
         self.layers.value = _table(
             ["layer", "type", "output shape", "parameters"],
-            [(r["name"], r["type"], _shape(r), f"{r['params']:,}") for r in rows],
+            [(r["name"], r["type"], shape_text(r), f"{r['params']:,}") for r in rows],
         )
         title = f"{stage_label(self.stage.value)}, block {self.block.value or '-'}"
         self.diagram.value = figure_png(block_diagram(rows, title))
@@ -248,7 +244,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         for stage in sorted({s for s, _ in self.groups}):
             rows = [r for (s, _), group in self.groups.items() if s == stage for r in group]
             params = sum(r["params"] for r in rows)
-            summary.append((stage_label(stage), _shape(rows[-1]), params, params / total))
+            summary.append((stage_label(stage), shape_text(rows[-1]), params, params / total))
         return summary
 
     def _stage_table(self) -> str:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the notebooks set it, before TensorFlow loads
@@ -45,15 +46,10 @@ def assignment(seed: int) -> tuple[float, float]:
     imports.source = imports.source.replace(SEED_LINE, f"keras.utils.set_random_seed({seed})")
     data_dir = data.ensure_dataset()
     with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
-        saved = {key: os.environ.get(key) for key in ("XDG_CACHE_HOME", data.DATA_DIR_VARIABLE)}
-        os.environ.update({"XDG_CACHE_HOME": scratch, data.DATA_DIR_VARIABLE: str(data_dir)})
-        try:
+        with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": scratch, data.DATA_DIR_VARIABLE: str(data_dir)}):
             NotebookClient(
                 notebook, timeout=3600, kernel_name="python3", resources={"metadata": {"path": scratch}}
             ).execute()
-        finally:
-            for key, value in saved.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
         report = json.loads((Path(scratch) / "resnets-course" / "models" / "resnet50_yours.json").read_text())
     return report["training_seconds"], report["test_accuracy"]
 
