@@ -12,10 +12,17 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data calibrate figures expected release autograde pretrain bench bench-data bench-grading graphviz chromium clean
+.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading graphviz chromium clean
 
-lab: $(VENV)/.installed graphviz data calibrate
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS)
+# JupyterLab opens on the assignment's folder, with the course's settings (no news prompt).
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: $(VENV)/.installed $(LAB_SETTINGS) graphviz data
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/assignments/residual_networks \
+	  $(ROOT_FLAG) $(LAB_ARGS)
+
+# Into the environment, never the user's home: JupyterLab reads it as the settings' defaults.
+$(LAB_SETTINGS): jupyterlab/overrides.json | $(BIN)/python
+	install -D -m 644 $< $@
 
 test: $(VENV)/.installed-test graphviz chromium lint
 	$(BIN)/python -m pytest
@@ -26,10 +33,6 @@ lint: $(VENV)/.installed-test
 
 data: $(VENV)/.installed
 	$(BIN)/python -m resnets_utils.data
-
-# Which backend trains faster on this CPU (once per CPU; FORCE=1 measures again).
-calibrate: $(VENV)/.installed
-	$(BIN)/python -m resnets_utils.backend_choice $(if $(FORCE),--force)
 
 # Expected results of the checks, from the master notebook's reference solution.
 expected: $(VENV)/.installed
@@ -54,11 +57,15 @@ PRETRAIN_ARGS ?=
 pretrain: $(VENV)/.installed data
 	$(BIN)/python -m resnets_utils.pretrain $(PRETRAIN_ARGS)
 
-# Figures, not tests: each benchmark prints a small table (about 10 minutes in all).
+# Figures, not tests: each benchmark prints a small table and logs it in docs/performance.md (about 15 minutes).
 bench: $(VENV)/.installed graphviz data bench-data
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/grading.py
 	$(BIN)/python benchmarks/degradation.py
+
+# The assignment's 10-epoch training, model.fit against the course's fit (about 30 minutes).
+bench-assignment: $(VENV)/.installed data
+	$(BIN)/python benchmarks/assignment_engines.py
 
 # 40 submissions graded by plain serial nbgrader, then by resnets-grade (about 40 minutes).
 bench-grading: $(VENV)/.installed
@@ -90,7 +97,7 @@ define system_program
 	    echo "$(3)"; \
 	  fi; }
 endef
-GRAPHVIZ_HINT := Graphviz 'dot' is missing (needed by plot_model): run 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install -c conda-forge graphviz'.
+GRAPHVIZ_HINT := Graphviz 'dot' is missing (it draws the course's diagrams): run 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install -c conda-forge graphviz'.
 CHROMIUM_HINT := Chromium is missing (the browser test is skipped without it): run 'sudo apt-get install chromium', or set CHROMIUM to a Chromium binary.
 
 graphviz:

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from resnets_utils import __version__, handsigns
+from resnets_utils import __version__, handsigns, settings
 
 TRAIN_FILE = "train_signs.h5"
 TEST_FILE = "test_signs.h5"
-DATA_DIR_VARIABLE = "RESNETS_DATA_DIR"
+DATA_DIR_VARIABLE = settings.DATA_DIR
 CLASSES = np.arange(handsigns.NUM_CLASSES, dtype=np.int64)
 IMAGE_SHAPE = (handsigns.IMAGE_SIZE, handsigns.IMAGE_SIZE, 3)
 
@@ -46,8 +45,7 @@ class DatasetError(ValueError):
 
 def default_data_dir() -> Path:
     """The user's cache: ``$XDG_CACHE_HOME/resnets-course/data`` (``~/.cache`` by default)."""
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "resnets-course" / "data"
+    return settings.cache_dir("data")
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -91,23 +89,13 @@ def write_generated_dataset(directory: str | os.PathLike, seed: int = DEFAULT_SE
 
 def write_split(path, split: str, images: np.ndarray, labels: np.ndarray, source: str = "") -> None:
     """Write one split in the SIGNS format, atomically (readers never see half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(descriptor)
-    try:
-        # track_times=False and a fixed format version keep the bytes reproducible.
-        with h5py.File(temporary, "w", libver=("earliest", "v110"), track_order=False) as file:
-            file.create_dataset(f"{split}_set_x", data=images, track_times=False)
-            file.create_dataset(f"{split}_set_y", data=labels, track_times=False)
-            file.create_dataset("list_classes", data=CLASSES, track_times=False)
-            if source:
-                file.attrs["source"] = source
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; data files are shared
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    # track_times=False and a fixed format version keep the bytes reproducible.
+    with settings.replacing(path) as temporary, h5py.File(temporary, "w", libver=("earliest", "v110")) as file:
+        file.create_dataset(f"{split}_set_x", data=images, track_times=False)
+        file.create_dataset(f"{split}_set_y", data=labels, track_times=False)
+        file.create_dataset("list_classes", data=CLASSES, track_times=False)
+        if source:
+            file.attrs["source"] = source
 
 
 def load_split(path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -105,7 +105,7 @@ def run(images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS) 
     """
     import keras
 
-    from resnets_utils.training import grading
+    from resnets_utils.settings import grading
 
     if steps is None:
         steps = SMOKE_STEPS if grading() else STEPS

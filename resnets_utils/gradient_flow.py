@@ -136,7 +136,7 @@ def measure(images, labels, batches: int | None = None, depth: int = DEPTH, batc
     """
     import keras
 
-    from resnets_utils.training import grading
+    from resnets_utils.settings import grading
 
     batches = batches or (1 if grading() else 3)
     labels = np.asarray(labels).reshape(-1)

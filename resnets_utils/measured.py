@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 from pathlib import Path
+
+from resnets_utils.settings import write_atomically
 
 MEASURED = Path(__file__).resolve().parent / "measured.json"
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"  # the measurement history
@@ -20,6 +24,21 @@ WHAT = {
     "degradation": "the degradation experiment",
     "gradient_flow": "one gradient-flow measurement",
 }
+
+
+def cpu_name() -> str:
+    """The CPU's model name, family and model: "AMD EPYC" names AVX-512 and AVX2-only CPUs alike."""
+    try:
+        fields = {}
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+        if "model name" in fields:
+            family = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
+            return f"{fields['model name']} ({family}) x{os.cpu_count()}"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
 
 
 def figures() -> dict:
@@ -64,7 +83,7 @@ def record(name: str, seconds: list[float], cpu: str, date: str, test_accuracy: 
     entries[name] = {"seconds": [round(s, 1) for s in seconds], "cpu": cpu, "date": date}
     if test_accuracy:
         entries[name]["test_accuracy"] = [round(a, 4) for a in test_accuracy]
-    MEASURED.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
+    write_atomically(MEASURED, json.dumps(entries, indent=1, sort_keys=True) + "\n")
 
 
 def log_row(heading: str, columns: str, row: str) -> None:
@@ -75,4 +94,5 @@ def log_row(heading: str, columns: str, row: str) -> None:
         text = text.rstrip("\n") + f"\n\n{heading}\n\n{columns}\n{separator}\n"
     head, _, rest = text.partition(heading)
     section, marker, after = rest.partition("\n## ")
-    PERFORMANCE.write_text(head + heading + section.rstrip("\n") + f"\n{row}\n" + (f"\n## {after}" if marker else ""))
+    tail = f"\n## {after}" if marker else ""
+    write_atomically(PERFORMANCE, head + heading + section.rstrip("\n") + f"\n{row}\n" + tail)

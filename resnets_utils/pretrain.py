@@ -4,11 +4,9 @@
 
 Nothing is downloaded: the weights come from this training. The recipe:
 
-- Keras' torch backend when PyTorch is installed (no graph tracing; the README compares
-  its speed with TensorFlow's on each of the course's test machines);
 - each epoch sees the training split, mirrored at random (a mirrored hand shows as many
-  fingers) and, with the course's generated data set, 540 freshly drawn pictures from the
-  same generator (``--fresh-pictures N``; seeds the training and test splits never use);
+  fingers) and, with the course's generated data set, as many freshly drawn pictures from
+  the same generator (``--fresh-pictures N``; seeds the training and test splits never use);
 - each residual branch's last BatchNormalization scale starts at zero (every block starts
   as the identity);
 - Adam with a short warm-up and a cosine decay; BatchNormalization momentum 0.9 while
@@ -23,21 +21,19 @@ and ``resnet50_signs.json`` in ``$XDG_CACHE_HOME/resnets-course/models``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-if __name__ == "__main__" and "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("torch"):
-    os.environ["KERAS_BACKEND"] = "torch"  # must precede the first import of Keras
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from resnets_utils import data, handsigns, settings
+from resnets_utils.settings import grading
+from resnets_utils.training import input_pipeline
 
-from resnets_utils import data, handsigns  # noqa: E402
-from resnets_utils.training import grading, input_pipeline  # noqa: E402
+os.environ.setdefault(settings.LOG_LEVEL, "2")
 
 MODEL_FILE = "resnet50_signs.keras"
 REPORT_FILE = "resnet50_signs.json"
@@ -45,21 +41,15 @@ CHECKPOINT_FILE = "pretrain-checkpoint.keras"
 RECALIBRATION_PICTURES = 540  # half the training split: stable statistics, one forward pass
 STATE_FILE = "pretrain-state.json"
 
-# Measured here (120 test pictures): batch 64, 2e-3: 69.2% after 8 epochs; batch 128, 4e-3,
-# 18 epochs: 90.8% (99% on the training pictures: it overfits) in about 8 minutes; the same
-# with 540 fresh pictures per epoch, 16 epochs: 95.0% in 12.1 minutes. Not kept: pictures
-# shifted by up to 4 pixels (87.5%); label smoothing 0.1, 24 epochs (90.8%). On the faster
-# machine of 2026-11-25 (AMD EPYC, AVX-512), the 16 epochs gave 94.2% in 5.4 minutes and
-# 20 epochs 96.7% in 6.3 minutes (kept). In a slower session on the same kind of machine,
-# 11.3 minutes (96.7%); on TensorFlow there 12.5 minutes (93.3%), so torch stays.
+# The trials behind these values are in docs/performance.md.
 RECIPE = {
-    "epochs": 20,
+    "epochs": 15,
     "batch_size": 128,
     "peak_learning_rate": 4e-3,
     "warmup_fraction": 0.1,
     "batchnorm_momentum": 0.9,
     "zero_last_gamma": True,
-    "fresh_pictures_per_epoch": 540,  # new pictures from the generator: less overfitting
+    "fresh_pictures_per_epoch": 1080,  # new pictures from the generator each epoch: less overfitting
     "training_pictures": None,  # None: the whole training split (fewer: quick trials and tests)
     "seed": 7,
 }
@@ -67,7 +57,7 @@ RECIPE = {
 
 def models_dir() -> Path:
     """``$XDG_CACHE_HOME/resnets-course/models`` (``~/.cache`` by default)."""
-    return data.default_data_dir().parent / "models"
+    return settings.cache_dir("models")
 
 
 def pretrained_path() -> Path:
@@ -81,9 +71,8 @@ def shown(path: Path) -> str:
 
 def save_atomically(model, path: Path) -> None:
     """Save ``model`` to ``path`` so that an interruption leaves the previous file intact."""
-    partial = path.with_suffix(".tmp.keras")
-    model.save(partial)
-    os.replace(partial, path)
+    with settings.replacing(path) as partial:
+        model.save(partial)
 
 
 def load_pretrained():
@@ -205,12 +194,8 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         X, Y = _epoch_pictures(X_train, Y_train, epoch, recipe, fresh)
         X = X / np.float32(255)
         print(f"Epoch {epoch + 1}/{recipe['epochs']}")
-        labels = np.eye(6, dtype=np.float32)[Y]
-        if keras.backend.backend() == "tensorflow":  # arrays would cost about 20 s per epoch there
-            pictures = {"x": input_pipeline(X, labels, recipe["batch_size"])}
-        else:
-            pictures = {"x": X, "y": labels, "batch_size": recipe["batch_size"]}
-        history = model.fit(**pictures, epochs=1, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
+        pictures = input_pipeline(X, np.eye(6, dtype=np.float32)[Y], recipe["batch_size"])
+        history = model.fit(pictures, epochs=1, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
         state["epoch"] = epoch + 1
         state["seconds"] += time.perf_counter() - start
         state["history"].append({k: float(v[-1]) for k, v in history.history.items()})
@@ -218,8 +203,7 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         print(f"  test accuracy {state['history'][-1]['test_accuracy']:.1%}")
         # Both written atomically: an interruption leaves the previous pair intact.
         save_atomically(model, checkpoint)
-        state_path.with_suffix(".tmp").write_text(json.dumps(state, indent=1))
-        os.replace(state_path.with_suffix(".tmp"), state_path)
+        settings.write_atomically(state_path, json.dumps(state, indent=1))
 
     recompute_batchnorm_statistics(model, X_train[:RECALIBRATION_PICTURES] / np.float32(255))
     accuracy = _accuracy(model, X_test, Y_test)
@@ -231,8 +215,8 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         "data": str(directory),
         "recipe": recipe,
     }
-    model.save(out_dir / MODEL_FILE)
-    (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=1))
+    save_atomically(model, out_dir / MODEL_FILE)
+    settings.write_atomically(out_dir / REPORT_FILE, json.dumps(report, indent=1))
     checkpoint.unlink(missing_ok=True)
     state_path.unlink(missing_ok=True)
     minutes = state["seconds"] / 60

@@ -13,8 +13,9 @@ import json
 import time
 from pathlib import Path
 
+from resnets_utils import settings
 from resnets_utils.pretrain import load_pretrained, models_dir, save_atomically, shown
-from resnets_utils.training import grading
+from resnets_utils.settings import grading
 
 YOURS_FILE = "resnet50_yours.keras"
 YOURS_REPORT = "resnet50_yours.json"
@@ -33,10 +34,9 @@ def save_yours(model, **report) -> None:
         print("Not saved while the notebook is graded.")
         return
     path = yours_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     save_atomically(model, path)  # a crash mid-way leaves the last good model
     report = {**report, "saved": time.strftime("%Y-%m-%d %H:%M")}
-    path.with_name(YOURS_REPORT).write_text(json.dumps(report, indent=1))
+    settings.write_atomically(path.with_name(YOURS_REPORT), json.dumps(report, indent=1))
     print(f"Saved your trained model in {shown(path)} ({path.stat().st_size / 1e6:.0f} MB), for Explore_ResNet.ipynb.")
 
 

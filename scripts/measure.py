@@ -1,7 +1,7 @@
 """Measure the times and accuracies the notebooks state, and write resnets_utils/measured.json.
 
     python scripts/measure.py assignment [--runs N]     # the assignment notebook, executed (~15 min a run)
-    python scripts/measure.py pretrain [--runs N]       # make pretrain's recipe (~12 min a run)
+    python scripts/measure.py pretrain [--runs N]       # make pretrain's recipe (~22 min a run)
     python scripts/measure.py degradation [--runs N]    # Explore's degradation experiment (~1.5 min)
     python scripts/measure.py gradient_flow [--runs N]  # one gradient-flow measurement (~40 s)
 
@@ -24,12 +24,11 @@ import time
 from pathlib import Path
 from unittest import mock
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the notebooks set it, before TensorFlow loads
+from resnets_utils import data, measured, settings  # turns oneDNN on, as the notebooks do
+from resnets_utils.measured import cpu_name
+from resnets_utils.reference import MASTER
 
-from resnets_utils import data, measured  # noqa: E402
-from resnets_utils.backend_choice import cpu_name  # noqa: E402
-from resnets_utils.reference import MASTER  # noqa: E402
+os.environ.setdefault(settings.LOG_LEVEL, "2")
 
 HEADING = "## Figures the notebooks state (scripts/measure.py)"
 COLUMNS = "| date | CPU | measurement | runs | seconds | test accuracy |"
@@ -46,7 +45,7 @@ def assignment(seed: int) -> tuple[float, float]:
     imports.source = imports.source.replace(SEED_LINE, f"keras.utils.set_random_seed({seed})")
     data_dir = data.ensure_dataset()
     with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
-        with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": scratch, data.DATA_DIR_VARIABLE: str(data_dir)}):
+        with mock.patch.dict(os.environ, {settings.CACHE_HOME: scratch, settings.DATA_DIR: str(data_dir)}):
             NotebookClient(
                 notebook, timeout=3600, kernel_name="python3", resources={"metadata": {"path": scratch}}
             ).execute()
@@ -55,7 +54,7 @@ def assignment(seed: int) -> tuple[float, float]:
 
 
 def pretrain(seed: int) -> tuple[float, float]:
-    """``make pretrain``'s command (its own choice of backend), into a scratch folder."""
+    """``make pretrain``'s command, into a scratch folder."""
     with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
         command = [sys.executable, "-m", "resnets_utils.pretrain", "--restart", "--seed", str(seed)]
         subprocess.run([*command, "--out-dir", scratch], check=True)
@@ -97,7 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("name", choices=sorted([*MEASUREMENTS, *ALIASES]))
     parser.add_argument("--runs", type=int, default=1, help="seeded runs (an accuracy range needs 3 or more)")
     args = parser.parse_args(argv)
-    if os.environ.get("NBGRADER_EXECUTION"):
+    if settings.grading():
         parser.exit(1, "error: not under nbgrader, which trains one batch only\n")
     name = ALIASES.get(args.name, args.name)
     seconds, accuracies = [], []

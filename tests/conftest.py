@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from resnets_utils import data
+from resnets_utils import data, settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,5 +26,5 @@ def generated(generated_dir):
 @pytest.fixture(autouse=True)
 def _no_user_cache(tmp_path, monkeypatch):
     """Keep every test away from the user's real cache and data directory."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv(data.DATA_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv(settings.CACHE_HOME, str(tmp_path / "cache"))
+    monkeypatch.delenv(settings.DATA_DIR, raising=False)

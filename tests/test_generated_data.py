@@ -88,34 +88,55 @@ def _logistic_regression(X, labels, strength):
     training pictures, so they are fitted in that basis: one unknown per picture and class,
     not one per pixel value.
     """
-    import torch
-
     U, S, Vt = np.linalg.svd(X.astype(np.float64), full_matrices=False)
-    features = torch.from_numpy(U * S)
-    targets = torch.from_numpy(labels)
-    Z = torch.zeros(features.shape[1], handsigns.NUM_CLASSES, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(handsigns.NUM_CLASSES, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS(
-        [Z, b],
-        max_iter=2000,
-        tolerance_grad=1e-9,
-        tolerance_change=1e-14,
-        history_size=20,
-        line_search_fn="strong_wolfe",
-    )
+    features, targets = U * S, np.eye(handsigns.NUM_CLASSES)[labels]
+    shape = (features.shape[1] + 1, handsigns.NUM_CLASSES)  # the weights, then the bias
 
-    def objective():
-        optimizer.zero_grad()
-        penalty = (Z**2).sum() / (2 * strength * len(X))
-        loss = torch.nn.functional.cross_entropy(features @ Z + b, targets) + penalty
-        loss.backward()
-        return loss
+    def objective(flat):
+        Z = flat.reshape(shape)
+        scores = features @ Z[:-1] + Z[-1]
+        scores -= scores.max(axis=1, keepdims=True)
+        log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        penalty = (Z[:-1] ** 2).sum() / (2 * strength * len(X))
+        error = (np.exp(log_p) - targets) / len(X)
+        gradient = np.vstack([features.T @ error + Z[:-1] / (strength * len(X)), error.sum(axis=0)])
+        return -(targets * log_p).sum() / len(X) + penalty, gradient.ravel()
 
-    # Converged: on the generated set the loss agrees with a fit of 5,000 iterations to 8 digits.
-    optimizer.step(objective)
-    with torch.no_grad():
-        weights, bias = Vt.T @ Z.numpy(), b.numpy()
+    flat = _lbfgs(objective, np.zeros(np.prod(shape)))
+    Z = flat.reshape(shape)
+    weights, bias = Vt.T @ Z[:-1], Z[-1]
     return lambda images: np.argmax(images.astype(np.float64) @ weights + bias, axis=1)
+
+
+def _lbfgs(objective, x, memory=20, iterations=3000, tolerance=1e-9):
+    """Minimise a smooth convex ``objective(x) -> (value, gradient)`` by L-BFGS (backtracking search)."""
+    value, gradient = objective(x)
+    steps, changes = [], []
+    for _ in range(iterations):
+        if np.abs(gradient).max() < tolerance:
+            break
+        direction = -gradient
+        alphas = []
+        for s, y in reversed(list(zip(steps, changes, strict=True))):
+            alpha = (s @ direction) / (y @ s)
+            direction = direction - alpha * y
+            alphas.append(alpha)
+        if steps:
+            direction *= (steps[-1] @ changes[-1]) / (changes[-1] @ changes[-1])
+        for (s, y), alpha in zip(zip(steps, changes, strict=True), reversed(alphas), strict=True):
+            direction = direction + (alpha - (y @ direction) / (y @ s)) * s
+        step = 1.0
+        while True:
+            candidate = x + step * direction
+            new_value, new_gradient = objective(candidate)
+            if new_value <= value + 1e-4 * step * (gradient @ direction) or step < 1e-12:
+                break
+            step /= 2
+        steps.append(candidate - x)
+        changes.append(new_gradient - gradient)
+        steps, changes = steps[-memory:], changes[-memory:]
+        x, value, gradient = candidate, new_value, new_gradient
+    return x
 
 
 # C = 0.1 scored best on the test split of the strengths we tried (0.001 to 1).

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from resnets_utils import pretrain, training
+from resnets_utils import pretrain, settings, training
 from resnets_utils.data import load_dataset
 
 pytestmark = pytest.mark.slow
@@ -21,12 +21,12 @@ def _start(out_dir, data_dir):
         sys.executable, "-m", "resnets_utils.pretrain", "--epochs", "3", "--training-pictures", "64",
         "--fresh-pictures", "0", "--batch-size", "32", "--out-dir", str(out_dir),
     ]  # fmt: skip
-    environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir)}
+    environment = {**os.environ, settings.DATA_DIR: str(data_dir)}
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(generated_dir, monkeypatch, capsys):
-    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.GRADING, raising=False)
     out_dir = pretrain.models_dir()
     state = out_dir / pretrain.STATE_FILE
 
@@ -50,7 +50,7 @@ def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(genera
     assert f"Resuming after epoch {finished} of 3" in output
     assert not state.exists() and not (out_dir / pretrain.CHECKPOINT_FILE).exists()
 
-    # The notebook's loader gives the model (trained on the torch backend) to TensorFlow.
+    # The notebook's loader gives back the model the command saved.
     model, report = pretrain.load_pretrained()
     assert report["epochs"] == 3 and report["training_seconds"] > 0
     _, _, X_test_orig, Y_test_orig, _ = load_dataset(generated_dir)
@@ -59,23 +59,19 @@ def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(genera
 
 
 def test_without_a_pretrained_model_the_notebook_says_how_to_make_one(monkeypatch, capsys):
-    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.GRADING, raising=False)
     assert pretrain.load_pretrained() == (None, None)
     assert "make pretrain" in capsys.readouterr().out
 
 
 def test_grading_never_loads_the_pretrained_model(monkeypatch, capsys):
-    monkeypatch.setenv(training.GRADING_VARIABLE, "autograde")
+    monkeypatch.setenv(settings.GRADING, "autograde")
     assert pretrain.load_pretrained() == (None, None)
     assert "graded" in capsys.readouterr().out
 
 
-def test_pretrain_trains_on_tensorflow_too(generated_dir, tmp_path, monkeypatch):
-    """Without PyTorch, `make pretrain` trains on TensorFlow, fed by the un-autotuned pipeline."""
-    import keras
-
-    assert keras.backend.backend() == "tensorflow"
-    monkeypatch.delenv(training.GRADING_VARIABLE, raising=False)
+def test_pretrain_feeds_each_epoch_from_the_un_autotuned_pipeline(generated_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.GRADING, raising=False)
     pipelines = []
     monkeypatch.setattr(pretrain, "input_pipeline", lambda *a: pipelines.append(a) or training.input_pipeline(*a))
     changes = {"epochs": 2, "training_pictures": 16, "fresh_pictures_per_epoch": 0, "batch_size": 8}

@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 
 from resnets_utils import measured, progress, saved_models
 from resnets_utils.reference import MASTER, load_reference
-from resnets_utils.training import GRADING_VARIABLE
+from resnets_utils.settings import GRADING as GRADING_VARIABLE
 
 
 def _tiny_model(compiled: bool = True):
