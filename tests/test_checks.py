@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from resnets_utils import checks
+from resnets_utils import checks, settings
+from resnets_utils.checks import cases
 from resnets_utils.reference import REPO, load_reference, solution_sources
 
 SOURCES = solution_sources()
@@ -253,7 +254,7 @@ def test_hard_coded_public_outputs_fail_the_hidden_checks(reference):
 
     def memorised(X, f, filters, stage, block, training=True, initializer=None):
         if isinstance(X, np.ndarray) and X.shape == tuple(public["input_shape"]):
-            name = "constant" if initializer is checks.constant_initializer else "glorot_uniform"
+            name = "constant" if initializer is cases.constant_initializer else "glorot_uniform"
             return np.asarray(public["outputs"][f"{name}/training={training}"], dtype=np.float32)
         return real(X, f, [2, 4, 6], 1, "a", training=training)  # the visible case's layers, always
 
@@ -296,9 +297,42 @@ def test_checks_write_nothing_to_stderr(reference, capfd):
 
 
 def test_missing_hidden_results_fail_with_a_clear_message(reference, monkeypatch, tmp_path):
-    monkeypatch.setenv(checks.HIDDEN_VARIABLE, str(tmp_path / "absent.json"))
+    monkeypatch.setenv(settings.HIDDEN_EXPECTED, str(tmp_path / "absent.json"))
     with pytest.raises(checks.CheckFailed, match="instructor's copy"):
         checks.check_identity_block(reference["identity_block"], cases="hidden")
+
+
+def _course(folder, hidden=True):
+    folder.mkdir(parents=True)
+    (folder / settings.COURSE_CONFIG).write_text("")
+    if hidden:
+        (folder / cases.HIDDEN_IN_COURSE).parent.mkdir(parents=True)
+        (folder / cases.HIDDEN_IN_COURSE).write_text("{}")
+    return folder
+
+
+def test_the_hidden_results_are_found_in_the_course_nbgrader_runs_in(monkeypatch, tmp_path):
+    monkeypatch.delenv(settings.HIDDEN_EXPECTED, raising=False)
+    course = _course(tmp_path / "course")
+    (course / "autograded" / "bob" / "residual_networks").mkdir(parents=True)
+    monkeypatch.chdir(course / "autograded" / "bob" / "residual_networks")  # where nbgrader autograde's kernel runs
+    assert cases.hidden_expected_path() == (course / cases.HIDDEN_IN_COURSE).resolve()
+    assert cases.hidden_expected_path(course) == (course / cases.HIDDEN_IN_COURSE).resolve()
+    monkeypatch.chdir(_course(tmp_path / "other", hidden=False))  # a course without them: the repository's
+    assert cases.hidden_expected_path() == cases.HIDDEN_EXPECTED
+    monkeypatch.setenv(settings.HIDDEN_EXPECTED, str(course / cases.HIDDEN_IN_COURSE))  # the variable wins
+    assert cases.hidden_expected_path(tmp_path / "other") == course / cases.HIDDEN_IN_COURSE
+
+
+def test_missing_hidden_results_say_where_they_were_looked_for(monkeypatch, tmp_path):
+    monkeypatch.delenv(settings.HIDDEN_EXPECTED, raising=False)
+    monkeypatch.setattr(cases, "HIDDEN_EXPECTED", tmp_path / "checkout" / "course" / cases.HIDDEN_IN_COURSE)
+    course = _course(tmp_path / "course", hidden=False)
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.load_expected("hidden", course)
+    message = str(failure.value)
+    assert str((course / cases.HIDDEN_IN_COURSE).resolve()) in message and str(cases.HIDDEN_EXPECTED) in message
+    assert settings.HIDDEN_EXPECTED in message and "\n" not in message
 
 
 def test_expected_results_are_in_sync_with_the_master():

@@ -1,0 +1,100 @@
+"""Checks of the graded functions, with a diagnosis of the likely mistake.
+
+Each check builds the student's function on fixed inputs with fixed initial weights and
+compares it with the reference solution (see ``cases``): first the layers (types, names,
+settings, connections), then the output values (``TOLERANCE``).
+
+A failing check raises :class:`CheckFailed` whose message names the most likely mistake
+in one sentence. Everything the checks run is kept off stderr, because nbgrader fails a
+grade cell that writes there, and TensorFlow logs freely.
+
+Its modules: ``cases`` (the cases, their expected files), ``observe`` (runs student code) and
+``judge`` (judges plain data); ``checks.observe`` and ``checks.judge`` are those modules' main
+functions, so import the modules' other names with ``from resnets_utils.checks.judge import ...``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+
+# Used by the autograder, scripts/make_expected.py and the tests, besides the checks below.
+from resnets_utils.checks.cases import HIDDEN_EXPECTED, PUBLIC_EXPECTED, block_arguments, load_expected  # noqa: F401
+from resnets_utils.checks.judge import TOLERANCE, CheckFailed, judge  # noqa: F401
+from resnets_utils.checks.observe import block_outputs, observe, quiet, resnet50_outputs  # noqa: F401
+
+
+def check_identity_block(identity_block, cases: str = "public") -> None:
+    """Check ``identity_block`` on the visible (``"public"``) or ``"hidden"`` cases."""
+    _run("identity_block", identity_block, cases)
+
+
+def check_convolutional_block(convolutional_block, cases: str = "public") -> None:
+    """Check ``convolutional_block`` on the visible (``"public"``) or ``"hidden"`` cases."""
+    _run("convolutional_block", convolutional_block, cases)
+
+
+def check_resnet50(ResNet50, cases: str = "public") -> None:
+    """Check ``ResNet50``: the full layer summary and its outputs on fixed inputs."""
+    _run("ResNet50", ResNet50, cases)
+
+
+def _run(name: str, function, cases: str) -> None:
+    count = len(load_expected(cases)[name])
+    with quiet():
+        failure = _first_failure(name, function, cases)
+        wrong_blocks = _wrong_blocks_of(function) if name == "ResNet50" else []
+    # Raised afresh here so the student sees one short traceback, not our internals.
+    if failure and wrong_blocks:  # ResNet50 is built from the student's blocks: fix a wrong block first
+        block, block_failure = wrong_blocks[0]
+        raise CheckFailed(
+            f"ResNet50 is built from your {block}, which does not pass its checks yet; fix it first ({block_failure})"
+        )
+    if failure:
+        raise CheckFailed(failure)
+    print(f"{name}: the {cases} case passes." if count == 1 else f"{name}: all {count} {cases} cases pass.")
+    for block, block_failure in wrong_blocks:  # the grader's policy: ResNet50 is judged by the model it builds
+        print(
+            f"Note: ResNet50 builds the right model, so it earns its points, but your {block} does not "
+            f"pass its own checks yet: {block_failure}"
+        )
+
+
+def _first_failure(name: str, function, cases: str) -> str | None:
+    """The diagnosis of the first of the ``cases`` that ``function`` fails; None if it passes them all."""
+    try:
+        for case in load_expected(cases)[name]:
+            judge(name, observe(name, function, case), case)
+    except CheckFailed as failure:
+        return str(failure)
+    if cases == "public" and name != "ResNet50":
+        with contextlib.suppress(TypeError):  # an object that takes no weak reference is simply not remembered
+            _PASSED[function] = _fingerprint(function)
+    return None
+
+
+def _wrong_blocks_of(ResNet50) -> list[tuple[str, str]]:
+    """``(block, diagnosis)`` for each block ResNet50 is built from that fails its public checks."""
+    wrong = []
+    for block in ("identity_block", "convolutional_block"):
+        function = getattr(ResNet50, "__globals__", {}).get(block)
+        if callable(function) and not _passed_public_checks(function):
+            if failure := _first_failure(block, function, "public"):
+                wrong.append((block, failure))
+    return wrong
+
+
+# Block functions that passed their public checks in this process, with the code they had
+# then: the ResNet50 checks need not build them again (about 1.8 s per check). Running the
+# cell again defines a new function, which is checked afresh.
+_PASSED = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(function):
+    return getattr(function, "__code__", None), getattr(function, "__defaults__", None)
+
+
+def _passed_public_checks(function) -> bool:
+    with contextlib.suppress(TypeError):
+        return _PASSED.get(function) == _fingerprint(function)
+    return False
