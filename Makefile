@@ -46,7 +46,7 @@ release: $(VENV)/.installed graphviz
 # e.g. make autograde GRADE_ARGS="--workers 4 --force"
 GRADE_ARGS ?=
 autograde: $(VENV)/.installed
-	$(BIN)/python -m resnets_utils.autograde residual_networks $(GRADE_ARGS)
+	$(BIN)/python -m resnets_utils.autograde residual_networks --course course $(GRADE_ARGS)
 
 figures: $(VENV)/.installed
 	$(BIN)/python scripts/make_figures.py

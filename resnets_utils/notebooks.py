@@ -1,7 +1,8 @@
-"""Run the code a notebook defines: its locked set-up cells and its solution cells.
+"""Read nbgrader notebooks (the one reader of nbgrader's cell metadata) and run the code they define.
 
-Used on the master (the reference solution) and on a student's notebook (the
-exploration notebook looks at the student's own ResNet50).
+nbgrader gives a cell a grade id and a kind: *solution* (the student's to write; in the master,
+between ``### BEGIN SOLUTION`` and ``### END SOLUTION``), *locked* (set-up) or *test* (worth
+points). A student's notebook is read as it comes: entries that are not code cells are skipped.
 """
 
 from __future__ import annotations
@@ -9,28 +10,55 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+
+SOLUTION, LOCKED, TEST = "solution", "locked", "test"
+_FLAGS = {TEST: "grade", SOLUTION: "solution", LOCKED: "locked"}  # by precedence: a graded cell is a test
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_TEST_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+@dataclass
+class Cell:
+    kind: str  # SOLUTION, LOCKED, TEST or "" (none of them)
+    grade_id: str | None  # None: the cell has no nbgrader metadata
+    source: str
+    points: object  # a test's points, as its metadata says (a submission's may say anything)
+    raw: dict = field(repr=False)  # the cell itself, to change it in place
+
+
+def load(path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def code_cells(notebook: dict) -> list[Cell]:
+    """The code cells of a notebook read (its JSON, or nbformat's notebook), in order."""
+    found = []
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            grading, source = cell.get("metadata", {}).get("nbgrader", {}), cell.get("source", "")
+            kind = next((kind for kind, flag in _FLAGS.items() if grading.get(flag)), "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            found.append(Cell(kind, grading.get("grade_id"), source, grading.get("points", 0), cell))
+    return found
+
+
+def without_markers(source: str, markers: tuple[str, ...] = SOLUTION_MARKERS) -> str:
+    """A cell's source without nbgrader's marker lines (by default ``### BEGIN/END SOLUTION``)."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
 
 
 def run_solution_cells(notebook, replace: dict[str, str] | None = None) -> dict:
-    """Run a notebook's locked and solution cells (by nbgrader's metadata); return their namespace.
+    """Run a notebook's locked and solution cells in order (``replace``: other sources, by grade id).
 
-    Test cells and ungraded cells (training, plots) are skipped.
-
-    Args:
-        notebook: path of the notebook.
-        replace: optional ``{grade_id: source}`` to run instead of a cell's own source.
+    Returns their namespace. Used on the master (the reference solution) and on a student's
+    notebook (the exploration notebook looks at the student's own ResNet50).
     """
-    cells = json.loads(Path(notebook).read_text())["cells"]
     namespace: dict = {"__name__": "notebook"}
-    for cell in cells:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] != "code" or grading.get("grade"):
-            continue
-        if not (grading.get("solution") or grading.get("locked")):
-            continue
-        source = "".join(cell["source"])
-        source = (replace or {}).get(grading["grade_id"], source)
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(source, f"<{grading['grade_id']}>", "exec"), namespace)
+    for cell in code_cells(load(notebook)):
+        if cell.kind in (LOCKED, SOLUTION):
+            source = (replace or {}).get(cell.grade_id, cell.source)
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(source, f"<{cell.grade_id}>", "exec"), namespace)
     return namespace

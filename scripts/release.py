@@ -22,13 +22,14 @@ from pathlib import Path
 
 import nbformat
 
+from resnets_utils import notebooks
 from resnets_utils.autograde.gradebook import run_nbgrader
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
 ASSIGNMENTS = ROOT / "assignments"
 SOLUTIONS = ROOT / "solutions"
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+MARKERS = notebooks.SOLUTION_MARKERS + notebooks.HIDDEN_TEST_MARKERS
 GENERATED_NOTE = "generated from course/source by `make release`; edit the master there, not this copy"
 
 
@@ -54,8 +55,7 @@ def solution(master: Path):
     notebook = nbformat.read(master, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            lines = cell.source.splitlines()
-            cell.source = "\n".join(line for line in lines if line.strip() not in MARKERS)
+            cell.source = notebooks.without_markers(cell.source, MARKERS)
             cell.outputs, cell.execution_count = [], None
     notebook.metadata["resnets_course"] = {"note": GENERATED_NOTE}
     return notebook
@@ -70,8 +70,7 @@ def execute(notebook, directory: Path) -> None:
 
 
 def _graded(master: Path) -> bool:
-    notebook = nbformat.read(master, as_version=4)
-    return any(cell.metadata.get("nbgrader", {}).get("grade") for cell in notebook.cells)
+    return any(cell.kind == notebooks.TEST for cell in notebooks.code_cells(notebooks.load(master)))
 
 
 def _cells(notebook):

@@ -18,8 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from resnets_utils import checks, data
-from resnets_utils.autograde import gradebook, landlock, sandbox, verdicts
+from resnets_utils import data, settings
+from resnets_utils.autograde import catalogue, gradebook, landlock, sandbox, worker
+from resnets_utils.checks.cases import HIDDEN_IN_COURSE
 from resnets_utils.reference import MASTER, RELEASE, solution, student_version
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ class Kit:
     def __init__(self, course: Path):
         self.course = course
         self.master = course / "source" / ASSIGNMENT / MASTER.name
-        self.hidden = checks.HIDDEN_EXPECTED
+        self.hidden = course / HIDDEN_IN_COURSE
         self.trap = course / "trap.fifo"  # a FIFO outside every submission: a reader following a link blocks
 
     @staticmethod
@@ -102,10 +103,12 @@ def _load(path: Path):
 
 
 def _course(root: Path) -> Path:
+    """A copy of the repository's course (its configuration, master and hidden cases) in ``root``."""
     course = root / "course"
     course.mkdir()
     shutil.copy(REPO / "course" / "nbgrader_config.py", course)
-    shutil.copytree(REPO / "course" / "source", course / "source")
+    for folder in ("source", "expected"):
+        shutil.copytree(REPO / "course" / folder, course / folder)
     return course
 
 
@@ -351,8 +354,8 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
 
 
 def _phases(*cells: str) -> list[dict]:
-    found = [{"id": f"cell-{i}", "kind": "cell", "source": source} for i, source in enumerate(cells)]
-    return [*found, {"id": "test", "kind": "test", "function": "undefined_function", "cases": []}]
+    found = [worker.cell(f"cell-{i}", source) for i, source in enumerate(cells)]
+    return [*found, worker.test("test", "undefined_function", [])]
 
 
 def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path):
@@ -389,23 +392,34 @@ def test_solution_cells_are_found_by_metadata_or_by_the_function_they_define():
     notebook = json.loads(json.dumps(nbformat.read(RELEASE, as_version=4)))
     cell = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "resnet50")
     del cell["metadata"]["nbgrader"]
-    found = verdicts.submitted_cells(notebook)
+    found = catalogue.submitted_cells(notebook)
     assert set(found) == set(STUBBED) and found["resnet50"].startswith("def ResNet50(")
 
 
 def test_the_grader_knows_every_test_cell_of_the_master():
-    _, solutions, points = verdicts.master_cells(MASTER)
-    assert set(points) == set(verdicts.TESTS) and set(solutions) == set(STUBBED)
-    assert all("### BEGIN SOLUTION" not in source for source in solutions.values())
+    master = catalogue.Master.read(MASTER)
+    assert set(master.points) == set(catalogue.TESTS) and set(master.solutions) == set(STUBBED)
+    assert all("### BEGIN SOLUTION" not in source for source in master.solutions.values())
+    assert master.setup and master.grades_every_test()
 
 
 def test_cases_get_fresh_inputs_for_every_run():
-    first, second = verdicts.grading_cases(1), verdicts.grading_cases(2)
-    assert first.keys() == set(verdicts.TESTS)
+    first, second = catalogue.grading_cases(1), catalogue.grading_cases(2)
+    assert first.keys() == set(catalogue.TESTS)
     seeds = [case["input_seed"] for cases in first.values() for case in cases]
     assert seeds != [case["input_seed"] for cases in second.values() for case in cases]
     assert all("outputs" not in case for cases in first.values() for case in cases)  # never sent to a worker
-    assert verdicts.grading_cases(1) == first
+    assert catalogue.grading_cases(1) == first
+
+
+def test_only_well_formed_messages_are_taken_from_a_worker():
+    # Student code can write on the channel too: nothing it writes there may break the grading process.
+    forged = [b"5", b"[1]", b"not json", b'{"start": [1]}', b'{"done": "resnet50_public"}']
+    forged += [b'{"done": "x", "result": 3}', b'{"protections": "none"}']
+    assert [worker.received(line) for line in forged] == [None] * len(forged)
+    done = worker.message(worker.DONE, "x", result={"ok": True}, peak_mb=1.0)
+    assert worker.received(done.encode()) == (worker.DONE, {"done": "x", "result": {"ok": True}, "peak_mb": 1.0})
+    assert worker.received(worker.message(worker.START, "x").encode()) == (worker.START, {"start": "x"})
 
 
 @pytest.mark.parametrize(
@@ -438,3 +452,42 @@ def test_the_command_says_what_to_do_without_submissions(tmp_path):
     course = _course(tmp_path)
     result = subprocess.run(_grade_command(course), capture_output=True, text=True, check=False, env=os.environ)
     assert result.returncode == 1 and "submitted/<student>/residual_networks" in result.stderr
+
+
+def test_outside_a_course_the_command_says_where_to_run_it(tmp_path):
+    (tmp_path / settings.COURSE_CONFIG).write_text("")
+    (tmp_path / "source").mkdir()  # below a course, as nbgrader: the current folder's configuration only
+    command = [sys.executable, "-m", "resnets_utils.autograde", ASSIGNMENT]
+    for folder in (tmp_path.parent, tmp_path / "source"):
+        result = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+        assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+        assert "inside the course folder, or pass --course PATH" in result.stderr
+
+
+def _files(folder: Path) -> dict:
+    return {str(path.relative_to(folder)): path.stat().st_mtime_ns for path in folder.rglob("*")}
+
+
+@pytest.mark.slow
+def test_run_inside_a_copy_of_the_course_it_grades_that_copy_with_its_own_hidden_cases(tmp_path):
+    course = _course(tmp_path)  # outside the repository, found as the current folder (no --course)
+    assert REPO not in course.resolve().parents
+    hidden = json.loads((course / HIDDEN_IN_COURSE).read_text())
+    assert 2 not in {case["f"] for case in hidden["identity_block"]}  # the repository's hidden cases vary f
+    for case in hidden["identity_block"]:
+        case["f"] = 2  # in this copy only: an identity_block that ignores f passes them
+    (course / HIDDEN_IN_COURSE).write_text(json.dumps(hidden))
+    ignores_f = Kit.edit(solution("identity_block"), "kernel_size=(f, f)", "kernel_size=(2, 2)")
+    _submit(course, "ann", Kit(course).stubbed(identity_block=ignores_f))
+    repository_course = _files(REPO / "course")
+
+    environment = {name: value for name, value in os.environ.items() if name != settings.HIDDEN_EXPECTED}
+    command = [sys.executable, "-m", "resnets_utils.autograde", ASSIGNMENT, "--workers", "2"]
+    result = subprocess.run(command, cwd=course, env=environment, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # identity_block's 2 visible points, and the hidden one with this copy's cases (the repository's would fail).
+    assert _scores(course) == {"ann": 3.0}
+    assert not gradebook.saved_verdicts(course, ASSIGNMENT, "ann")["identity_block_hidden"]["reason"]
+    assert (course / "feedback" / "ann" / ASSIGNMENT / RELEASE.with_suffix(".html").name).is_file()
+    assert (course / "gradebook.db").is_file() and (course / "release" / ASSIGNMENT / RELEASE.name).is_file()
+    assert _files(REPO / "course") == repository_course  # nothing written in the repository's course

@@ -104,8 +104,8 @@ def test_a_notebook_that_is_not_a_plain_file_gets_a_verdict_not_a_read(hostile, 
     (folder / NOTEBOOK).unlink()
     make(folder / NOTEBOOK, secret)
     with within(20):
-        notebook, problem = Submission("ann", folder, NOTEBOOK).read_notebook()
-    assert notebook is None and problem.startswith(f"{NOTEBOOK} {verdict}")
+        solutions, problem = Submission("ann", folder, NOTEBOOK).solutions()
+    assert solutions == {} and problem.startswith(f"{NOTEBOOK} {verdict}")
     assert problem.endswith("hand in the notebook itself.")
 
 
@@ -113,8 +113,8 @@ def test_a_notebook_over_the_limit_gets_a_verdict_saying_so(tmp_path):
     folder = tmp_path / "ann" / "residual_networks"
     folder.mkdir(parents=True)
     (folder / NOTEBOOK).write_bytes(b" " * (2 << 20))
-    notebook, problem = Submission("ann", folder, NOTEBOOK, intake.Allowance(file_mb=1)).read_notebook()
-    assert notebook is None and "2.0 MB, over the limit of 1 MB per file" in problem
+    solutions, problem = Submission("ann", folder, NOTEBOOK, intake.Allowance(file_mb=1)).solutions()
+    assert solutions == {} and "2.0 MB, over the limit of 1 MB per file" in problem
 
 
 def test_a_linked_submission_or_student_folder_is_not_followed(hostile, tmp_path):
@@ -125,6 +125,6 @@ def test_a_linked_submission_or_student_folder_is_not_followed(hostile, tmp_path
     (tmp_path / "submitted" / "cat").symlink_to(folder.parent)
     for student in ("ben", "cat"):
         submission = Submission(student, tmp_path / "submitted" / student / "residual_networks", NOTEBOOK)
-        notebook, problem = submission.read_notebook()
-        assert notebook is None and "is a link to" in problem and not submission.intake().files
+        solutions, problem = submission.solutions()
+        assert solutions == {} and "is a link to" in problem and not submission.intake().files
         assert submission.timestamp() is None

@@ -2,17 +2,17 @@
 
     resnets-grade [ASSIGNMENT] [--course DIR] [--workers N] [--force] [limits: see --help]
 
-Submissions: ``course/submitted/<student>/<assignment>/``. Results: scores in nbgrader's
-gradebook, ``course/autograded/``, ``course/feedback/`` (nbgrader's feedback HTML) and
-``course/grades.csv`` (nbgrader's export). A submission already graded (same files) is
-skipped unless ``--force``; an interrupted run loses only the submissions in progress.
+The course is ``--course``, else the current folder if it holds ``nbgrader_config.py`` (as for
+nbgrader, which reads no parent folder's). Read from it: ``source/<assignment>/`` (the master),
+``expected/`` (the hidden cases) and ``submitted/<student>/<assignment>/``; written: nbgrader's
+gradebook, ``autograded/``, ``feedback/`` and ``grades.csv``. A submission already graded (same
+files) is skipped unless ``--force``; an interrupted run loses only the submissions in progress.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import signal
 import sys
@@ -20,9 +20,11 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from resnets_utils.autograde import gradebook, grader, intake, sandbox, verdicts
-
-DEFAULT_COURSE = Path(__file__).resolve().parents[2] / "course"
+from resnets_utils import notebooks, settings
+from resnets_utils.autograde import catalogue, gradebook, grader, intake, sandbox
+from resnets_utils.autograde.verdicts import counted
+from resnets_utils.checks import CheckFailed
+from resnets_utils.checks.cases import hidden_expected_path
 
 
 def _at_least(minimum: float, kind=float):
@@ -44,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     limits, allowance = sandbox.Limits(), intake.Allowance()
     parser = argparse.ArgumentParser(prog="resnets-grade", description=__doc__.splitlines()[0])
     parser.add_argument("assignment", nargs="?", default="residual_networks")
-    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="the nbgrader course folder")
+    parser.add_argument("--course", type=Path, help="the nbgrader course folder (default: the current folder)")
     parser.add_argument(
         "--workers", type=_at_least(1, int), default=os.cpu_count() or 1, help="default: the number of cores"
     )
@@ -66,12 +68,21 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a polite kill stops like Ctrl-C
-    course, assignment = args.course.resolve(), args.assignment
-    masters = [path for path in sorted((course / "source" / assignment).glob("*.ipynb")) if _graded(path)]
+    course, assignment = _course(args.course), args.assignment
+    if course is None:
+        here = f"{Path.cwd()} is not an nbgrader course (no {settings.COURSE_CONFIG})"
+        return _error(f"{here}: run resnets-grade inside the course folder, or pass --course PATH", status=2)
+    source = course / "source" / assignment
+    masters = [path for path in sorted(source.glob("*.ipynb")) if catalogue.Master.read(path).grades_every_test()]
     if len(masters) != 1:
-        print(f"error: expected one graded master notebook in {course / 'source' / assignment}", file=sys.stderr)
-        return 1
+        return _error(f"expected one graded master notebook in {source}")
     master = masters[0]
+    try:
+        hidden = hidden_expected_path(course)
+    except CheckFailed as missing:
+        return _error(str(missing))
+    # Read by this process only, as it draws each run's cases (checks.load_expected); no worker sees it.
+    os.environ[settings.HIDDEN_EXPECTED] = str(hidden)
     allowance = intake.Allowance(args.max_file_mb, args.max_submission_mb, args.max_files)
     submissions = grader.find_submissions(course, assignment, master.name, allowance)
     if not submissions:
@@ -83,7 +94,7 @@ def main(argv=None) -> int:
         return 1
     # nbgrader's own step: the gradebook learns the assignment's notebooks and test cells.
     gradebook.run_nbgrader(["generate_assignment", assignment, "--force"], course)
-    release = json.loads((course / "release" / assignment / master.name).read_text())
+    release = notebooks.load(course / "release" / assignment / master.name)
 
     fingerprints = {s.student: s.fingerprint() for s in submissions}
     todo = [
@@ -93,24 +104,19 @@ def main(argv=None) -> int:
     ]
     skipped = len(submissions) - len(todo)
     print(
-        f"{verdicts.counted(len(submissions), 'submission')}: {len(todo)} to grade "
-        f"with {verdicts.counted(args.workers, 'worker')}"
+        f"{counted(len(submissions), 'submission')}: {len(todo)} to grade "
+        f"with {counted(args.workers, 'worker')}"
         + (f", {skipped} already graded (--force grades them again)" if skipped else "")
     )
 
     interrupted = False
     if todo:
-        limits = sandbox.Limits(
-            args.phase_seconds,
-            args.submission_seconds,
-            args.memory_mb,
-            threads=max(1, (os.cpu_count() or 1) // args.workers),
-        )
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        limits = sandbox.Limits(args.phase_seconds, args.submission_seconds, args.memory_mb, threads=threads)
         try:
             interrupted = _grade_all(todo, master, limits, args.workers, course, assignment, release, fingerprints)
         except grader.ReferenceFailedError as failure:
-            print(f"error: {failure}. No submission was graded.", file=sys.stderr)
-            return 1
+            return _error(f"{failure}. No submission was graded.")
     if interrupted:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
@@ -122,16 +128,22 @@ def main(argv=None) -> int:
     return 0
 
 
-def _graded(notebook: Path) -> bool:
-    """Whether a master notebook has the test cells this grader knows."""
-    _, _, points = verdicts.master_cells(notebook)
-    return set(verdicts.TESTS) <= set(points)
+def _error(message: str, status: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def _course(given: Path | None) -> Path | None:
+    """``--course``, else the current folder if it is a course (nbgrader reads no parent's configuration)."""
+    if given is not None:
+        return given.resolve()
+    found = settings.find_course(Path.cwd())
+    return found if found == Path.cwd().resolve() else None
 
 
 def _grade_all(todo, master, limits, workers, course, assignment, release, fingerprints) -> bool:
     """Grade ``todo``; record each result as it comes (this thread is the only writer). True if interrupted."""
     batch = grader.Batch(master, limits)
-    start = time.perf_counter()
     protections = []
     progress = Progress(len(todo))
     try:
@@ -147,18 +159,7 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
                     for future in done:
                         result = future.result()
                         student = result.submission.student
-                        notes = result.submission.intake().notes()  # what was not read, for the feedback
-                        gradebook.record(
-                            course,
-                            assignment,
-                            result.submission.notebook,
-                            student,
-                            result.verdicts,
-                            fingerprints[student],
-                            gradebook.feedback_notebook(release, result.solutions, result.verdicts, notes),
-                            result.submission.timestamp(),
-                            notes,
-                        )
+                        gradebook.record(course, assignment, result, fingerprints[student], release)
                         protections = result.protections or protections
                         score = sum(v.points for v in result.verdicts.values())
                         progress.step(f"{student}: {score:g}/{sum(v.max_points for v in result.verdicts.values()):g}")
@@ -174,7 +175,7 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
         progress.close()
         batch.close()
     print(
-        f"Graded {verdicts.counted(len(todo), 'submission')} in {time.perf_counter() - start:.0f} s; "
+        f"Graded {counted(len(todo), 'submission')} in {time.perf_counter() - progress.start:.0f} s; "
         f"protections: {'; '.join(protections) or 'separate processes and limits only (no Landlock)'}."
     )
     return False
@@ -195,10 +196,7 @@ class Progress:
         filled = int(30 * self.done / self.total)
         bar = "#" * filled + "." * (30 - filled)
         line = f"[{bar}] {self.done}/{self.total}  {_clock(elapsed)} elapsed, ETA {_clock(eta)}"
-        if self.tty:
-            self.stream.write(f"\r\033[K{what}\n{line}")
-        else:
-            self.stream.write(f"{line}  {what}\n")
+        self.stream.write(f"\r\033[K{what}\n{line}" if self.tty else f"{line}  {what}\n")
         self.stream.flush()
 
     def close(self) -> None:
@@ -229,7 +227,3 @@ def _summary(course: Path, assignment: str, submissions, grades: Path) -> None:
         f"\ngrades: {grades}\nfeedback: {course / 'feedback'}\nreasons: {course / 'autograded'}/<student>/"
         f"{assignment}/{gradebook.MARKER}"
     )
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

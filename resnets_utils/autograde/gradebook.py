@@ -9,6 +9,7 @@ feedback built from it (``nbgrader generate_feedback``) cannot leak them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +17,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from resnets_utils import notebooks
 from resnets_utils.autograde.verdicts import counted
+from resnets_utils.settings import write_atomically
 
 MARKER = ".resnets-grade.json"
 
@@ -36,33 +39,33 @@ def autograded_folder(course: Path, assignment: str, student: str) -> Path:
     return Path(course) / "autograded" / student / assignment
 
 
+def _marker(course: Path, assignment: str, student: str) -> dict:
+    return json.loads((autograded_folder(course, assignment, student) / MARKER).read_text())
+
+
 def graded_fingerprint(course: Path, assignment: str, student: str) -> str | None:
     """The fingerprint of the submission last graded for ``student``, if its grades were saved."""
-    marker = autograded_folder(course, assignment, student) / MARKER
     try:
-        return json.loads(marker.read_text())["fingerprint"]
+        return _marker(course, assignment, student)["fingerprint"]
     except (OSError, ValueError, KeyError):
         return None
 
 
-def record(
-    course: Path,
-    assignment: str,
-    notebook: str,
-    student: str,
-    verdicts: dict,
-    fingerprint: str,
-    feedback_notebook: dict,
-    timestamp: str | None = None,
-    notes: list[str] = (),
-) -> None:
-    """Save one submission's verdicts: gradebook scores, autograded notebook, then the marker.
+def saved_verdicts(course: Path, assignment: str, student: str) -> dict:
+    return _marker(course, assignment, student)["verdicts"]
 
-    The marker is written last, so a submission counts as graded only when all three are
-    saved; saving again (after an interruption) overwrites the same rows and files.
+
+def record(course: Path, assignment: str, result, fingerprint: str, release: dict) -> None:
+    """Save a :class:`.grader.Result`: gradebook scores, autograded notebook (from ``release``), then the marker.
+
+    The marker is written last, so a submission counts as graded only when all three are saved;
+    saving again (after an interruption) overwrites the same rows and files.
     """
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.utils import parse_utc
+
+    student, notebook, verdicts = result.submission.student, result.submission.notebook, result.verdicts
+    timestamp, notes = result.submission.timestamp(), result.submission.intake().notes()  # notes: what was not read
 
     with Gradebook(db_url(course)) as gradebook:
         gradebook.update_or_create_student(student)
@@ -85,27 +88,13 @@ def record(
             grade.needs_manual_grade = grade.manual_score is not None
         gradebook.db.commit()
     folder = autograded_folder(course, assignment, student)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomically(folder / notebook, json.dumps(feedback_notebook, indent=1))
+    feedback = feedback_notebook(release, result.solutions, verdicts, notes)
+    write_atomically(folder / notebook, json.dumps(feedback, indent=1))
     if timestamp:
-        _write_atomically(folder / "timestamp.txt", timestamp)
-    summary = {
-        grade_id: {"points": v.points, "max_points": v.max_points, "reason": v.reason, "detail": v.detail}
-        for grade_id, v in verdicts.items()
-    }
-    marker = {"fingerprint": fingerprint, "verdicts": summary, "not_read": list(notes)}
-    _write_atomically(folder / MARKER, json.dumps(marker, indent=1))
-
-
-def saved_verdicts(course: Path, assignment: str, student: str) -> dict:
-    marker = autograded_folder(course, assignment, student) / MARKER
-    return json.loads(marker.read_text())["verdicts"]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+        write_atomically(folder / "timestamp.txt", timestamp)
+    summary = {grade_id: dataclasses.asdict(verdict) for grade_id, verdict in verdicts.items()}
+    marker = {"fingerprint": fingerprint, "verdicts": summary, "not_read": notes}
+    write_atomically(folder / MARKER, json.dumps(marker, indent=1))
 
 
 def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, notes: list[str] = ()) -> dict:
@@ -120,26 +109,15 @@ def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, 
         )
         cell = {"cell_type": "markdown", "id": "resnets-grade-not-read", "metadata": {}, "source": text}
         notebook["cells"].insert(0, cell)
-    for cell in notebook["cells"]:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = grading.get("grade_id")
-        if cell["cell_type"] != "code":
-            continue
-        cell["outputs"], cell["execution_count"] = [], None
-        if grading.get("solution") and grade_id in solutions:
-            cell["source"] = solutions[grade_id]
-        elif grade_id in verdicts:
-            verdict = verdicts[grade_id]
-            if verdict.reason:
-                cell["outputs"] = [
-                    {
-                        "output_type": "error",
-                        "ename": "Failed",
-                        "evalue": verdict.reason,
-                        "traceback": [f"Failed: {verdict.reason}"],
-                    }
-                ]
-            else:
-                text = f"Passed: {verdict.points:g} of {counted(verdict.max_points, 'point')}.\n"
-                cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": text}]
+    for cell in notebooks.code_cells(notebook):
+        cell.raw["outputs"], cell.raw["execution_count"] = [], None
+        verdict = verdicts.get(cell.grade_id)
+        if cell.kind == notebooks.SOLUTION and cell.grade_id in solutions:
+            cell.raw["source"] = solutions[cell.grade_id]
+        elif verdict and verdict.reason:
+            error = {"output_type": "error", "ename": "Failed", "evalue": verdict.reason}
+            cell.raw["outputs"] = [error | {"traceback": [f"Failed: {verdict.reason}"]}]
+        elif verdict:
+            text = f"Passed: {verdict.points:g} of {counted(verdict.max_points, 'point')}.\n"
+            cell.raw["outputs"] = [{"output_type": "stream", "name": "stdout", "text": text}]
     return notebook

@@ -1,10 +1,9 @@
-"""Grade a batch of submissions in parallel: workers run them, this process judges and records.
+"""Grade a batch of submissions in parallel: workers run them, this process judges them.
 
-:class:`Batch` holds what every submission of one run shares: the master's set-up and
-solution cells, the cases with this run's fresh inputs, the expected observations from
-the master's solution, the library copy and the limits. :meth:`Batch.grade` runs one
-submission (thread-safe: it only starts a worker and judges its results); recording is
-left to the caller, so that the gradebook has a single writer.
+:class:`Batch` holds what every submission of one run shares: the master's cells, the cases
+with this run's fresh inputs, the master's observations on them, the library copy and the
+limits. :meth:`Batch.grade` (thread-safe) takes a submission's solution cells to a worker
+(:mod:`.sandbox`) and its report to the verdicts; the caller records, the gradebook's one writer.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resnets_utils.autograde import intake, sandbox, verdicts
+from resnets_utils.autograde import catalogue, intake, sandbox, verdicts
 
 
 class ReferenceFailedError(RuntimeError):
@@ -47,7 +46,6 @@ class Submission:
         return self._intake
 
     def fingerprint(self) -> str:
-        """A hash of every file submitted: a changed submission is graded again."""
         return intake.fingerprint(self.intake())
 
     def timestamp(self) -> str | None:
@@ -58,27 +56,31 @@ class Submission:
         except (OSError, intake.RefusedError):
             return None
 
-    def read_notebook(self) -> tuple[dict | None, str]:
-        """The notebook and ``""``, or ``None`` and why it gets no points."""
+    def solutions(self) -> tuple[dict[str, str], str]:
+        """The notebook's solution cells (:func:`.catalogue.submitted_cells`) and ``""``, or why it gets no points."""
         found, name = self.intake(), self.notebook
         if found.problem:
-            return None, f"Not graded: {found.problem}."
+            return {}, f"Not graded: {found.problem}."
         if name in found.refused:
             what = found.refused[name]
             if "over the limit" in what:
                 clear = "clear its outputs (Edit > Clear Outputs of All Cells), save it and hand it in again"
-                return None, f"{name} is {what}: {clear}."
-            return None, f"{name} is {what}, not a file: hand in the notebook itself."
+                return {}, f"{name} is {what}: {clear}."
+            return {}, f"{name} is {what}, not a file: hand in the notebook itself."
         if name not in found.files:
-            return None, f"{name} is missing from the submission."
+            return {}, f"{name} is missing from the submission."
         try:
-            return json.loads(intake.read(self.folder, name, int(self.allowance.file_mb * intake.MB))), ""
+            notebook = json.loads(intake.read(self.folder, name, int(self.allowance.file_mb * intake.MB)))
         except FileNotFoundError:
-            return None, f"{name} is missing from the submission."
+            return {}, f"{name} is missing from the submission."
         except intake.RefusedError as refused:
-            return None, f"{refused}: hand in the notebook itself."
+            return {}, f"{refused}: hand in the notebook itself."
         except (OSError, ValueError):
-            return None, f"{name} is not a readable notebook (not valid JSON)."
+            return {}, f"{name} is not a readable notebook (not valid JSON)."
+        try:
+            return catalogue.submitted_cells(notebook), ""
+        except (AttributeError, TypeError):
+            return {}, f"{name} is not a readable notebook (not a notebook's JSON)."
 
 
 @dataclass
@@ -90,12 +92,10 @@ class Result:
     seconds: float
 
 
-def find_submissions(
-    course: Path, assignment: str, notebook: str, allowance: intake.Allowance | None = None
-) -> list[Submission]:
+def find_submissions(course: Path, assignment: str, notebook: str, allowance: intake.Allowance) -> list[Submission]:
     """Every ``submitted/<student>/<assignment>`` there is, links included (they get a verdict, not a read)."""
     folders = sorted(path for path in (Path(course) / "submitted").glob(f"*/{assignment}") if os.path.lexists(path))
-    return [Submission(folder.parent.name, folder, notebook, allowance or intake.Allowance()) for folder in folders]
+    return [Submission(folder.parent.name, folder, notebook, allowance) for folder in folders]
 
 
 @dataclass
@@ -107,8 +107,8 @@ class Batch:
     def __post_init__(self):
         self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grade-"))
         self.library = sandbox.prepare_library(self.scratch)
-        self.setup, self.reference_solutions, self.points = verdicts.master_cells(self.master)
-        self.cases = verdicts.grading_cases(self.seed)
+        self.reference = catalogue.Master.read(self.master)
+        self.cases = catalogue.grading_cases(self.seed)
         self._count = 0
         self._lock = threading.Lock()
         self.stopping = threading.Event()
@@ -122,7 +122,7 @@ class Batch:
         Raises :class:`ReferenceFailedError` when the reference cannot run within the limits.
         """
         try:
-            results, _ = self._run(self.reference_solutions, None, self.limits)
+            results, _ = self._run(self.reference.solutions, None, self.limits)
             try:
                 self.expected = verdicts.expected_cases(results, self.cases)
             except RuntimeError:
@@ -139,7 +139,7 @@ class Batch:
         if all(getattr(self.limits, name) >= getattr(defaults, name) for name in fields):
             return f"the reference solution fails within the grader ({what}): check the master notebook"
         usage: dict = {}
-        again, _ = self._run(self.reference_solutions, None, defaults, usage)
+        again, _ = self._run(self.reference.solutions, None, defaults, usage)
         try:
             verdicts.expected_cases(again, self.cases)
         except RuntimeError:
@@ -166,27 +166,21 @@ class Batch:
             intake.copy(submitted, workdir)
         else:
             workdir.mkdir(parents=True)
-        phases = verdicts.phases(self.setup, solutions, self.cases)
+        phases = self.reference.phases(solutions, self.cases)
         token = f"{self.seed}-{workdir.name}"
         return sandbox.run_phases(phases, workdir, self.library, limits, token, self.stopping, usage)
 
     def grade(self, submission: Submission) -> Result:
         start = time.perf_counter()
-        notebook, problem = submission.read_notebook()
-        solutions = {}
-        if not problem:
-            try:
-                solutions = verdicts.submitted_cells(notebook)
-            except (AttributeError, TypeError):
-                problem = f"{submission.notebook} is not a readable notebook (not a notebook's JSON)."
+        solutions, problem = submission.solutions()
         if problem:
-            found = {g: verdicts.Verdict(0.0, self.points[g], problem) for g in verdicts.TESTS}
+            found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in catalogue.TESTS}
             return Result(submission, found, {}, [], time.perf_counter() - start)
         results, protections = self._run(solutions, submission.intake(), self.limits)
         self._prepared.wait()
         if self.expected is None:
             raise ReferenceFailedError("the reference solution could not be observed; see the error above")
-        found = verdicts.verdicts(results, self.expected, self.points, solutions)
+        found = verdicts.verdicts(results, self.expected, self.reference.points, solutions)
         return Result(submission, found, solutions, protections, time.perf_counter() - start)
 
     def close(self) -> None:

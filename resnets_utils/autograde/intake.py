@@ -72,10 +72,11 @@ def scan(folder: Path, allowance: Allowance, first: str = "") -> Intake:
     intake = Intake(Path(folder))
     try:
         mode = os.lstat(folder).st_mode
+        top = os.open(folder, _FOLDER_FLAGS) if stat.S_ISDIR(mode) else None
     except OSError as error:
         intake.problem = f"the submission folder cannot be read ({error.strerror})"
         return intake
-    if not stat.S_ISDIR(mode):
+    if top is None:
         intake.problem = f"the submission folder is {describe(mode, str(folder))}, not a folder"
         return intake
     entries: list[tuple[str, os.stat_result]] = []
@@ -107,11 +108,6 @@ def scan(folder: Path, allowance: Allowance, first: str = "") -> Intake:
                     entries.append((relative, info))
 
     try:
-        top = os.open(folder, _FOLDER_FLAGS)
-    except OSError as error:
-        intake.problem = f"the submission folder cannot be read ({error.strerror})"
-        return intake
-    try:
         walk(top, "")
     finally:
         os.close(top)
@@ -122,17 +118,14 @@ def scan(folder: Path, allowance: Allowance, first: str = "") -> Intake:
         if not stat.S_ISREG(info.st_mode):
             intake.refused[relative] = describe(info.st_mode, str(folder / relative))
         elif info.st_size > allowance.file_mb * MB:
-            intake.refused[relative] = f"{_mb(info.st_size)}, over the limit of {allowance.file_mb:g} MB per file"
+            limit = f"over the limit of {allowance.file_mb:g} MB per file"
+            intake.refused[relative] = f"{info.st_size / MB:.1f} MB, {limit}"
         elif total + info.st_size > allowance.total_mb * MB:
             intake.refused[relative] = f"over the limit of {allowance.total_mb:g} MB per submission"
         else:
             total += info.st_size
             intake.files[relative] = info.st_size
     return intake
-
-
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f} MB"
 
 
 def _open(folder: Path, relative: str) -> int:

@@ -11,7 +11,7 @@ with everything it started; the phases after the one it died in run in a new wor
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import select
 import shutil
@@ -22,10 +22,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from resnets_utils import settings
 from resnets_utils.autograde import landlock
+from resnets_utils.autograde.worker import CELL, DONE, PROTECTIONS, START, TEST, Job, memory_mb, received
 
 PACKAGE = Path(__file__).resolve().parent.parent  # resnets_utils/
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from resnets_utils.autograde.worker import main; main()"
+TOKEN = settings.GRADE_TOKEN
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ def read_only_paths(library: Path) -> list[str]:
 class Worker:
     """One worker process and the channel it reports on."""
 
-    def __init__(self, job: dict, workdir: Path, library: Path, token: str):
+    def __init__(self, job: Job, workdir: Path, library: Path, token: str):
         read_end, write_end = os.pipe()
         # Home and temporary files beside the working folder: a submission that empties its
         # folder does not take the grader's temporary files with it.
@@ -66,13 +70,13 @@ class Worker:
             "TMPDIR": str(home / "tmp"),
             "KERAS_HOME": str(home / ".keras"),
             "MPLCONFIGDIR": str(home / ".matplotlib"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
+            settings.CACHE_HOME: str(home / ".cache"),
             "MPLBACKEND": "Agg",
             "KERAS_BACKEND": "tensorflow",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "NBGRADER_EXECUTION": "autograde",  # the course's grading mode: no training, no downloads
-            "RESNETS_GRADE_TOKEN": token,  # finds the worker's leftovers after a kill
-            **{name: str(job["threads"]) for name in THREAD_VARIABLES},
+            settings.LOG_LEVEL: "2",
+            settings.GRADING: "autograde",  # the course's grading mode: no training, no downloads
+            TOKEN: token,
+            **{name: str(job.threads) for name in THREAD_VARIABLES},
         }
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         log = open(workdir.parent / f"{workdir.name}.log", "ab")  # noqa: SIM115 (closed in close())
@@ -92,11 +96,11 @@ class Worker:
         self.token = token
         self.channel = read_end
         self.buffer = b""
-        self.process.stdin.write(json.dumps(job).encode())
+        self.process.stdin.write(job.encode())
         self.process.stdin.close()
 
     def messages(self, timeout: float):
-        """JSON messages that arrive within ``timeout`` seconds (stops early at end of channel)."""
+        """The messages that arrive within ``timeout`` seconds (any other line is ignored), and whether it ended."""
         ready, _, _ = select.select([self.channel], [], [], max(timeout, 0))
         if not ready:
             return [], False
@@ -105,32 +109,12 @@ class Worker:
             return [], True
         self.buffer += chunk
         *lines, self.buffer = self.buffer.split(b"\n")
-        found = []
-        for line in lines:
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                continue  # not ours: whatever a submission writes there is ignored
-        return found, False
-
-    def memory_mb(self) -> tuple[float, float]:
-        """The worker's resident size and its peak address space so far, in MB."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return 0.0, 0.0
-        found = {}
-        for line in status.splitlines():
-            if line.startswith(("VmRSS:", "VmPeak:")):
-                found[line.split(":")[0]] = int(line.split()[1]) / 1024
-        return found.get("VmRSS", 0.0), found.get("VmPeak", 0.0)
+        return [message for line in lines if (message := received(line))], False
 
     def close(self) -> None:
         """Kill the worker and every process it started (found by its token)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
         _kill_leftovers(self.token)
         os.close(self.channel)
@@ -140,11 +124,8 @@ def _home(workdir: Path) -> Path:
     return workdir.with_name(workdir.name + ".home")
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS")
-
-
 def _kill_leftovers(token: str) -> None:
-    marker = f"RESNETS_GRADE_TOKEN={token}".encode()
+    marker = f"{TOKEN}={token}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -160,14 +141,12 @@ def run_phases(
 ) -> tuple[dict, list]:
     """Run ``phases`` for one submission; return ``{phase id: result}`` and the protections that applied.
 
-    ``usage``, a dict if given, receives what the run needed: ``seconds`` of each phase
-    that ended and ``peak_mb``, the largest address space a worker reached (as polled and
-    as the worker reports it: trust it only for the master's own solution).
-
     A phase that overruns its time limit, exceeds the memory limit or kills its worker gets
-    ``{"error": reason}``; the worker is replaced and the remaining phases go on (cells that
-    had run are run again, so the functions they define exist in the new worker).
+    ``{"error": reason}``; a new worker runs the cells that had run again, and the rest.
+    ``usage``, a dict if given, receives the ``seconds`` of each phase that ended and ``peak_mb``,
+    the largest address space reached (as the worker reports it: trust it for the master only).
     """
+    kinds = {phase["id"]: phase["kind"] for phase in phases}
     results: dict[str, dict] = {}
     protections: list = []
     deadline = time.monotonic() + limits.submission_seconds
@@ -177,19 +156,19 @@ def run_phases(
     usage.setdefault("peak_mb", 0.0)
     for attempt in range(len(phases) + 1):
         # A new worker runs the cells again (except those that failed), and the tests not yet run.
-        pending = [p for p in phases if p["id"] not in (failed_cells if p["kind"] == "cell" else results)]
-        if not any(p["kind"] == "test" for p in pending):
+        pending = [p for p in phases if p["id"] not in (failed_cells if p["kind"] == CELL else results)]
+        if not any(p["kind"] == TEST for p in pending):
             break
-        job = {
-            "phases": pending,
-            "workdir": str(workdir),
-            "read": read_only_paths(library),
-            "write": [str(workdir), str(_home(workdir)), "/dev/null"],
-            "landlock": bool(landlock.abi_version()),
-            "memory_bytes": limits.memory_mb << 20,
-            "file_bytes": limits.file_mb << 20,
-            "threads": limits.threads,
-        }
+        job = Job(
+            pending,
+            str(workdir),
+            read=read_only_paths(library),
+            write=[str(workdir), str(_home(workdir)), "/dev/null"],
+            landlock=bool(landlock.abi_version()),
+            memory_bytes=limits.memory_mb << 20,
+            file_bytes=limits.file_mb << 20,
+            threads=limits.threads,
+        )
         worker = Worker(job, workdir, library, f"{token}-{attempt}")
         current, reason = None, None
         try:
@@ -204,25 +183,25 @@ def run_phases(
                 if current and now - phase_started > limits.phase_seconds:
                     reason = f"it did not finish within the time limit ({limits.phase_seconds:g} s)"
                     break
-                resident, peak = worker.memory_mb()
-                usage["peak_mb"] = max(usage["peak_mb"], peak)
-                if resident > limits.memory_mb:
+                memory = memory_mb(worker.process.pid)
+                usage["peak_mb"] = max(usage["peak_mb"], memory.get("VmPeak", 0.0))
+                if memory.get("VmRSS", 0.0) > limits.memory_mb:
                     reason = f"it used more than the memory limit ({limits.memory_mb} MB)"
                     break
                 found, ended = worker.messages(0.2)
-                for message in found:
-                    if "protections" in message and not results and current is None:
-                        protections = message["protections"]  # sent before any student code runs
-                    elif "start" in message:
-                        current, phase_started = message["start"], time.monotonic()
-                    elif "done" in message and message["done"] == current:
+                for kind, message in found:
+                    if kind == PROTECTIONS and not results and current is None:
+                        protections = message[kind]  # sent before any student code runs
+                    elif kind == START:
+                        current, phase_started = message[kind], time.monotonic()
+                    elif kind == DONE and message[kind] == current:
                         results[current] = message["result"]
                         usage["seconds"][current] = time.monotonic() - phase_started
                         # The worker's own high-water mark: polling alone misses a peak just before it exits.
                         reported = message.get("peak_mb")
                         if isinstance(reported, (int, float)):
                             usage["peak_mb"] = max(usage["peak_mb"], float(reported))
-                        if "error" in message["result"] and _kind(phases, current) == "cell":
+                        if "error" in message["result"] and kinds.get(current) == CELL:
                             failed_cells.add(current)
                         current = None
                 if ended:
@@ -233,23 +212,17 @@ def run_phases(
             worker.close()
         if reason is None:
             break
-        if current is None:
-            # It died between phases (or before the first): nothing to blame but the whole run.
+        if current is not None:
+            results[current] = {"error": reason}
+            if kinds.get(current) == CELL:
+                failed_cells.add(current)
+        if current is None or reason.startswith("the submission's time limit"):
+            # Out of time, or died between phases (or before the first): the whole run is to blame.
+            stopped = reason if current is not None else f"the grader's worker stopped: {reason}"
             for phase in pending:
-                results.setdefault(phase["id"], {"error": f"the grader's worker stopped: {reason}"})
-            break
-        results[current] = {"error": reason}
-        if _kind(phases, current) == "cell":
-            failed_cells.add(current)
-        if reason.startswith("the submission's time limit"):
-            for phase in pending:
-                results.setdefault(phase["id"], {"error": reason})
+                results.setdefault(phase["id"], {"error": stopped})
             break
     return results, protections
-
-
-def _kind(phases: list[dict], phase_id: str) -> str:
-    return next((p["kind"] for p in phases if p["id"] == phase_id), "")
 
 
 def _death(returncode: int) -> str:
