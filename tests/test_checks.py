@@ -321,15 +321,18 @@ def test_the_hidden_results_are_found_in_the_course_nbgrader_runs_in(monkeypatch
     monkeypatch.chdir(_course(tmp_path / "other", hidden=False))  # a course without them: the repository's
     assert cases.hidden_expected_path() == cases.HIDDEN_EXPECTED
     monkeypatch.setenv(settings.HIDDEN_EXPECTED, str(course / cases.HIDDEN_IN_COURSE))  # the variable wins
-    assert cases.hidden_expected_path(tmp_path / "other") == course / cases.HIDDEN_IN_COURSE
+    assert cases.hidden_expected_path() == course / cases.HIDDEN_IN_COURSE
+    with pytest.raises(checks.CheckFailed):  # but a course given (the grader's) holds them or fails
+        cases.hidden_expected_path(tmp_path / "other")
 
 
 def test_missing_hidden_results_say_where_they_were_looked_for(monkeypatch, tmp_path):
     monkeypatch.delenv(settings.HIDDEN_EXPECTED, raising=False)
     monkeypatch.setattr(cases, "HIDDEN_EXPECTED", tmp_path / "checkout" / "course" / cases.HIDDEN_IN_COURSE)
-    course = _course(tmp_path / "course", hidden=False)
+    monkeypatch.chdir(_course(tmp_path / "course", hidden=False))
+    course = tmp_path / "course"
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.load_expected("hidden", course)
+        checks.load_expected("hidden")
     message = str(failure.value)
     assert str((course / cases.HIDDEN_IN_COURSE).resolve()) in message and str(cases.HIDDEN_EXPECTED) in message
     assert settings.HIDDEN_EXPECTED in message and "\n" not in message

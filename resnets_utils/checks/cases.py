@@ -22,16 +22,18 @@ HIDDEN_EXPECTED = Path(__file__).resolve().parents[2] / "course" / HIDDEN_IN_COU
 
 
 def hidden_expected_path(course: Path | str | None = None) -> Path:
-    """The file of the hidden cases' expected results: the one ``$RESNETS_HIDDEN_EXPECTED`` names if it
-    is set, else the first that exists of ``<course>/expected/residual_networks_hidden.json`` and the
-    repository checkout's ``course/`` one. ``course`` is by default the nbgrader course holding the current
-    directory: a kernel that ``nbgrader autograde`` runs in ``<course>/autograded/<student>/<assignment>/``
-    finds it. Raises :class:`CheckFailed`, saying where it looked, if none exists.
+    """The file of the hidden cases' expected results: ``<course>/expected/residual_networks_hidden.json``
+    when ``course`` is given (the grader's), else the one ``$RESNETS_HIDDEN_EXPECTED`` names, else the first
+    that exists in the nbgrader course holding the current directory (a kernel that ``nbgrader autograde``
+    runs in ``<course>/autograded/<student>/<assignment>/`` finds it) and in the checkout's ``course/``.
+    Raises :class:`CheckFailed`, saying where it looked, if none exists.
     """
+    if course:
+        return _existing("hidden", [Path(course).resolve() / HIDDEN_IN_COURSE])
     if given := os.environ.get(settings.HIDDEN_EXPECTED):
         return _existing("hidden", [Path(given)])
-    course = course or settings.find_course()
-    in_course = [Path(course).resolve() / HIDDEN_IN_COURSE] if course else []
+    found = settings.find_course()
+    in_course = [found / HIDDEN_IN_COURSE] if found else []
     return _existing("hidden", list(dict.fromkeys([*in_course, HIDDEN_EXPECTED])))
 
 
