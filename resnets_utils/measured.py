@@ -20,7 +20,7 @@ PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 WHAT = {
     "assignment_training": "the training cell (10 epochs)",
-    "pretrain": "`make pretrain` (20 epochs)",
+    "pretrain": "`make pretrain` ({epochs} epochs)",
     "degradation": "the degradation experiment",
     "gradient_flow": "one gradient-flow measurement",
 }
@@ -64,8 +64,10 @@ def _accuracy(values: list[float]) -> str:
 
 def say(name: str) -> str:
     """One sentence: how long ``name`` took (and the test accuracy it reached) when measured."""
+    from resnets_utils.pretrain import RECIPE  # cheap: TensorFlow is imported only to train
+
     entry = figures().get(name)
-    what = WHAT.get(name, name)
+    what = WHAT.get(name, name).format(epochs=RECIPE["epochs"])
     if not entry:
         return f"Not measured yet for {what}: `python scripts/measure.py {name}` measures it."
     runs = len(entry["seconds"])
