@@ -17,7 +17,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # JupyterLab opens on the assignment's folder, with the course's settings (no news prompt).
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 lab: $(VENV)/.installed $(LAB_SETTINGS) graphviz data
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/assignments/residual_networks \
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/assignments/residual_networks \
 	  $(ROOT_FLAG) $(LAB_ARGS)
 
 # Into the environment, never the user's home: JupyterLab reads it as the settings' defaults.
