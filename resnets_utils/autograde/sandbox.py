@@ -28,7 +28,6 @@ from resnets_utils.autograde.worker import CELL, DONE, PROTECTIONS, START, TEST,
 
 PACKAGE = Path(__file__).resolve().parent.parent  # resnets_utils/
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from resnets_utils.autograde.worker import main; main()"
-TOKEN = settings.GRADE_TOKEN
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS")
 
 
@@ -75,7 +74,7 @@ class Worker:
             "KERAS_BACKEND": "tensorflow",
             settings.LOG_LEVEL: "2",
             settings.GRADING: "autograde",  # the course's grading mode: no training, no downloads
-            TOKEN: token,
+            settings.GRADE_TOKEN: token,
             **{name: str(job.threads) for name in THREAD_VARIABLES},
         }
         (home / "tmp").mkdir(parents=True, exist_ok=True)
@@ -125,7 +124,7 @@ def _home(workdir: Path) -> Path:
 
 
 def _kill_leftovers(token: str) -> None:
-    marker = f"{TOKEN}={token}".encode()
+    marker = f"{settings.GRADE_TOKEN}={token}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
