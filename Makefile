@@ -12,7 +12,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading graphviz chromium clean
+.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading bench-realism graphviz chromium clean
 
 # JupyterLab opens on the assignment's folder, with the course's settings (no news prompt).
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -70,6 +70,12 @@ bench-assignment: $(VENV)/.installed data
 # 40 submissions graded by plain serial nbgrader, then by resnets-grade (about 40 minutes).
 bench-grading: $(VENV)/.installed
 	$(BIN)/python benchmarks/grading_parallel.py
+
+# The make pretrain model on real SIGNS photos in ../shared/real_signs (skips without them).
+# e.g. make bench-realism REALISM_ARGS=--quick   (a small CNN trained for 2 minutes instead)
+REALISM_ARGS ?=
+bench-realism: $(VENV)/.installed data
+	$(BIN)/python benchmarks/realism.py $(REALISM_ARGS)
 
 bench-data: $(VENV)/.installed
 	$(BIN)/python benchmarks/data_generation.py

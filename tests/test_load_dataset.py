@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from resnets_utils import data
+from resnets_utils import data, handsigns
 
 
 def _write_real_format(directory, train_count=30, test_count=12, seed=0):
@@ -59,6 +59,31 @@ def test_missing_files_are_generated_once_in_the_given_folder(tmp_path):
 def test_generated_files_are_the_shared_generated_set(generated_dir, tmp_path):
     data.load_dataset(tmp_path)
     assert (tmp_path / data.TRAIN_FILE).read_bytes() == (generated_dir / data.TRAIN_FILE).read_bytes()
+
+
+@pytest.mark.parametrize("older", [handsigns.GENERATOR_VERSION - 1, None])
+def test_files_an_older_generator_drew_are_drawn_again(generated_dir, tmp_path, older, capsys):
+    for name in (data.TRAIN_FILE, data.TEST_FILE):
+        shutil.copy(generated_dir / name, tmp_path / name)
+        with h5py.File(tmp_path / name, "r+") as file:
+            file["train_set_x" if name == data.TRAIN_FILE else "test_set_x"][0] = 0  # pixels of another version
+            if older is None:  # files from before the generator had versions
+                del file.attrs["generator_version"]
+            else:
+                file.attrs["generator_version"] = older
+    data.load_dataset(tmp_path)
+    assert "drawing it again" in capsys.readouterr().out
+    for name in (data.TRAIN_FILE, data.TEST_FILE):
+        assert data.generated_version(tmp_path / name) == handsigns.GENERATOR_VERSION
+        assert (tmp_path / name).read_bytes() == (generated_dir / name).read_bytes()
+
+
+def test_real_files_are_never_versioned_or_redrawn(tmp_path):
+    _write_real_format(tmp_path)
+    assert data.generated_version(tmp_path / data.TRAIN_FILE) is None
+    before = (tmp_path / data.TRAIN_FILE).read_bytes()
+    data.load_dataset(tmp_path)
+    assert (tmp_path / data.TRAIN_FILE).read_bytes() == before
 
 
 def test_data_dir_comes_from_the_argument_then_the_variable_then_the_cache(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from resnets_utils import pretrain, settings, training
+from resnets_utils import handsigns, pretrain, settings, training
 from resnets_utils.data import load_dataset
 
 pytestmark = pytest.mark.slow
@@ -53,6 +53,7 @@ def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(genera
     # The notebook's loader gives back the model the command saved.
     model, report = pretrain.load_pretrained()
     assert report["epochs"] == 3 and report["training_seconds"] > 0
+    assert report["generator_version"] == handsigns.GENERATOR_VERSION
     _, _, X_test_orig, Y_test_orig, _ = load_dataset(generated_dir)
     predicted = model.predict(X_test_orig / 255.0, verbose=0).argmax(axis=1)
     assert np.mean(predicted == Y_test_orig[0]) == pytest.approx(report["test_accuracy"], abs=1 / 120)
@@ -62,6 +63,18 @@ def test_without_a_pretrained_model_the_notebook_says_how_to_make_one(monkeypatc
     monkeypatch.delenv(settings.GRADING, raising=False)
     assert pretrain.load_pretrained() == (None, None)
     assert "make pretrain" in capsys.readouterr().out
+
+
+def test_a_model_trained_on_older_pictures_is_refused_with_what_to_run(monkeypatch, capsys):
+    monkeypatch.delenv(settings.GRADING, raising=False)
+    path = pretrain.pretrained_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not read: the report already says the pictures were older")
+    report = {"test_accuracy": 0.96, "generator_version": handsigns.GENERATOR_VERSION - 1}
+    path.with_name(pretrain.REPORT_FILE).write_text(json.dumps(report))
+    assert pretrain.load_pretrained() == (None, None)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "`make pretrain`" in lines[0] and "older" in lines[0]
 
 
 def test_grading_never_loads_the_pretrained_model(monkeypatch, capsys):

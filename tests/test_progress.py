@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from resnets_utils import measured, progress, saved_models
+from resnets_utils import handsigns, measured, progress, saved_models
 from resnets_utils.reference import MASTER, load_reference
 from resnets_utils.settings import GRADING as GRADING_VARIABLE
 
@@ -128,7 +128,9 @@ def test_the_best_trained_model_is_yours_then_the_pretrained_one_then_none():
     pretrained = _tiny_model(compiled=False)  # an optimizer never used would not load back
     pretrain.pretrained_path().parent.mkdir(parents=True)
     pretrained.save(pretrain.pretrained_path())
-    pretrain.pretrained_path().with_name(pretrain.REPORT_FILE).write_text(json.dumps({"test_accuracy": 0.967}))
+    pretrain.pretrained_path().with_name(pretrain.REPORT_FILE).write_text(
+        json.dumps({"test_accuracy": 0.967, "generator_version": handsigns.GENERATOR_VERSION})
+    )
     model, description = saved_models.best_trained()
     assert description.startswith("the pre-trained ResNet-50") and "96.7%" in description
     saved_models.save_yours(_tiny_model(), test_accuracy=0.8)
