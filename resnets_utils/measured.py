@@ -23,6 +23,7 @@ WHAT = {
     "pretrain": "`make pretrain` ({epochs} epochs)",
     "degradation": "the degradation experiment",
     "gradient_flow": "one gradient-flow measurement",
+    "realism": "the pre-trained ResNet-50 on real photos",
 }
 
 
@@ -70,6 +71,12 @@ def say(name: str) -> str:
     what = WHAT.get(name, name).format(epochs=RECIPE["epochs"])
     if not entry:
         return f"Not measured yet for {what}: `python scripts/measure.py {name}` measures it."
+    if name == "realism":
+        return (
+            f"Measured on the course's test machine ({entry['date']}): the ResNet-50 that `make pretrain` trains "
+            f"on generated pictures only read {_accuracy(entry['test_accuracy'])} of {entry['photos']} real SIGNS "
+            f"photographs correctly (chance is {1 / 6:.1%})."
+        )
     runs = len(entry["seconds"])
     reached = f" and reached {_accuracy(entry['test_accuracy'])} test accuracy" if entry.get("test_accuracy") else ""
     how = "one run" if runs == 1 else f"{runs} seeded runs"
@@ -79,10 +86,10 @@ def say(name: str) -> str:
     )
 
 
-def record(name: str, seconds: list[float], cpu: str, date: str, test_accuracy: list[float] | None = None) -> None:
+def record(name: str, seconds: list[float], cpu: str, date: str, test_accuracy=None, **details) -> None:
     """Replace ``name``'s measurement (only ``scripts/measure.py`` calls this)."""
     entries = figures()
-    entries[name] = {"seconds": [round(s, 1) for s in seconds], "cpu": cpu, "date": date}
+    entries[name] = {"seconds": [round(s, 1) for s in seconds], "cpu": cpu, "date": date, **details}
     if test_accuracy:
         entries[name]["test_accuracy"] = [round(a, 4) for a in test_accuracy]
     write_atomically(MEASURED, json.dumps(entries, indent=1, sort_keys=True) + "\n")
@@ -91,10 +98,23 @@ def record(name: str, seconds: list[float], cpu: str, date: str, test_accuracy: 
 def log_row(heading: str, columns: str, row: str) -> None:
     """Append ``row`` to the table under ``heading`` in docs/performance.md (made when missing)."""
     text = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance measurements\n"
-    if heading not in text:
+    lines = text.rstrip("\n").split("\n")
+    if heading not in lines:  # a whole line: "## X" must not match "### X"
         separator = "| --- " * (columns.count("|") - 1) + "|"
-        text = text.rstrip("\n") + f"\n\n{heading}\n\n{columns}\n{separator}\n"
-    head, _, rest = text.partition(heading)
-    section, marker, after = rest.partition("\n## ")
-    tail = f"\n## {after}" if marker else ""
-    write_atomically(PERFORMANCE, head + heading + section.rstrip("\n") + f"\n{row}\n" + tail)
+        lines += ["", heading, "", columns, separator]
+        end = len(lines)
+    else:
+        # After the last line of the section's table of this heading's columns.
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        table = [i for i in range(start, end) if lines[i] == columns]
+        if table:
+            end = table[-1] + 1
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+        else:  # the columns changed: a new table under the same heading
+            separator = "| --- " * (columns.count("|") - 1) + "|"
+            lines[end:end] = ["", columns, separator]
+            end += 3
+    lines.insert(end, row)
+    write_atomically(PERFORMANCE, "\n".join(lines) + "\n")

@@ -2,6 +2,7 @@
 
     python scripts/measure.py assignment [--runs N]     # the assignment notebook, executed (~15 min a run)
     python scripts/measure.py pretrain [--runs N]       # make pretrain's recipe (~22 min a run)
+    python scripts/measure.py realism                   # that model on real SIGNS photos (../shared/real_signs)
     python scripts/measure.py degradation [--runs N]    # Explore's degradation experiment (~1.5 min)
     python scripts/measure.py gradient_flow [--runs N]  # one gradient-flow measurement (~40 s)
 
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from resnets_utils import data, measured, settings  # turns oneDNN on, as the notebooks do
+from resnets_utils import data, handsigns, measured, settings  # turns oneDNN on, as the notebooks do
 from resnets_utils.measured import cpu_name
 from resnets_utils.reference import MASTER
 
@@ -54,12 +55,38 @@ def assignment(seed: int) -> tuple[float, float]:
 
 
 def pretrain(seed: int) -> tuple[float, float]:
-    """``make pretrain``'s command, into a scratch folder."""
+    """``make pretrain``'s command, into a scratch folder; the shipped seed's model then replaces the cached one."""
+    from resnets_utils import pretrain as recipe
+
     with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
         command = [sys.executable, "-m", "resnets_utils.pretrain", "--restart", "--seed", str(seed)]
         subprocess.run([*command, "--out-dir", scratch], check=True)
-        report = json.loads((Path(scratch) / "resnet50_signs.json").read_text())
+        report = json.loads((Path(scratch) / recipe.REPORT_FILE).read_text())
+        if seed == recipe.RECIPE["seed"]:  # exactly what `make pretrain` makes: keep it for `realism`
+            recipe.models_dir().mkdir(parents=True, exist_ok=True)
+            for name in (recipe.MODEL_FILE, recipe.REPORT_FILE):
+                os.replace(Path(scratch) / name, recipe.models_dir() / name)
+            print(f"installed the model in {recipe.models_dir()}")
     return report["training_seconds"], report["test_accuracy"]
+
+
+def realism(seed: int) -> tuple[float, float, dict]:
+    """The cached `make pretrain` model on the real SIGNS photos beside the project (benchmarks/realism.py)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "realism.py"
+    spec = importlib.util.spec_from_file_location("realism", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    photos = bench.real_photos()
+    if photos is None:
+        raise SystemExit(f"error: no real photos at {bench.REAL}: nothing to measure")
+    start = time.perf_counter()
+    model = bench.pretrained_model()
+    if model is None:
+        raise SystemExit("error: no pre-trained model: run `python scripts/measure.py pretrain` first")
+    accuracy = float((bench.predict(model, photos[0]) == photos[1]).mean())
+    return time.perf_counter() - start, accuracy, {"photos": len(photos[1])}
 
 
 def degradation(seed: int) -> tuple[float, None]:
@@ -81,10 +108,11 @@ def gradient_flow(seed: int) -> tuple[float, None]:
 
 
 # Run k uses seed FIRST_SEED[name] + k - 1: the first run is the one the course ships.
-FIRST_SEED = {"assignment_training": 1, "pretrain": 7, "degradation": 0, "gradient_flow": 0}
+FIRST_SEED = {"assignment_training": 1, "pretrain": 7, "realism": 7, "degradation": 0, "gradient_flow": 0}
 MEASUREMENTS = {
     "assignment_training": assignment,
     "pretrain": pretrain,
+    "realism": realism,
     "degradation": degradation,
     "gradient_flow": gradient_flow,
 }
@@ -99,16 +127,17 @@ def main(argv=None) -> int:
     if settings.grading():
         parser.exit(1, "error: not under nbgrader, which trains one batch only\n")
     name = ALIASES.get(args.name, args.name)
-    seconds, accuracies = [], []
+    seconds, accuracies, details = [], [], {"generator_version": handsigns.GENERATOR_VERSION}
     for seed in range(FIRST_SEED[name], FIRST_SEED[name] + args.runs):
-        took, accuracy = MEASUREMENTS[name](seed)
+        took, accuracy, *more = MEASUREMENTS[name](seed)
+        details.update(*more)
         seconds.append(took)
         if accuracy is not None:
             accuracies.append(accuracy)
         shown = f", test accuracy {accuracy:.1%}" if accuracy is not None else ""
         print(f"{name}, seed {seed}: {took:.0f} s{shown}", flush=True)
     today = str(datetime.date.today())
-    measured.record(name, seconds, cpu_name(), today, accuracies or None)
+    measured.record(name, seconds, cpu_name(), today, accuracies or None, **details)
     shown = ", ".join(f"{a:.1%}" for a in accuracies) or "-"
     seconds_shown = ", ".join(f"{s:.0f}" for s in seconds)
     measured.log_row(

@@ -184,6 +184,21 @@ def test_a_measurement_becomes_one_sentence(monkeypatch, tmp_path):
     assert "it took 12 to 14 minutes and reached 95.0% to 96.7% test accuracy" in sentence
     measured.record("degradation", [67.4], "Some CPU x2", "2026-12-01")
     assert "one run): it took 67 s." in measured.say("degradation")
+    measured.record("realism", [3.1], "Some CPU x2", "2026-12-01", [0.75], photos=60)
+    assert "read 75.0% of 60 real SIGNS photographs correctly (chance is 16.7%)" in measured.say("realism")
+
+
+def test_a_logged_row_goes_under_its_own_heading_and_table(monkeypatch, tmp_path):
+    history = tmp_path / "performance.md"
+    history.write_text("# P\n\n### Speed (old)\n\nold text\n\n### Data\n\ntext\n\n## Other\n\n| a |\n| --- |\n| 1 |\n")
+    monkeypatch.setattr(measured, "PERFORMANCE", history)
+    measured.log_row("## Speed (old)", "| x | y |", "| 1 | 2 |")  # not the "### Speed (old)" line
+    measured.log_row("## Other", "| a |", "| 2 |")
+    measured.log_row("## Speed (old)", "| x | y |", "| 3 | 4 |")
+    text = history.read_text()
+    assert text.startswith("# P\n\n### Speed (old)\n\nold text\n\n### Data\n\ntext\n\n## Other\n")
+    assert "| a |\n| --- |\n| 1 |\n| 2 |\n" in text
+    assert text.endswith("## Speed (old)\n\n| x | y |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n")
 
 
 def test_every_figure_the_notebooks_print_has_been_measured():
@@ -196,3 +211,6 @@ def test_every_figure_the_notebooks_print_has_been_measured():
     assert named and named <= set(measured.WHAT)
     missing = named - set(measured.figures())
     assert not missing, f"run `python scripts/measure.py NAME` for {sorted(missing)}"
+    # Measured on other pictures, a figure no longer says what the notebook's data gives.
+    stale = {name for name in named if measured.figures()[name].get("generator_version") != handsigns.GENERATOR_VERSION}
+    assert not stale, f"measured on another generator version: run `python scripts/measure.py NAME` for {sorted(stale)}"
