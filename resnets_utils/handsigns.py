@@ -53,7 +53,7 @@ _PALM_TINT = np.array([0.95, 0.74, 0.64])  # palms are lighter and pinker than t
 # Finger bases along the knuckles (hand units: the palm is 1 wide), and lengths: index, middle, ring, little.
 _FINGER_X = np.array([-0.36, -0.12, 0.12, 0.36])
 _FINGER_LENGTH = np.array([0.86, 0.96, 0.89, 0.70])
-_FINGER_RADIUS = np.array([0.13, 0.135, 0.127, 0.11])
+_FINGER_RADIUS = np.array([0.12, 0.125, 0.118, 0.1])
 
 # Pixel centres as fractions of the picture: rows (y, downwards) and columns (x).
 # float32 throughout: twice as fast as float64, and far finer than the uint8 pixels.
@@ -202,7 +202,8 @@ def _hand_coordinates(rng: np.random.Generator):
     angle = np.deg2rad(np.clip(rng.normal(0, 24), -70, 70))
     palm_width = rng.uniform(0.27, 0.4)  # as a fraction of the picture width
     centre_x = float(0.5 + rng.uniform(-0.12, 0.12) - 0.5 * palm_width * np.sin(angle))
-    centre_y = 0.64 + rng.uniform(-0.08, 0.08)  # the palm sits low, fingers reach up
+    # The palm sits low, and the raised fingers stay inside the picture.
+    centre_y = float(max(0.64 + rng.uniform(-0.08, 0.08), 1.45 * palm_width * np.cos(angle) + 0.02))
     dx, dy = x - centre_x, centre_y - y  # image y grows downwards, hand y upwards
     cos, sin, palm_width = float(np.cos(angle)), float(np.sin(angle)), float(palm_width)
     hand_x = (cos * dx - sin * dy) / palm_width
@@ -253,7 +254,11 @@ def _hand_parts(hand_x, hand_y, raised, ring, skin, rng):
     yield (radius - 1) * half_width, palm_normal / np.linalg.norm(palm_normal, axis=0), palm_skin
 
     top = half_height - 0.08
-    spread = np.deg2rad(rng.uniform(3, 15))
+    spread = np.deg2rad(rng.uniform(6, 16))  # fingers shown apart, as people count with them
+    # Two or three raised fingers open wider, into a V: the neighbours that would close it are folded.
+    wider = np.deg2rad(rng.uniform(0, 12))
+    if len(raised - {0}) in (2, 3):
+        spread += wider
     length_scale = rng.uniform(0.88, 1.12)
     finger_scale = rng.uniform(0.9, 1.1)
     curled_shade = rng.uniform(0.75, 0.9)
@@ -350,7 +355,7 @@ def _blur(image, sigma):
 
 def _camera(image, rng):
     """Focus blur, exposure and white balance, sensor noise and, mostly, JPEG compression."""
-    image = _blur(image, rng.uniform(0.3, 1.1))
+    image = _blur(image, rng.uniform(0.3, 0.9))
     gain = rng.uniform(0.8, 1.15) * np.exp(rng.normal(0, 0.05, 3))
     image = np.clip(image * gain, 0, 1) ** rng.uniform(0.85, 1.15)
     image = image + rng.normal(0.0, rng.uniform(0.004, 0.025), image.shape)
