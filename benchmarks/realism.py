@@ -2,6 +2,8 @@
 
     python benchmarks/realism.py            # the cached `make pretrain` ResNet-50 (make bench-realism)
     python benchmarks/realism.py --quick    # a small CNN trained for about 2 minutes: compare generators fast
+    git show REV:resnets_utils/handsigns.py > /tmp/old.py
+    python benchmarks/realism.py --quick --generator /tmp/old.py   # the same with another generator
 
 The real photos are read from ``../shared/real_signs/dev_signs.h5`` beside the project
 (``--real PATH`` for another file); without them the benchmark says so and skips. They
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import os
 import sys
 import time
@@ -51,7 +54,18 @@ def predict(model, images: np.ndarray) -> np.ndarray:
     return model.predict(images / np.float32(255), verbose=0).argmax(axis=1)
 
 
-def quick_model(seed: int = QUICK_SEED, epochs: int = QUICK_EPOCHS, pictures: int = QUICK_PICTURES):
+def load_generator(path: Path):
+    """Another version of ``handsigns.py``, loaded from a file (versions before 2 had no number: 1)."""
+    spec = importlib.util.spec_from_file_location("other_handsigns", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.GENERATOR_VERSION = getattr(module, "GENERATOR_VERSION", 1)
+    return module
+
+
+def quick_model(
+    generator=handsigns, seed: int = QUICK_SEED, epochs: int = QUICK_EPOCHS, pictures: int = QUICK_PICTURES
+):
     """A small convolutional network trained on freshly generated pictures only."""
     import keras
     from keras import layers
@@ -72,7 +86,7 @@ def quick_model(seed: int = QUICK_SEED, epochs: int = QUICK_EPOCHS, pictures: in
     model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
     for epoch in range(epochs):
         # (DEFAULT_SEED, 3, ...): neither the data set's splits (0, 1) nor make pretrain (2) use it.
-        images, labels = handsigns.generate_split(pictures // 6, seed=(data.DEFAULT_SEED, 3, seed, epoch))
+        images, labels = generator.generate_split(pictures // 6, seed=(data.DEFAULT_SEED, 3, seed, epoch))
         mirror = np.random.default_rng((seed, epoch)).random(len(images)) < 0.5
         images = np.where(mirror[:, None, None, None], images[:, :, ::-1], images)
         model.fit(images / np.float32(255), labels, batch_size=64, epochs=1, verbose=2)
@@ -89,6 +103,7 @@ def pretrained_model():
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="train a small CNN for about 2 minutes instead")
+    parser.add_argument("--generator", type=Path, help="with --quick: a handsigns.py of another version")
     parser.add_argument("--real", type=Path, default=REAL, help=f"default {REAL}")
     parser.add_argument("--no-log", action="store_true", help="print only, no row in docs/performance.md")
     args = parser.parse_args(argv)
@@ -96,18 +111,22 @@ def main(argv=None) -> int:
     if real is None:
         print(f"skipping: no real photos at {args.real} (they are not part of the project)")
         return 0
+    if args.generator and not args.quick:
+        parser.error("--generator needs --quick (the pre-trained model learnt from the current generator)")
+    generator = load_generator(args.generator) if args.generator else handsigns
     start = time.perf_counter()
-    model = quick_model() if args.quick else pretrained_model()
+    model = quick_model(generator) if args.quick else pretrained_model()
     if model is None:
         parser.exit(1, "error: no pre-trained model to score: run `make pretrain` first\n")
     seconds = time.perf_counter() - start
-    _, _, X_test, Y_test, _ = data.load_dataset()
-    generated = float((predict(model, X_test) == Y_test.reshape(-1)).mean())
+    # The test split as that generator draws it into the data files.
+    X_test, Y_test = generator.generate_split(data.TEST_PER_CLASS, seed=(data.DEFAULT_SEED, 1))
+    generated = float((predict(model, X_test) == Y_test).mean())
     matrix = confusion(real[1], predict(model, real[0]))
     accuracy = np.trace(matrix) / matrix.sum()
     recall = matrix.diagonal() / matrix.sum(axis=1)
     name = "small CNN, 2 min" if args.quick else "make pretrain ResNet-50"
-    print(f"{name}, generator version {handsigns.GENERATOR_VERSION}")
+    print(f"{name}, generator version {generator.GENERATOR_VERSION}")
     print(f"  generated test split: {generated:.1%}")
     print(f"  real photos ({matrix.sum()}): {accuracy:.1%}   (chance {1 / handsigns.NUM_CLASSES:.1%})")
     print("  confusion matrix (rows: true class, columns: predicted)")
@@ -117,7 +136,7 @@ def main(argv=None) -> int:
     if not args.no_log:
         per_class = " ".join(f"{r:.0%}" for r in recall)
         row = (
-            f"| {datetime.date.today()} | {cpu_name()} | {handsigns.GENERATOR_VERSION} | {name} | {seconds:.0f} "
+            f"| {datetime.date.today()} | {cpu_name()} | {generator.GENERATOR_VERSION} | {name} | {seconds:.0f} "
             f"| {generated:.1%} | {accuracy:.1%} | {per_class} |"
         )
         log_row(HEADING, COLUMNS, row)
