@@ -74,7 +74,7 @@ bench-grading: $(VENV)/.installed
 # The make pretrain model on real SIGNS photos in ../shared/real_signs (skips without them).
 # e.g. make bench-realism REALISM_ARGS=--quick   (a small CNN trained for 2 minutes instead)
 REALISM_ARGS ?=
-bench-realism: $(VENV)/.installed data
+bench-realism: $(VENV)/.installed
 	$(BIN)/python benchmarks/realism.py $(REALISM_ARGS)
 
 bench-data: $(VENV)/.installed

@@ -217,13 +217,13 @@ def _hand_coordinates(rng: np.random.Generator):
 def _light(rng: np.random.Generator, angle: float, mirrored: bool) -> np.ndarray:
     """A unit light direction in hand coordinates (z towards the camera): mostly from the front, above."""
     azimuth = rng.uniform(0, 2 * np.pi)
-    height = rng.uniform(0.25, 0.75)  # the light's sideways share
-    across, up = np.cos(azimuth) * height, np.sin(azimuth) * height  # in the picture: x right, y up
+    sideways = rng.uniform(0.25, 0.75)  # the light direction's share in the picture's plane
+    across, up = np.cos(azimuth) * sideways, np.sin(azimuth) * sideways  # in the picture: x right, y up
     cos, sin = np.cos(angle), np.sin(angle)
     hand = np.array([cos * across - sin * up, sin * across + cos * up])
     if mirrored:
         hand[0] = -hand[0]
-    return np.array([hand[0], hand[1], np.sqrt(1 - height**2)])
+    return np.array([hand[0], hand[1], np.sqrt(1 - sideways**2)])
 
 
 def _hand_parts(hand_x, hand_y, raised, ring, skin, rng):
@@ -233,11 +233,12 @@ def _hand_parts(hand_x, hand_y, raised, ring, skin, rng):
     coordinates, z towards the camera.
     """
     palm_skin = skin + rng.uniform(0.1, 0.35) * (_PALM_TINT - skin)
+    narrow = 0.72 if ring else 1.0  # a hand seen from the side, as in an "O"
     # Forearm, from the wrist to beyond the picture's edge, bending a little at the wrist.
     bend = np.deg2rad(rng.normal(0, 12))
     arm_end = (4.0 * np.sin(bend), -0.4 - 4.0 * np.cos(bend))
     arm_width = rng.uniform(0.34, 0.4) * (0.85 if ring else 1.0)
-    yield _capsule(hand_x, hand_y, (0.0, -0.4), arm_end, arm_width, arm_width * 1.25)[:2] + (skin,)
+    yield *_capsule(hand_x, hand_y, (0.0, -0.4), arm_end, arm_width, arm_width * 1.25), skin
     sleeve_start, sleeve_colour = rng.uniform(1.0, 2.2), _muted_colour(rng)
     if rng.random() < 0.25:
         distance, normal = _capsule(hand_x, hand_y, (0.0, -0.4), arm_end, arm_width * 1.3, arm_width * 1.6)
@@ -245,7 +246,7 @@ def _hand_parts(hand_x, hand_y, raised, ring, skin, rng):
         yield np.maximum(distance, -along), normal, sleeve_colour
 
     # Palm: a rounded trapezoid, narrower at the wrist; seen from the side in an "O".
-    half_width = rng.uniform(0.47, 0.53) * (0.72 if ring else 1.0)
+    half_width = rng.uniform(0.47, 0.53) * narrow
     half_height = rng.uniform(0.48, 0.56)
     width = half_width * (0.9 + 0.1 * np.clip(hand_y / half_height, -1, 1))
     u, v = hand_x / width, hand_y / half_height
@@ -265,7 +266,7 @@ def _hand_parts(hand_x, hand_y, raised, ring, skin, rng):
     ring_centre = (rng.uniform(-0.05, 0.12), top + rng.uniform(0.22, 0.32))
     ring_radius = rng.uniform(0.24, 0.3)
     for i in range(4):
-        base = (_FINGER_X[i] * (0.72 if ring else 1.0), top)
+        base = (_FINGER_X[i] * narrow, top)
         angle = (i - 1.5) * spread + np.deg2rad(rng.normal(0, 3))
         length = _FINGER_LENGTH[i] * length_scale * rng.uniform(0.93, 1.07)
         radius = _FINGER_RADIUS[i] * finger_scale
@@ -283,7 +284,7 @@ def _hand_parts(hand_x, hand_y, raised, ring, skin, rng):
         yield *_capsule(hand_x, hand_y, (0.14, top - 0.15), (0.18, ring_centre[1]), 0.3), skin * curled_shade
         yield *_torus(hand_x, hand_y, ring_centre, ring_radius, 0.12 * finger_scale), skin
 
-    thumb_base = (-0.36 * (0.72 if ring else 1.0), -0.28)
+    thumb_base = (-0.36 * narrow, -0.28)
     angle = np.deg2rad(rng.uniform(35, 70))
     length = rng.uniform(0.6, 0.75) * length_scale
     folded_tip = (rng.uniform(0.0, 0.2), rng.uniform(0.0, 0.16))

@@ -86,8 +86,10 @@ def say(name: str) -> str:
     )
 
 
-def record(name: str, seconds: list[float], cpu: str, date: str, test_accuracy=None, **details) -> None:
-    """Replace ``name``'s measurement (only ``scripts/measure.py`` calls this)."""
+def record(
+    name: str, seconds: list[float], cpu: str, date: str, test_accuracy: list[float] | None = None, **details
+) -> None:
+    """Replace ``name``'s measurement, with ``details`` stored beside it (only ``scripts/measure.py`` calls this)."""
     entries = figures()
     entries[name] = {"seconds": [round(s, 1) for s in seconds], "cpu": cpu, "date": date, **details}
     if test_accuracy:
@@ -100,21 +102,16 @@ def log_row(heading: str, columns: str, row: str) -> None:
     text = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance measurements\n"
     lines = text.rstrip("\n").split("\n")
     if heading not in lines:  # a whole line: "## X" must not match "### X"
-        separator = "| --- " * (columns.count("|") - 1) + "|"
-        lines += ["", heading, "", columns, separator]
-        end = len(lines)
-    else:
-        # After the last line of the section's table of this heading's columns.
-        start = lines.index(heading)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        table = [i for i in range(start, end) if lines[i] == columns]
-        if table:
-            end = table[-1] + 1
-            while end < len(lines) and lines[end].startswith("|"):
-                end += 1
-        else:  # the columns changed: a new table under the same heading
-            separator = "| --- " * (columns.count("|") - 1) + "|"
-            lines[end:end] = ["", columns, separator]
-            end += 3
+        lines += ["", heading]
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    table = [i for i in range(start, end) if lines[i] == columns]
+    if table:  # after the last row of the section's last table with these columns
+        end = table[-1] + 1
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+    else:  # a new section, or the columns changed: a new table
+        lines[end:end] = ["", columns, "| --- " * (columns.count("|") - 1) + "|"]
+        end += 3
     lines.insert(end, row)
     write_atomically(PERFORMANCE, "\n".join(lines) + "\n")
