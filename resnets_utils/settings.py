@@ -18,7 +18,6 @@ GRADING = "NBGRADER_EXECUTION"  # nbgrader sets it while it executes a notebook
 DATA_DIR = "RESNETS_DATA_DIR"  # where the SIGNS files are (default: the cache)
 HIDDEN_EXPECTED = "RESNETS_HIDDEN_EXPECTED"  # the hidden cases' file, given by the grader
 CACHE_HOME = "XDG_CACHE_HOME"
-GRADE_TOKEN = "RESNETS_GRADE_TOKEN"  # in a grading worker's environment: finds what it left running after a kill
 
 COURSE_CONFIG = "nbgrader_config.py"
 

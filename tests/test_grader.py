@@ -19,14 +19,16 @@ import nbformat
 import pytest
 
 from resnets_utils import data, settings
-from resnets_utils.autograde import catalogue, gradebook, landlock, sandbox, worker
+from resnets_utils.autograde import catalogue, gradebook, landlock, sandbox, seccomp, worker
 from resnets_utils.checks.cases import HIDDEN_IN_COURSE
 from resnets_utils.reference import MASTER, RELEASE, solution, student_version
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = sorted((REPO / "tests" / "submissions").glob("*.py"))
 ASSIGNMENT = "residual_networks"
-NEEDS_LANDLOCK = {"reads_master"}  # without Landlock a submission can read the master: scored apart
+# Without Landlock a submission can read the master or another's scratch folder: scored apart.
+NEEDS_LANDLOCK = {"reads_master", "reads_other_scratch"}
+NEEDS_SECCOMP = {"fork_bomb"}  # never graded where nothing would stop it
 STUBBED = ("identity_block", "convolutional_block", "resnet50")
 
 
@@ -179,7 +181,7 @@ def graded_corpus(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("corpus"))
     kit = Kit(course)
     os.mkfifo(kit.trap)
-    modules = {path.stem: _load(path) for path in CORPUS}
+    modules = {path.stem: _load(path) for path in CORPUS if seccomp.available() or path.stem not in NEEDS_SECCOMP}
     submitted = {
         student: _submit(course, student, module.build(kit), getattr(module, "beside", lambda kit: {})(kit))
         for student, module in modules.items()
@@ -196,7 +198,8 @@ def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpu
     course, result, _ = graded_corpus
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     scores = _scores(course)
-    expected = {path.stem: float(_load(path).SCORE) for path in CORPUS}
+    graded = [path for path in CORPUS if seccomp.available() or path.stem not in NEEDS_SECCOMP]
+    expected = {path.stem: float(_load(path).SCORE) for path in graded}
     if not landlock.abi_version():
         expected = {student: score for student, score in expected.items() if student not in NEEDS_LANDLOCK}
         scores = {student: score for student, score in scores.items() if student not in NEEDS_LANDLOCK}
@@ -358,13 +361,20 @@ def _phases(*cells: str) -> list[dict]:
     return [*found, worker.test("test", "undefined_function", [])]
 
 
-def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path):
-    library = sandbox.prepare_library(tmp_path)
+@pytest.fixture
+def servers(tmp_path):
+    """Cold servers (nothing imported): the quick sandbox tests run no TensorFlow."""
+    found = sandbox.Servers(sandbox.prepare_library(tmp_path), tmp_path / "servers", warm=False)
+    yield found
+    found.close()
+
+
+def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path, servers):
     workdir = tmp_path / "work"
     workdir.mkdir()
     limits = sandbox.Limits(phase_seconds=3, submission_seconds=60)
     phases = _phases("while True:\n    pass", "import os\nos._exit(3)", "import ctypes\nctypes.string_at(0)", "x = 1")
-    results, _ = sandbox.run_phases(phases, workdir, library, limits, "test-token")
+    results, _ = sandbox.run_phases(phases, workdir, servers, limits)
     assert "time limit" in results["cell-0"]["error"]
     assert "exit status 3" in results["cell-1"]["error"]
     assert "SIGSEGV" in results["cell-2"]["error"]
@@ -373,19 +383,87 @@ def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path):
 
 
 @pytest.mark.skipif(not landlock.abi_version(), reason="this kernel has no Landlock")
-def test_a_worker_cannot_read_the_course_or_write_outside_its_folder(tmp_path):
-    library = sandbox.prepare_library(tmp_path)
+def test_a_worker_cannot_read_the_course_or_write_outside_its_folder(tmp_path, servers):
+    workdir = tmp_path / "work" / "00002"
+    workdir.mkdir(parents=True)
+    other = tmp_path / "work" / "00001"  # another submission's scratch folder, as during a run
+    other.mkdir()
+    (other / "Residual_Networks.ipynb").write_text("{}")
+    outside = tmp_path / "outside.txt"
+    probes = [
+        f"open({str(MASTER)!r}).read()\n",  # raises: the cell's error is the proof
+        f"open({str(outside)!r}, 'w').write('x')\n",
+        f"open({str(other / 'Residual_Networks.ipynb')!r}).read()\n",
+        f"import os\nos.listdir({str(other.parent)!r})\n",
+    ]
+    results, protections = sandbox.run_phases(
+        _phases(*probes, "open('mine.txt', 'w').write('x')"), workdir, servers, sandbox.Limits()
+    )
+    assert all("Permission" in results[f"cell-{i}"]["error"] for i in range(len(probes))), results
+    assert results[f"cell-{len(probes)}"] == {"ok": True} and (workdir / "mine.txt").exists()
+    assert not outside.exists()
+    assert protections == landlock.protections() + seccomp.protections()
+
+
+def _processes_in(folder: Path) -> set[int]:
+    """The processes whose working folder is ``folder``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not seccomp.available(), reason="no seccomp filter for this architecture")
+def test_a_fork_bomb_starts_no_process_and_a_child_leaves_nothing_running(tmp_path, servers):
     workdir = tmp_path / "work"
     workdir.mkdir()
-    outside = tmp_path / "outside.txt"
-    probe = f"open({str(MASTER)!r}).read()\n"  # raises: the cell's error is the proof
-    write = f"open({str(outside)!r}, 'w').write('x')\n"
-    results, protections = sandbox.run_phases(
-        _phases(probe, write, "open('mine.txt', 'w').write('x')"), workdir, library, sandbox.Limits(), "t"
-    )
-    assert "Permission" in results["cell-0"]["error"] and "Permission" in results["cell-1"]["error"]
-    assert results["cell-2"] == {"ok": True} and (workdir / "mine.txt").exists() and not outside.exists()
-    assert protections == landlock.protections()
+    bomb = "import os\nwhile True:\n    os.fork()\n"
+    spawn = "import subprocess\nsubprocess.Popen(['sleep', '600'])\n"
+    # The child closes its channel and carries on: it is killed all the same.
+    hides = "import os, time\nos.closerange(3, 1024)\ntime.sleep(600)\n"
+    limits = sandbox.Limits(phase_seconds=20, submission_seconds=60)
+    results, _ = sandbox.run_phases(_phases(bomb, spawn, "x = 1", hides), workdir, servers, limits)
+    assert results["cell-0"]["error"].startswith("PermissionError") and "not permitted" in results["cell-0"]["error"]
+    assert results["cell-1"]["error"].startswith("PermissionError")
+    assert results["cell-2"] == {"ok": True}
+    assert "killed by SIGKILL" in results["cell-3"]["error"] or "exit" in results["cell-3"]["error"], results
+    assert not _processes_in(workdir)  # nothing it started, or was, is left running
+
+
+def test_a_kill_that_comes_after_its_child_ended_does_not_stop_the_server(tmp_path):
+    server = sandbox.Server(sandbox.prepare_library(tmp_path), tmp_path / "server", threads=1, warm=False)
+    try:
+        for attempt in range(2):
+            workdir = tmp_path / f"work{attempt}"
+            sandbox.home_of(workdir).mkdir(parents=True)
+            workdir.mkdir()
+            job = worker.Job(_phases("x = 1"), str(workdir), [], [], False, 1 << 32, 1 << 20, {})
+            pid, channel = server.start(job, workdir)
+            while os.read(channel, 4096):
+                pass  # the child ended: its channel is closed
+            os.close(channel)
+            assert server.stop_child(grace=5.0) == 0
+            server.socket.send(worker.KILL)  # late: the next job must still start
+    finally:
+        server.close()
+
+
+def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(tmp_path):
+    warm = sandbox.Servers(sandbox.prepare_library(tmp_path), tmp_path / "servers", warm=True)
+    try:
+        workdir = tmp_path / "work"
+        workdir.mkdir()
+        check = "import sys\nassert 'tensorflow' in sys.modules and 'keras' in sys.modules\n"
+        for _ in range(2):
+            results, _ = sandbox.run_phases(_phases(check), workdir, warm, sandbox.Limits())
+            assert results["cell-0"] == {"ok": True}, results
+        assert warm.warm and len(warm._idle) == 1 and warm._idle[0].threads == 1  # one server served both
+    finally:
+        warm.close()
 
 
 def test_solution_cells_are_found_by_metadata_or_by_the_function_they_define():

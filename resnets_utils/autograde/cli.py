@@ -1,12 +1,13 @@
 """resnets-grade: grade every submission of an assignment, in parallel, safely (make autograde).
 
-    resnets-grade [ASSIGNMENT] [--course DIR] [--workers N] [--force] [limits: see --help]
+    resnets-grade [ASSIGNMENT] [--course DIR] [--workers N | --scheduler ADDRESS] [--force] [limits: see --help]
 
 The course is ``--course``, else the current folder if it holds ``nbgrader_config.py`` (as for
 nbgrader, which reads no parent folder's). Read from it: ``source/<assignment>/`` (the master),
 ``expected/`` (the hidden cases) and ``submitted/<student>/<assignment>/``; written: nbgrader's
 gradebook, ``autograded/``, ``feedback/`` and ``grades.csv``. A submission already graded (same
 files) is skipped unless ``--force``; an interrupted run loses only the submissions in progress.
+With ``--scheduler tcp://HOST:PORT`` (or ``tls://``) the jobs run on that Dask cluster instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from resnets_utils import notebooks, settings
-from resnets_utils.autograde import catalogue, gradebook, grader, intake, sandbox
+from resnets_utils.autograde import catalogue, cluster, gradebook, grader, intake, local, sandbox
 from resnets_utils.autograde.verdicts import counted
 from resnets_utils.checks import CheckFailed
 from resnets_utils.checks.cases import hidden_expected_path
@@ -50,7 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=_at_least(1, int), default=os.cpu_count() or 1, help="default: the number of cores"
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster of this scheduler (tcp://HOST:PORT or tls://HOST:PORT) instead of here",
+    )
     parser.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    parser.add_argument(
+        "--cold", action="store_true", help="start Python and TensorFlow again for every submission (slower)"
+    )
     limit_options = (
         ("--phase-seconds", _at_least(0.1), limits.phase_seconds, "time limit of one cell or test"),
         ("--submission-seconds", _at_least(0.1), limits.submission_seconds, "time limit of one submission"),
@@ -103,23 +112,31 @@ def main(argv=None) -> int:
         if args.force or gradebook.graded_fingerprint(course, assignment, s.student) != fingerprints[s.student]
     ]
     skipped = len(submissions) - len(todo)
+    where = f"on the Dask cluster at {args.scheduler}" if args.scheduler else f"with {counted(args.workers, 'worker')}"
     print(
-        f"{counted(len(submissions), 'submission')}: {len(todo)} to grade "
-        f"with {counted(args.workers, 'worker')}"
+        f"{counted(len(submissions), 'submission')}: {len(todo)} to grade {where}"
         + (f", {skipped} already graded (--force grades them again)" if skipped else "")
     )
 
-    interrupted = False
+    interrupted, missed = False, []
     if todo:
-        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        threads = 1 if args.scheduler else max(1, (os.cpu_count() or 1) // args.workers)
         limits = sandbox.Limits(args.phase_seconds, args.submission_seconds, args.memory_mb, threads=threads)
         try:
-            interrupted = _grade_all(todo, master, limits, args.workers, course, assignment, release, fingerprints)
+            engine, workers = _engine(args, threads)
+        except cluster.EngineError as failure:
+            return _error(str(failure))
+        run = (master, limits, engine, workers, course, assignment, release, fingerprints)
+        try:
+            interrupted, missed = _grade_all(todo, *run)
         except grader.ReferenceFailedError as failure:
             return _error(f"{failure}. No submission was graded.")
     if interrupted:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
+    if missed:
+        names = ", ".join(missed[:10]) + (f" and {len(missed) - 10} more" if len(missed) > 10 else "")
+        return _error(f"{counted(len(missed), 'submission')} could not be graded ({names}): run the same command again")
     if not args.no_feedback:
         gradebook.run_nbgrader(["generate_feedback", assignment, "--force"], course)
     grades = course / "grades.csv"
@@ -141,26 +158,49 @@ def _course(given: Path | None) -> Path | None:
     return found if found == Path.cwd().resolve() else None
 
 
-def _grade_all(todo, master, limits, workers, course, assignment, release, fingerprints) -> bool:
-    """Grade ``todo``; record each result as it comes (this thread is the only writer). True if interrupted."""
-    batch = grader.Batch(master, limits)
-    protections = []
+def _engine(args, threads: int):
+    """Where the jobs run, and how many run at once."""
+    if not args.scheduler:
+        return local.LocalEngine(threads, warm=not args.cold), args.workers
+    if warning := cluster.insecure_warning(args.scheduler):
+        print(warning, file=sys.stderr)
+    engine = cluster.DaskEngine(args.scheduler)
+    kinds = engine.kinds()
+    print(f"{counted(len(engine.workers), 'Dask worker')}, {engine.slots()} at a time, {counted(len(kinds), 'kind')}:")
+    for kind, address in kinds.items():
+        print(f"  {kind}: {'; '.join(engine.workers[address]['protections']) or 'no Landlock, no seccomp'}")
+    return engine, engine.slots()
+
+
+def _grade_all(todo, master, limits, engine, workers, course, assignment, release, fingerprints):
+    """Grade ``todo``; record each result as it comes (this thread is the only writer).
+
+    Returns whether the run was interrupted, and the students whose job the engine could not run.
+    """
+    batch = grader.Batch(master, limits, engine=engine)
+    protections: dict[str, list] = {}  # kind of worker machine -> what applied there
+    missed = []
     progress = Progress(len(todo))
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             # The master's solution is observed by one of the workers, beside the first submissions.
             reference = pool.submit(batch.prepare)
-            pending = {pool.submit(batch.grade, submission) for submission in todo}
+            pending = {pool.submit(batch.grade, submission): submission for submission in todo}
             try:
                 while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     if reference.done() and reference.exception():
                         raise reference.exception()
                     for future in done:
-                        result = future.result()
-                        student = result.submission.student
+                        student = pending.pop(future).student
+                        try:
+                            result = future.result()
+                        except cluster.EngineError as failure:
+                            missed.append(student)  # nothing recorded: the next run grades it
+                            progress.step(f"{student}: not graded ({failure})")
+                            continue
                         gradebook.record(course, assignment, result, fingerprints[student], release)
-                        protections = result.protections or protections
+                        protections.setdefault(result.kind, result.protections)
                         score = sum(v.points for v in result.verdicts.values())
                         progress.step(f"{student}: {score:g}/{sum(v.max_points for v in result.verdicts.values()):g}")
             except BaseException:
@@ -170,15 +210,27 @@ def _grade_all(todo, master, limits, workers, course, assignment, release, finge
                     future.cancel()
                 raise
     except KeyboardInterrupt:
-        return True
+        return True, missed
     finally:
         progress.close()
         batch.close()
-    print(
-        f"Graded {counted(len(todo), 'submission')} in {time.perf_counter() - progress.start:.0f} s; "
-        f"protections: {'; '.join(protections) or 'separate processes and limits only (no Landlock)'}."
-    )
-    return False
+    print(f"Graded {counted(len(todo) - len(missed), 'submission')} in {time.perf_counter() - progress.start:.0f} s")
+    _protections(protections)
+    return False, missed
+
+
+def _protections(found: dict[str, list]) -> None:
+    """What contained the submissions; said loudly when the worker machines differ."""
+    words = {
+        kind: "; ".join(applied) or "separate processes and limits only (no Landlock)"
+        for kind, applied in found.items()
+    }
+    if len(set(words.values())) <= 1:
+        print(f"protections: {next(iter(words.values()), 'none (no submission ran)')}.")
+        return
+    print("warning: the worker machines did not all protect the same way:")
+    for kind, applied in words.items():
+        print(f"  {kind}: {applied}")
 
 
 class Progress:

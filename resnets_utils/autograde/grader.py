@@ -1,9 +1,10 @@
 """Grade a batch of submissions in parallel: workers run them, this process judges them.
 
 :class:`Batch` holds what every submission of one run shares: the master's cells, the cases
-with this run's fresh inputs, the master's observations on them, the library copy and the
-limits. :meth:`Batch.grade` (thread-safe) takes a submission's solution cells to a worker
-(:mod:`.sandbox`) and its report to the verdicts; the caller records, the gradebook's one writer.
+with this run's fresh inputs, the master's observations on them (per kind of worker machine),
+the engine that runs jobs (:mod:`.local`, or :mod:`.cluster` on Dask) and the limits.
+:meth:`Batch.grade` (thread-safe) takes a submission's solution cells to a worker and its report
+to the verdicts; the caller records, the gradebook's one writer.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import stat
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resnets_utils.autograde import catalogue, intake, sandbox, verdicts
+from resnets_utils.autograde import catalogue, intake, local, sandbox, verdicts
 
 
 class ReferenceFailedError(RuntimeError):
@@ -90,6 +89,7 @@ class Result:
     solutions: dict  # grade id -> the student's source
     protections: list
     seconds: float
+    kind: str = local.LOCAL  # the kind of worker machine that ran it
 
 
 def find_submissions(course: Path, assignment: str, notebook: str, allowance: intake.Allowance) -> list[Submission]:
@@ -100,37 +100,53 @@ def find_submissions(course: Path, assignment: str, notebook: str, allowance: in
 
 @dataclass
 class Batch:
+    """One run: the master, this run's cases, the reference's observations per kind of worker machine."""
+
     master: Path
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     seed: int = field(default_factory=lambda: secrets.randbits(32))
+    engine: object = None  # a local.LocalEngine (the default) or a cluster.DaskEngine
 
     def __post_init__(self):
-        self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grade-"))
-        self.library = sandbox.prepare_library(self.scratch)
+        self.engine = self.engine or local.LocalEngine(self.limits.threads)
         self.reference = catalogue.Master.read(self.master)
         self.cases = catalogue.grading_cases(self.seed)
-        self._count = 0
-        self._lock = threading.Lock()
+        self.expected: dict[str, dict] = {}  # kind of worker machine -> the master's observations
         self.stopping = threading.Event()
-        self.expected = None
+        self._reference_lock = threading.Lock()
         self._prepared = threading.Event()
 
     def prepare(self) -> None:
-        """Observe the master's solution on this run's cases: the expected values.
+        """Observe the master's solution on this run's cases, once on each kind of worker machine.
 
         May run beside the first submissions: :meth:`grade` waits for it before judging.
         Raises :class:`ReferenceFailedError` when the reference cannot run within the limits.
         """
         try:
-            results, _ = self._run(self.reference.solutions, None, self.limits)
-            try:
-                self.expected = verdicts.expected_cases(results, self.cases)
-            except RuntimeError:
-                raise ReferenceFailedError(self._why_the_reference_failed(results)) from None
+            for kind, where in self.engine.kinds().items():
+                self._expected(kind, where)
         finally:
             self._prepared.set()
 
-    def _why_the_reference_failed(self, results: dict) -> str:
+    def _expected(self, kind: str, where: str | None) -> dict:
+        """The master's observations on ``kind`` (observed on ``where`` if not yet)."""
+        with self._reference_lock:
+            for _ in range(3):  # a pinned job can land elsewhere if its worker dies
+                if kind in self.expected:
+                    break
+                ran = self.engine.run(self._phases(self.reference.solutions), None, self.limits, self.stopping, where)
+                try:
+                    self.expected[ran.kind] = verdicts.expected_cases(ran.results, self.cases)
+                except RuntimeError:
+                    raise ReferenceFailedError(self._why_the_reference_failed(ran.results, where)) from None
+            if kind not in self.expected:
+                raise ReferenceFailedError(f"the reference solution could not be observed on {where}")
+            return self.expected[kind]
+
+    def _phases(self, solutions: dict) -> list[dict]:
+        return self.reference.phases(solutions, self.cases)
+
+    def _why_the_reference_failed(self, results: dict, where: str | None) -> str:
         """Which phase failed and, when the limits are below the defaults, which limit and what it needed."""
         phase = next((p for p, result in results.items() if "error" in result), None)
         what = f"{phase}: {results[phase]['error']}" if phase else "no test ran"
@@ -138,12 +154,12 @@ class Batch:
         fields = ("phase_seconds", "submission_seconds", "memory_mb")
         if all(getattr(self.limits, name) >= getattr(defaults, name) for name in fields):
             return f"the reference solution fails within the grader ({what}): check the master notebook"
-        usage: dict = {}
-        again, _ = self._run(self.reference.solutions, None, defaults, usage)
+        again = self.engine.run(self._phases(self.reference.solutions), None, defaults, self.stopping, where)
         try:
-            verdicts.expected_cases(again, self.cases)
+            verdicts.expected_cases(again.results, self.cases)
         except RuntimeError:
             return f"the reference solution fails even within the default limits ({what}): check the master notebook"
+        usage = again.usage
         longest = max(usage["seconds"], key=usage["seconds"].get)
         needs = {
             "memory_mb": (usage["peak_mb"], f"{usage['peak_mb']:,.0f} MB of address space"),
@@ -158,30 +174,19 @@ class Batch:
         measured = "; ".join(short) or "with the default limits it needed " + ", ".join(t for _, t in needs.values())
         return f"the reference solution cannot run within these limits ({what}); {measured}"
 
-    def _run(self, solutions: dict, submitted: intake.Intake | None, limits: sandbox.Limits, usage=None):
-        with self._lock:
-            self._count += 1
-            workdir = self.scratch / "work" / f"{self._count:05d}"
-        if submitted is not None:
-            intake.copy(submitted, workdir)
-        else:
-            workdir.mkdir(parents=True)
-        phases = self.reference.phases(solutions, self.cases)
-        token = f"{self.seed}-{workdir.name}"
-        return sandbox.run_phases(phases, workdir, self.library, limits, token, self.stopping, usage)
-
     def grade(self, submission: Submission) -> Result:
         start = time.perf_counter()
         solutions, problem = submission.solutions()
         if problem:
             found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in catalogue.TESTS}
             return Result(submission, found, {}, [], time.perf_counter() - start)
-        results, protections = self._run(solutions, submission.intake(), self.limits)
+        ran = self.engine.run(self._phases(solutions), submission.intake(), self.limits, self.stopping)
         self._prepared.wait()
-        if self.expected is None:
+        if not self.expected:
             raise ReferenceFailedError("the reference solution could not be observed; see the error above")
-        found = verdicts.verdicts(results, self.expected, self.reference.points, solutions)
-        return Result(submission, found, solutions, protections, time.perf_counter() - start)
+        expected = self._expected(ran.kind, ran.where)
+        found = verdicts.verdicts(ran.results, expected, self.reference.points, solutions)
+        return Result(submission, found, solutions, ran.protections, time.perf_counter() - start, ran.kind)
 
     def close(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.engine.close()

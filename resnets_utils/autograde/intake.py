@@ -191,3 +191,15 @@ def copy(intake: Intake, destination: Path) -> None:
             while remaining > 0 and (chunk := source.read(min(MB, remaining))):
                 out.write(chunk)
                 remaining -= len(chunk)
+
+
+def contents(intake: Intake) -> dict[str, bytes]:
+    """The plain files taken, ``{relative path: bytes}``, to send to a worker machine (as :func:`copy`)."""
+    found = {}
+    for relative, size in intake.files.items():
+        try:
+            with os.fdopen(_open(intake.folder, relative), "rb") as file:
+                found[relative] = file.read(size)  # never more than was counted against the limits
+        except (OSError, RefusedError):
+            continue  # changed since the scan: not sent
+    return found

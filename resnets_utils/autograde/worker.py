@@ -1,20 +1,29 @@
 """The grader's worker, and the protocol it speaks with the grading process (one definition of both sides).
 
-:mod:`.sandbox` starts :func:`main` from a scratch copy of this package, a :class:`Job` on its
-stdin and a channel as argument. Before any student code runs, the worker applies the job's
-limits and Landlock rules and reports them (``protections``); then each phase, a :func:`cell` to
-run or a :func:`test` that observes a function on its cases, goes down the channel as ``start``
-and ``done`` :func:`message` lines; a result is ``{"ok": True}``, ``{"cases": [observation, ...]}``
+:mod:`.sandbox` starts :func:`main`, a *server*, from a scratch copy of this package. A warm
+server imports TensorFlow and Keras once and builds nothing; then, for each :class:`Job` it is
+handed (with the job's channel and log), it forks a child that becomes its own session, applies
+the job's limits, Landlock rules and the seccomp filter that forbids new processes, and reports
+them (``protections``) before any student code runs. Each phase, a :func:`cell` to run or a
+:func:`test` that observes a function on its cases, goes down the channel as ``start`` and
+``done`` :func:`message` lines; a result is ``{"ok": True}``, ``{"cases": [observation, ...]}``
 or ``{"error": one line}``. Student code can write on the channel too: the grading process keeps
-only what has a message's shape (:func:`received`), and its verdicts trust none of it.
+only what has a message's shape (:func:`received`), and its verdicts trust none of it. The server
+talks to the grading process on a socket the child closes first: ``forked`` (the child's pid),
+``ended`` (its exit status, once it and everything it started are gone), and it kills the child's
+session on ``kill``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import resource
+import select
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -40,7 +49,7 @@ class Job:
     landlock: bool  # whether to apply the rules (the kernel has Landlock)
     memory_bytes: int  # of address space
     file_bytes: int  # the largest file it may write
-    threads: int
+    environment: dict  # set before any student code runs (its own home and temporary folder)
 
     def encode(self) -> bytes:
         return json.dumps(dataclasses.asdict(self)).encode()
@@ -72,23 +81,122 @@ def memory_mb(pid: int | str = "self") -> dict[str, float]:
     return {line.split(":")[0]: int(line.split()[1]) / 1024 for line in lines if line.startswith(("VmRSS:", "VmPeak:"))}
 
 
-def _limit_resources(job: Job) -> None:
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+READY, FORKED, ENDED, KILL = "ready", "forked", "ended", b"kill"  # the server's side of the socket
+
+
+def _prctl(option: int, value: int) -> None:
     import ctypes
 
-    ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: a killed grader leaves no worker behind
+    ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+
+
+def _limit_resources(job: Job) -> None:
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # its server gone (or the grader), it goes too
     resource.setrlimit(resource.RLIMIT_AS, (job.memory_bytes, job.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (job.file_bytes, job.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault leaves no core file behind
 
 
 def main(argv=None) -> int:
+    """The server: ``SOCKET_FD warm|cold``; a warm one imports TensorFlow and Keras before its first job."""
     argv = sys.argv[1:] if argv is None else argv
-    send = os.fdopen(int(argv[0]), "w", buffering=1).write  # line-buffered: each message goes at once
-    job = Job(**json.loads(sys.stdin.read()))
-    _limit_resources(job)
-    from resnets_utils.autograde import landlock
+    control = socket.socket(fileno=int(argv[0]))
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # a killed grader leaves no server behind
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # what a child leaves running comes back here, to be killed
+    if argv[1] == "warm":
+        # As the master's set-up cell sets them, before Keras loads TensorFlow.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+        import keras  # noqa: F401
+    # Forking is safe only with one thread: the grading process checks this number.
+    control.send(json.dumps({READY: len(os.listdir("/proc/self/task"))}).encode())
+    while True:
+        try:
+            request, fds, _, _ = socket.recv_fds(control, 64, 3)
+        except OSError:
+            return 0
+        if not request:
+            return 0  # the grading process closed the socket
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue  # a kill that came after its child had ended
+        pid = os.fork()
+        if pid == 0:
+            _child(control, *fds)  # never returns
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({FORKED: pid}).encode())
+        status = _supervise(control, pid)
+        control.send(json.dumps({ENDED: status}).encode())
 
-    send(message(PROTECTIONS, landlock.restrict(job.read, job.write) if job.landlock else []))
+
+def _supervise(control: socket.socket, pid: int) -> int:
+    """Wait for the child (killing its session on ``kill``), then for everything it left; its exit status."""
+    ended = os.pidfd_open(pid)
+    try:
+        while True:
+            ready, _, _ = select.select([control, ended], [], [])
+            if ended in ready:
+                break
+            if control.recv(64) in (KILL, b""):
+                _kill_session(pid)
+    finally:
+        os.close(ended)
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)  # the group outlives its leader while a member is left
+    while children := _children():
+        for child in children:
+            _kill_session(child)
+            os.waitpid(child, 0)
+    return status
+
+
+def _kill_session(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+def _children() -> list[int]:
+    return [int(pid) for pid in Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()]
+
+
+def _child(control: socket.socket, job_fd: int, channel: int, log: int) -> None:
+    """The forked child: its own session, the job's limits and rules, then the phases; exits."""
+    try:
+        os.setsid()  # its session and process group: killed with everything it starts
+        control.close()  # student code never reaches the server
+        with os.fdopen(job_fd) as file:
+            job = Job(**json.load(file))
+        null = os.open(os.devnull, os.O_RDWR)
+        # What a submission prints goes nowhere (a flood costs nothing); stderr is kept, capped.
+        for fd, target in ((0, null), (1, null), (2, log)):
+            os.dup2(target, fd)
+        os.close(null)
+        os.close(log)
+        os.environ.update(job.environment)
+        import tempfile
+
+        tempfile.tempdir = None  # chosen again, from the job's TMPDIR (TensorFlow's import chose the server's)
+        run(job, channel)
+    finally:
+        os._exit(0)
+
+
+def run(job: Job, channel: int) -> None:
+    """Apply the job's protections, report them, run its phases, each reported on ``channel``."""
+    send = os.fdopen(channel, "w", buffering=1).write  # line-buffered: each message goes at once
+    _limit_resources(job)
+    from resnets_utils.autograde import landlock, seccomp
+
+    applied = landlock.restrict(job.read, job.write) if job.landlock else []
+    applied += seccomp.protections() if seccomp.forbid_new_processes() else []
+    send(message(PROTECTIONS, applied))
     os.chdir(job.workdir)
 
     namespace: dict = {"__name__": "__main__"}
@@ -104,7 +212,6 @@ def main(argv=None) -> int:
             result = {"error": _one_line(error)}
         # The peak address space is what the memory limit bounds.
         send(message(DONE, phase["id"], result=result, peak_mb=memory_mb().get("VmPeak", 0.0)))
-    return 0
 
 
 def _observe(namespace: dict, phase: dict) -> list[dict]:

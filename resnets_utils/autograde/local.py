@@ -1,0 +1,78 @@
+"""Jobs on this machine: a scratch folder per run, one folder per job, warm worker servers.
+
+:class:`LocalEngine` runs a job's phases (:func:`.sandbox.run_phases`) in a numbered folder
+holding the submission's files. The grading process uses one for a laptop run; a Dask worker
+uses one for the jobs it is sent (:mod:`.cluster`). Every engine returns a :class:`Ran`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from resnets_utils.autograde import intake, sandbox
+
+LOCAL = "this machine"  # the kind of worker machine a laptop run has
+
+
+@dataclass
+class Ran:
+    """What a job gave: the phases' results, the protections that applied, where it ran, what it used."""
+
+    results: dict
+    protections: list
+    kind: str = LOCAL  # jobs of one kind share the reference's observations
+    where: str | None = None  # the worker that ran it (None: this machine)
+    usage: dict = field(default_factory=dict)  # seconds per phase and peak_mb (sandbox.run_phases)
+
+
+class LocalEngine:
+    """Runs jobs in folders of one scratch folder, on servers started from a copy of the library."""
+
+    def __init__(self, threads: int = 1, warm: bool = True, keep: bool = True):
+        self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grade-"))
+        self.library = sandbox.prepare_library(self.scratch)
+        self.servers = sandbox.Servers(self.library, self.scratch / "servers", threads, warm)
+        self.keep = keep  # a Dask worker deletes each job's folder as soon as it is done
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def kinds(self) -> dict[str, str | None]:
+        return {LOCAL: None}
+
+    def run(self, phases, submitted, limits: sandbox.Limits, stopping=None, where=None) -> Ran:
+        """Run ``phases`` on ``submitted`` (an :class:`.intake.Intake`, ``{path: bytes}`` or None)."""
+        with self._lock:
+            self._count += 1
+            workdir = self.scratch / "work" / f"{self._count:05d}"
+        if isinstance(submitted, intake.Intake):
+            intake.copy(submitted, workdir)
+        else:
+            _write(workdir, submitted or {})
+        usage: dict = {}
+        try:
+            results, protections = sandbox.run_phases(phases, workdir, self.servers, limits, stopping, usage)
+        finally:
+            if not self.keep:
+                for folder in (workdir, sandbox.home_of(workdir)):
+                    shutil.rmtree(folder, ignore_errors=True)
+        return Ran(results, protections, usage=usage)
+
+    def close(self) -> None:
+        self.servers.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> None:
+    """A job's files, sent as ``{relative path: content}``: nothing lands outside ``folder``."""
+    folder.mkdir(parents=True)
+    for relative, content in files.items():
+        target = (folder / relative).resolve()
+        if folder.resolve() not in target.parents:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as out:
+            out.write(content)
