@@ -214,7 +214,8 @@ def _grade_all(todo, master, limits, engine, workers, course, assignment, releas
     finally:
         progress.close()
         batch.close()
-    print(f"Graded {counted(len(todo) - len(missed), 'submission')} in {time.perf_counter() - progress.start:.0f} s")
+    seconds = time.perf_counter() - progress.start
+    print(f"Graded {counted(len(todo) - len(missed), 'submission')} in {seconds:.1f} s")
     _protections(protections)
     return False, missed
 
