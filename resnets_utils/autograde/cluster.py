@@ -12,6 +12,7 @@ again elsewhere, and what is recorded is recorded once, by the grading process.
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.metadata
 import platform
 import socket
@@ -29,6 +30,7 @@ class EngineError(RuntimeError):
     """A job the cluster could not run (its worker died too often, the cluster went away)."""
 
 
+@functools.cache  # asked once per job: the answer does not change in a process's life
 def describe() -> dict:
     """This worker machine: its kind, its library versions and the protections its jobs get."""
     versions = {"python": platform.python_version()}
@@ -125,8 +127,6 @@ class DaskEngine:
                         time.sleep(1)
                         continue
                     raise EngineError(f"{type(error).__name__}: {error}".splitlines()[0]) from None
-                if ran.where not in self.workers:
-                    self.workers[ran.where] = {"kind": ran.kind, "protections": ran.protections}
                 return ran
         finally:
             future.cancel()

@@ -176,17 +176,24 @@ def fingerprint(intake: Intake) -> str:
     return digest.hexdigest()
 
 
-def copy(intake: Intake, destination: Path) -> None:
-    """Copy the plain files taken into ``destination`` (created): plain files and folders only."""
-    destination.mkdir(parents=True)
+def _taken(intake: Intake):
+    """Each plain file taken that still opens as one: (relative path, size counted, open file)."""
     for relative, size in intake.files.items():
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             source = os.fdopen(_open(intake.folder, relative), "rb")
         except (OSError, RefusedError):
-            continue  # changed since the scan: not copied
-        with source, open(target, "xb") as out:
+            continue  # changed since the scan: left out
+        with source:
+            yield relative, size, source
+
+
+def copy(intake: Intake, destination: Path) -> None:
+    """Copy the plain files taken into ``destination`` (created): plain files and folders only."""
+    destination.mkdir(parents=True)
+    for relative, size, source in _taken(intake):
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as out:
             remaining = size  # never more than was counted against the limits
             while remaining > 0 and (chunk := source.read(min(MB, remaining))):
                 out.write(chunk)
@@ -195,11 +202,4 @@ def copy(intake: Intake, destination: Path) -> None:
 
 def contents(intake: Intake) -> dict[str, bytes]:
     """The plain files taken, ``{relative path: bytes}``, to send to a worker machine (as :func:`copy`)."""
-    found = {}
-    for relative, size in intake.files.items():
-        try:
-            with os.fdopen(_open(intake.folder, relative), "rb") as file:
-                found[relative] = file.read(size)  # never more than was counted against the limits
-        except (OSError, RefusedError):
-            continue  # changed since the scan: not sent
-    return found
+    return {relative: source.read(size) for relative, size, source in _taken(intake)}

@@ -175,8 +175,9 @@ class Servers:
         """A server for one job; one that failed is closed, not given back."""
         with self._lock:
             found = self._idle.pop() if self._idle else None
-            self._count += 1
-            home = self.root / f"server-{self._count:03d}"
+            if found is None:
+                self._count += 1
+                home = self.root / f"server-{self._count:03d}"
         if found is None:
             found = Server(self.library, home, self.threads, self.warm)
             if self.warm and found.threads != 1:
