@@ -34,6 +34,10 @@ class LocalEngine:
 
     def __init__(self, threads: int = 1, warm: bool = True, keep: bool = True):
         self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grade-"))
+        # Jobs with users of their own pass through, but cannot list the folders of the others.
+        (self.scratch / "work").mkdir(mode=0o711)
+        for folder in (self.scratch, self.scratch / "work"):
+            folder.chmod(0o711)
         self.library = sandbox.prepare_library(self.scratch)
         self.servers = sandbox.Servers(self.library, self.scratch / "servers", threads, warm)
         self.keep = keep  # a Dask worker deletes each job's folder as soon as it is done

@@ -2,16 +2,20 @@
 
 :mod:`.sandbox` starts :func:`main`, a *server*, from a scratch copy of this package. A warm
 server imports TensorFlow and Keras once and builds nothing; then, for each :class:`Job` it is
-handed (with the job's channel and log), it forks a child that becomes its own session, applies
-the job's limits, Landlock rules and the seccomp filter that forbids new processes, and reports
-them (``protections``) before any student code runs. Each phase, a :func:`cell` to run or a
-:func:`test` that observes a function on its cases, goes down the channel as ``start`` and
-``done`` :func:`message` lines; a result is ``{"ok": True}``, ``{"cases": [observation, ...]}``
-or ``{"error": one line}``. Student code can write on the channel too: the grading process keeps
-only what has a message's shape (:func:`received`), and its verdicts trust none of it. The server
-talks to the grading process on a socket the child closes first: ``forked`` (the child's pid),
-``ended`` (its exit status, once it and everything it started are gone), and it kills the child's
-session on ``kill``.
+handed (with the job's channel, its phase pipe and its log), it forks a child that becomes its
+own session and contains itself (:func:`contain`: limits, its own user when the grader is root,
+Landlock, the seccomp filter), and reports how (``protections``) before any student code runs.
+
+The grading process then sends the **phases one at a time** on the phase pipe, each only
+after the previous one's report: a :func:`cell` to run or a :func:`test` that observes a
+function on its cases. So the child never holds a case before it runs it (student code that
+looks through memory finds no hidden case while a visible one runs). Each phase ends with a
+``done`` :func:`message` on the channel; a result is ``{"ok": True}``, ``{"cases": [...]}``
+or ``{"error": one line}``. Student code can write on the channel too: the grading process
+keeps only what has a message's exact shape (:func:`received`), bounds lines and their number,
+and its verdicts trust none of it. The server talks to the grading process on a socket the
+child closes first: ``forked`` (the child's pid), ``ended`` (its exit status, once it and
+everything it started are gone), and it kills the child's session on ``kill``.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import sys
 from pathlib import Path
 
 CELL, TEST = "cell", "test"  # the kinds of phase
-PROTECTIONS, START, DONE = "protections", "start", "done"  # the kinds of message
-_VALUES = {PROTECTIONS: list, START: str, DONE: str}  # what each carries: a list of protections, a phase id
+PROTECTIONS, DONE = "protections", "done"  # the kinds of message
+MAX_LINE = 8 << 20  # bytes in one line of the channel (a test's report takes under 200 KB)
+MAX_LINES = 2000  # lines on the channel in one job's life (it needs two per phase)
 
 
 def cell(phase_id: str, source: str) -> dict:
@@ -42,7 +47,6 @@ def test(phase_id: str, function: str, cases: list[dict]) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    phases: list[dict]
     workdir: str  # the worker's folder, a copy of the submission
     read: list[str]  # Landlock: read-only beneath these paths, read and write beneath ``write``
     write: list[str]
@@ -50,6 +54,8 @@ class Job:
     memory_bytes: int  # of address space
     file_bytes: int  # the largest file it may write
     environment: dict  # set before any student code runs (its own home and temporary folder)
+    own: list[str] = dataclasses.field(default_factory=list)  # the job's folders, given to its user
+    drop_root: bool = False  # run as a user of its own (the grader is root)
 
     def encode(self) -> bytes:
         return json.dumps(dataclasses.asdict(self)).encode()
@@ -61,14 +67,26 @@ def message(kind: str, value, **fields) -> str:
 
 
 def received(line: bytes) -> tuple[str, dict] | None:
-    """``(kind, message)`` from a line of the channel, ``None`` when it is not a message."""
+    """``(kind, message)`` from a line of the channel, ``None`` when it is not exactly a message.
+
+    A ``protections`` message is a list of strings; a ``done`` message names a phase, has a
+    ``result`` dict and a numeric ``peak_mb``. Anything else (too long, too deep, not JSON) is None.
+    """
+    if len(line) > MAX_LINE:
+        return None
     try:
         found = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError, MemoryError):
         return None
-    for kind, value in _VALUES.items() if isinstance(found, dict) else ():
-        if isinstance(found.get(kind), value) and (kind != DONE or isinstance(found.get("result"), dict)):
-            return kind, found
+    if not isinstance(found, dict):
+        return None
+    if set(found) == {PROTECTIONS} and isinstance(found[PROTECTIONS], list):
+        if all(isinstance(item, str) for item in found[PROTECTIONS]):
+            return PROTECTIONS, found
+    if set(found) == {DONE, "result", "peak_mb"} and isinstance(found[DONE], str):
+        peak = found["peak_mb"]
+        if isinstance(found["result"], dict) and type(peak) in (int, float) and 0 <= peak < 1e12:
+            return DONE, found | {"peak_mb": float(peak)}
     return None
 
 
@@ -92,7 +110,6 @@ def _prctl(option: int, value: int) -> None:
 
 
 def _limit_resources(job: Job) -> None:
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # its server gone (or the grader), it goes too
     resource.setrlimit(resource.RLIMIT_AS, (job.memory_bytes, job.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (job.file_bytes, job.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault leaves no core file behind
@@ -113,12 +130,12 @@ def main(argv=None) -> int:
     control.send(json.dumps({READY: len(os.listdir("/proc/self/task"))}).encode())
     while True:
         try:
-            request, fds, _, _ = socket.recv_fds(control, 64, 3)
+            request, fds, _, _ = socket.recv_fds(control, 64, 4)
         except OSError:
             return 0
         if not request:
             return 0  # the grading process closed the socket
-        if len(fds) != 3:
+        if len(fds) != 4:
             for fd in fds:
                 os.close(fd)
             continue  # a kill that came after its child had ended
@@ -169,7 +186,7 @@ def _children() -> list[int]:
         return []
 
 
-def _child(control: socket.socket, job_fd: int, channel: int, log: int) -> None:
+def _child(control: socket.socket, job_fd: int, channel: int, phases: int, log: int) -> None:
     """The forked child: its own session, the job's limits and rules, then the phases; exits."""
     try:
         os.setsid()  # its session and process group: killed with everything it starts
@@ -186,35 +203,55 @@ def _child(control: socket.socket, job_fd: int, channel: int, log: int) -> None:
         import tempfile
 
         tempfile.tempdir = None  # chosen again, from the job's TMPDIR (TensorFlow's import chose the server's)
-        run(job, channel)
+        run(job, channel, phases, server=os.getppid())
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()  # into the job's log: the grader's own failure, never student code's (caught per phase)
+        os._exit(1)
     finally:
         os._exit(0)
 
 
-def run(job: Job, channel: int) -> None:
-    """Apply the job's protections, report them, run its phases, each reported on ``channel``."""
-    send = os.fdopen(channel, "w", buffering=1).write  # line-buffered: each message goes at once
-    _limit_resources(job)
-    from resnets_utils.autograde import landlock, seccomp
+def contain(job: Job, server: int) -> list[str]:
+    """The job's limits, its own user (when root), Landlock and seccomp, in that order; what applied, in words."""
+    from resnets_utils.autograde import landlock, privileges, seccomp
 
-    applied = landlock.restrict(job.read, job.write) if job.landlock else []
-    applied += seccomp.protections() if seccomp.forbid_new_processes() else []
-    send(message(PROTECTIONS, applied))
+    _limit_resources(job)
+    applied = []
+    if job.drop_root and privileges.dropping():
+        uid, applied = privileges.job_uid(), privileges.protections()  # said while still root
+        privileges.give(job.own, uid)
+        privileges.readable_view(job.read + job.write)
+        privileges.drop(uid)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # its server gone, it goes too (set after setuid, which clears it)
+    if os.getppid() != server:
+        os._exit(1)  # the server died before the signal was set
+    applied += landlock.restrict(job.read, job.write) if job.landlock else []
+    applied += seccomp.protections() if seccomp.install() else []
+    return applied
+
+
+def run(job: Job, channel: int, phases: int, server: int) -> None:
+    """Contain this process, report how, then run each phase read from ``phases``, reporting on ``channel``."""
+    send = os.fdopen(channel, "w", buffering=1).write  # line-buffered: each message goes at once
+    send(message(PROTECTIONS, contain(job, server)))
     os.chdir(job.workdir)
 
     namespace: dict = {"__name__": "__main__"}
-    for phase in job.phases:
-        send(message(START, phase["id"]))
-        try:
-            if phase["kind"] == CELL:
-                exec(compile(phase["source"], f"<cell {phase['id']}>", "exec"), namespace)
-                result = {"ok": True}
-            else:
-                result = {"cases": _observe(namespace, phase)}
-        except BaseException as error:  # student code may raise anything, SystemExit included
-            result = {"error": _one_line(error)}
-        # The peak address space is what the memory limit bounds.
-        send(message(DONE, phase["id"], result=result, peak_mb=memory_mb().get("VmPeak", 0.0)))
+    with os.fdopen(phases, "rb") as incoming:
+        for line in incoming:  # the next phase is sent only once this one is reported
+            phase = json.loads(line)
+            try:
+                if phase["kind"] == CELL:
+                    exec(compile(phase["source"], f"<cell {phase['id']}>", "exec"), namespace)
+                    result = {"ok": True}
+                else:
+                    result = {"cases": _observe(namespace, phase)}
+            except BaseException as error:  # student code may raise anything, SystemExit included
+                result = {"error": _one_line(error)}
+            # The peak address space is what the memory limit bounds.
+            send(message(DONE, phase["id"], result=result, peak_mb=memory_mb().get("VmPeak", 0.0)))
 
 
 def _observe(namespace: dict, phase: dict) -> list[dict]:
