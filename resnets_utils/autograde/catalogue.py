@@ -59,10 +59,15 @@ class Master:
         return set(TESTS) <= set(self.points)
 
     def phases(self, solutions: dict[str, str], cases: dict[str, list[dict]]) -> list[dict]:
-        """A worker's phases for ``solutions``: the set-up cells, the solution cells, then one per test."""
+        """A worker's phases for ``solutions``: the set-up cells, the solution cells, then one per test.
+
+        Every visible test comes before the first hidden one: nothing student code could learn
+        while a hidden case runs can reach a visible test's reason, which the student reads.
+        """
         found = [worker.cell(f"setup-{index}", source) for index, source in enumerate(self.setup)]
         found += [worker.cell(cell, solutions[cell]) for cell in FUNCTIONS if cell in solutions]
-        return found + [worker.test(grade_id, TESTS[grade_id].function, cases[grade_id]) for grade_id in TESTS]
+        tests = sorted(TESTS, key=lambda grade_id: TESTS[grade_id].cases == "hidden")
+        return found + [worker.test(grade_id, TESTS[grade_id].function, cases[grade_id]) for grade_id in tests]
 
 
 def grading_cases(seed: int) -> dict[str, list[dict]]:

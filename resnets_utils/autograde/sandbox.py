@@ -6,39 +6,45 @@ course folder, so the master notebook, the hidden tests and the gradebook are no
 and with Landlock (Linux 5.13+) not readable at all. A warm server has imported TensorFlow once
 and serves one job after another (:class:`Servers` keeps them); a cold one imports nothing and
 serves one job. Limits: a time limit per phase (a cell or a test) and per submission, a memory
-limit (address space, and the resident size watched from here), a size limit on the files it
-writes, and no new processes (seccomp). A child that dies or overruns is killed with its session
+limit (address space, and the resident size watched from here), a size limit on each file it
+writes and on all it writes in its folders (watched from here), its own user when the grader is
+root, and the seccomp filter. Time is charged fairly (:class:`Clock`): a neighbour that hogs
+the cores cannot make a job time out. A child that dies or overruns is killed with its session
 and whatever it left; the phases after the one it died in run in a new child.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from resnets_utils import settings
-from resnets_utils.autograde import landlock
+from resnets_utils.autograde import landlock, privileges, seccomp
 from resnets_utils.autograde.worker import (
     CELL,
     DONE,
     ENDED,
     FORKED,
     KILL,
+    MAX_LINE,
+    MAX_LINES,
     PROTECTIONS,
     READY,
-    START,
     TEST,
     Job,
     memory_mb,
@@ -57,20 +63,28 @@ class Limits:
     memory_mb: int = 4096  # of address space; importing TensorFlow fits in 3 GB (measured)
     file_mb: int = 32
     threads: int = 1  # per worker: the workers themselves use the cores
+    scratch_mb: int = 256  # written in its folders in all, beyond the submission's own files
+    scratch_entries: int = 20_000  # files and folders it may have there
 
 
 def prepare_library(root: Path) -> Path:
     """A copy of ``resnets_utils`` for the workers (code and public data only)."""
     library = root / "lib"
     shutil.copytree(PACKAGE, library / "resnets_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    library.chmod(0o755)  # jobs with users of their own import it
     return library
 
 
 def read_only_paths(library: Path) -> list[str]:
     """What a worker may read: the Python installation, system files and the library copy."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)}
-    paths |= {"/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys", "/dev", str(library)}
+    paths |= {"/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys", "/dev/urandom", str(library)}
     return sorted(paths)
+
+
+def protections() -> list[str]:
+    """What contains a job on this machine, in words, as a job reports it."""
+    return privileges.protections() + landlock.protections() + seccomp.protections()
 
 
 def _environment(home: Path, threads: int) -> dict:
@@ -125,23 +139,28 @@ class Server:
         except (ValueError, KeyError, TypeError):
             raise ServerFailedError(f"the worker server did not answer {kind!r}") from None
 
-    def start(self, job: Job, workdir: Path) -> tuple[int, int]:
-        """Fork a child for ``job``; return its pid and the read end of its channel."""
+    def start(self, job: Job, workdir: Path) -> tuple[int, int, int]:
+        """Fork a child for ``job``; its pid, the read end of its channel and the write end of its phase pipe."""
         read_end, write_end = os.pipe()
+        phases_in, phases_out = os.pipe()
         job_file = tempfile.TemporaryFile(dir=home_of(workdir))
         job_file.write(job.encode())
         job_file.seek(0)
         try:
             with open(workdir.parent / f"{workdir.name}.log", "ab") as log:
-                socket.send_fds(self.socket, [b"job"], [job_file.fileno(), write_end, log.fileno()])
+                fds = [job_file.fileno(), write_end, phases_in, log.fileno()]
+                socket.send_fds(self.socket, [b"job"], fds)
         except OSError:
-            os.close(read_end)
+            for fd in (read_end, phases_out):
+                os.close(fd)
             raise ServerFailedError("the worker server is gone") from None
         finally:
-            os.close(write_end)
+            for fd in (write_end, phases_in):
+                os.close(fd)
             job_file.close()
         self.busy = True
-        return self._receive(FORKED, 60), read_end
+        os.set_blocking(phases_out, False)  # a child that stops reading never blocks the grader
+        return self._receive(FORKED, 60), read_end, phases_out
 
     def stop_child(self, grace: float = 0.0) -> int:
         """Its child's exit status, once it ended (killed, with its session, after ``grace`` seconds)."""
@@ -202,26 +221,69 @@ class Servers:
             server.close()
 
 
+class ChannelAbuseError(Exception):
+    """The child wrote more on its channel than a job ever needs."""
+
+
 class Worker:
-    """One job's child (forked by a server) and the channel it reports on."""
+    """One job's child (forked by a server), its channel (reports) and its phase pipe (what to run)."""
 
     def __init__(self, server: Server, job: Job, workdir: Path):
         self.server = server
-        self.pid, self.channel = server.start(job, workdir)
-        self.buffer = b""
+        self.pid, self.channel, self.phases = server.start(job, workdir)
+        self.partial = bytearray()  # the line being received
+        self.lines = 0
+        self.outgoing = bytearray()  # what is still to be written on the phase pipe
         self.status: int | None = None
 
-    def messages(self, timeout: float):
-        """The messages that arrive within ``timeout`` seconds (any other line is ignored), and whether it ended."""
-        ready, _, _ = select.select([self.channel], [], [], max(timeout, 0))
-        if not ready:
+    def send(self, phase: dict) -> None:
+        self.outgoing += json.dumps(phase).encode() + b"\n"
+
+    def finish(self) -> None:
+        """No more phases: the child reads the end of its pipe."""
+        if self.phases >= 0:
+            os.close(self.phases)
+            self.phases = -1
+
+    def unread(self) -> bool:
+        """Whether the last phase sent has not been read whole by the child (it is still busy before it)."""
+        if self.phases < 0:
+            return False
+        waiting = struct.unpack("i", fcntl.ioctl(self.phases, termios.FIONREAD, b"\0" * 4))[0]
+        return bool(self.outgoing) or waiting > 0
+
+    def exchange(self, timeout: float):
+        """Write what fits of the phases to send; the messages that arrive within ``timeout`` seconds
+        (any other line is ignored) and whether the child ended. Raises :class:`ChannelAbuseError`."""
+        writing = [self.phases] if self.outgoing and self.phases >= 0 else []
+        readable, writable, _ = select.select([self.channel], writing, [], max(timeout, 0))
+        if writable:
+            try:
+                written = os.write(self.phases, self.outgoing[: 1 << 16])
+                del self.outgoing[:written]
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                self.outgoing.clear()  # the child is gone: its channel says so
+        if not readable:
             return [], False
         chunk = os.read(self.channel, 1 << 20)
         if not chunk:
             return [], True
-        self.buffer += chunk
-        *lines, self.buffer = self.buffer.split(b"\n")
-        return [message for line in lines if (message := received(line))], False
+        found, start = [], 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            line = bytes(self.partial) + chunk[start:end]
+            self.partial.clear()
+            start = end + 1
+            self.lines += 1
+            if len(line) > MAX_LINE or self.lines > MAX_LINES:
+                raise ChannelAbuseError()
+            if message := received(line):
+                found.append(message)
+        self.partial += chunk[start:]
+        if len(self.partial) > MAX_LINE:
+            raise ChannelAbuseError()
+        return found, False
 
     def wait(self) -> int:
         """Its exit status; a child that closed its channel but goes on is killed after a second."""
@@ -236,6 +298,94 @@ class Worker:
                 self.status = self.server.stop_child()
         finally:
             os.close(self.channel)
+            self.finish()
+
+
+class Clock:
+    """The seconds a job is charged since :meth:`restart`: the CPU time its process used, or the wall
+    time less the longest wait of any of its threads for a core, whichever is more. A sleeping or
+    looping job is charged in full; one that a neighbour keeps off the cores is not charged the wait.
+    Where the kernel keeps no scheduler statistics, the wall time."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.restart()
+
+    def restart(self) -> None:
+        self.start, self.cpu, self.waits = time.monotonic(), self._cpu(), self._waits()
+
+    def charged(self) -> float:
+        waits = self._waits()
+        waited = max((w - self.waits.get(tid, 0.0) for tid, w in waits.items()), default=0.0)
+        return max(self._cpu() - self.cpu, time.monotonic() - self.start - waited)
+
+    def _cpu(self) -> float:
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.TICK  # utime and stime of all its threads
+
+    def _waits(self) -> dict[str, float]:
+        found = {}
+        try:
+            threads = os.listdir(f"/proc/{self.pid}/task")
+        except OSError:
+            return found
+        for tid in threads:
+            try:
+                found[tid] = int(Path(f"/proc/{self.pid}/task/{tid}/schedstat").read_text().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+        return found
+
+
+class Scratch:
+    """A job's folders (its copy of the submission, its home): what it wrote there, against the limits."""
+
+    def __init__(self, folders: list[Path], limits: Limits):
+        self.folders, self.limits = folders, limits
+        self.initial = set(self._paths())
+        self.size, self.entries = self._use(limits.scratch_entries + len(self.initial))
+
+    def over(self) -> str | None:
+        """Why the job broke the limits, if it did (polled: a burst can overshoot by one poll's writing)."""
+        most = self.limits.scratch_entries
+        size, entries = self._use(self.entries + most)
+        if size - self.size > self.limits.scratch_mb << 20 or entries - self.entries > most:
+            return f"it wrote more than the limit of {self.limits.scratch_mb} MB or {most:,} files in its folder"
+        return None
+
+    def restore(self) -> None:
+        """Remove what the job added (links themselves, never followed): the next child starts within the limits."""
+        for path in sorted(set(self._paths()) - self.initial, key=lambda p: -p.count(os.sep)):
+            with contextlib.suppress(OSError):
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+
+    def _paths(self):
+        stack = [str(folder) for folder in self.folders]
+        while stack:
+            with contextlib.suppress(OSError), os.scandir(stack.pop()) as found:
+                for entry in found:
+                    yield entry.path
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+
+    def _use(self, most_entries: int) -> tuple[int, int]:
+        """Bytes allocated and entries, counting no further than ``most_entries``."""
+        size = entries = 0
+        for path in self._paths():
+            entries += 1
+            with contextlib.suppress(OSError):
+                size += os.lstat(path).st_blocks * 512
+            if entries > most_entries:
+                break
+        return size, entries
 
 
 def home_of(workdir: Path) -> Path:
@@ -247,28 +397,54 @@ def run_phases(
 ) -> tuple[dict, list]:
     """Run ``phases`` for one submission; return ``{phase id: result}`` and the protections that applied.
 
-    A phase that overruns its time limit, exceeds the memory limit or kills its worker gets
-    ``{"error": reason}``; a new child runs the cells that had run again, and the rest.
-    ``usage``, a dict if given, receives the ``seconds`` of each phase that ended and ``peak_mb``,
-    the largest address space reached (as the worker reports it: trust it for the master only).
+    A phase that overruns its time limit, exceeds the memory or scratch limit, floods the channel
+    or kills its worker gets ``{"error": reason}``; a new child runs the cells that had run again,
+    and the rest. A phase's first report is final. ``usage``, a dict if given, receives the
+    ``seconds`` of each phase that ended and ``peak_mb``, the largest address space reached (as the
+    worker reports it: trust it for the master only).
     """
-    kinds = {phase["id"]: phase["kind"] for phase in phases}
     results: dict[str, dict] = {}
     protections: list = []
-    deadline = time.monotonic() + limits.submission_seconds
     failed_cells: set[str] = set()
     usage = {} if usage is None else usage
     usage.setdefault("seconds", {})
     usage.setdefault("peak_mb", 0.0)
     home = home_of(workdir)
     (home / "tmp").mkdir(parents=True, exist_ok=True)
-    for _ in range(len(phases) + 1):
-        # A new worker runs the cells again (except those that failed), and the tests not yet run.
-        pending = [p for p in phases if p["id"] not in (failed_cells if p["kind"] == CELL else results)]
-        if not any(p["kind"] == TEST for p in pending):
+    scratch = Scratch([workdir, home], limits)
+    spent = [0.0]  # charged seconds of the children before
+    try:
+        for _ in range(len(phases) + 1):
+            # A new child runs the cells again (except those that failed), and the tests not yet run.
+            pending = [p for p in phases if p["id"] not in (failed_cells if p["kind"] == CELL else results)]
+            if not any(p["kind"] == TEST for p in pending):
+                break
+            child = _Child(pending, workdir, servers, limits, stopping, usage, spent, scratch)
+            stopped = child.run(results, failed_cells)
+            protections = protections or child.protections
+            if stopped is None:
+                continue  # done, or a phase failed: what is left (if anything) goes to a new child
+            for phase in pending:  # out of time, or it died outside any phase: the whole run is to blame
+                results.setdefault(phase["id"], {"error": stopped})
             break
-        job = Job(
-            pending,
+    finally:
+        if privileges.dropping():
+            for folder in (workdir, home):  # out of reach of a later job that gets the same user
+                with contextlib.suppress(OSError):
+                    os.chown(folder, os.geteuid(), os.getegid())
+                    os.chmod(folder, 0o700)
+    return results, protections
+
+
+class _Child:
+    """One child's run over ``pending`` phases, sent one at a time and watched from here."""
+
+    def __init__(self, pending, workdir, servers, limits, stopping, usage, spent, scratch):
+        self.pending, self.workdir, self.servers, self.limits = pending, workdir, servers, limits
+        self.stopping, self.usage, self.spent, self.scratch = stopping, usage, spent, scratch
+        self.protections: list = []
+        home = home_of(workdir)
+        self.job = Job(
             str(workdir),
             read=read_only_paths(servers.library),
             write=[str(workdir), str(home), "/dev/null"],
@@ -276,62 +452,89 @@ def run_phases(
             memory_bytes=limits.memory_mb << 20,
             file_bytes=limits.file_mb << 20,
             environment=_environment(home, limits.threads),
+            own=[str(workdir), str(home)],
+            drop_root=privileges.dropping(),
         )
-        current, reason = None, None
-        with servers.server() as server:
-            worker = Worker(server, job, workdir)
+
+    def run(self, results: dict, failed_cells: set) -> str | None:
+        """Record each phase's result in ``results``; ``None``, or why the whole submission stopped."""
+        kinds = {phase["id"]: phase["kind"] for phase in self.pending}
+        queue = list(self.pending)
+        current = previous = None
+        reason = None
+        with self.servers.server() as server:
+            worker = Worker(server, self.job, self.workdir)
+            phase_clock, child_clock = Clock(worker.pid), Clock(worker.pid)
             try:
-                phase_started = time.monotonic()
                 while True:
-                    now = time.monotonic()
-                    if stopping is not None and stopping.is_set():
+                    if self.stopping is not None and self.stopping.is_set():
                         raise KeyboardInterrupt  # the grader is shutting down: kill the worker, record nothing
-                    if now > deadline:
-                        reason = f"the submission's time limit ({limits.submission_seconds:g} s) was reached"
+                    if reason := self._over_a_limit(phase_clock, child_clock, worker, current):
                         break
-                    if current and now - phase_started > limits.phase_seconds:
-                        reason = f"it did not finish within the time limit ({limits.phase_seconds:g} s)"
+                    try:
+                        found, ended = worker.exchange(0.2)
+                    except ChannelAbuseError:
+                        reason = "it wrote more on the grader's channel than a test ever does"
                         break
-                    memory = memory_mb(worker.pid)
-                    usage["peak_mb"] = max(usage["peak_mb"], memory.get("VmPeak", 0.0))
-                    if memory.get("VmRSS", 0.0) > limits.memory_mb:
-                        reason = f"it used more than the memory limit ({limits.memory_mb} MB)"
-                        break
-                    found, ended = worker.messages(0.2)
                     for kind, message in found:
-                        if kind == PROTECTIONS and not results and current is None:
-                            protections = message[kind]  # sent before any student code runs
-                        elif kind == START:
-                            current, phase_started = message[kind], time.monotonic()
+                        if kind == PROTECTIONS and current is None and previous is None:
+                            self.protections = message[kind]  # sent before any student code runs
                         elif kind == DONE and message[kind] == current:
-                            results[current] = message["result"]
-                            usage["seconds"][current] = time.monotonic() - phase_started
+                            results.setdefault(current, message["result"])  # the first report is final
+                            self.usage["seconds"][current] = time.monotonic() - phase_clock.start
                             # The worker's own high-water mark: polling alone misses a peak just before it exits.
-                            reported = message.get("peak_mb")
-                            if isinstance(reported, (int, float)):
-                                usage["peak_mb"] = max(usage["peak_mb"], float(reported))
-                            if "error" in message["result"] and kinds.get(current) == CELL:
+                            self.usage["peak_mb"] = max(self.usage["peak_mb"], float(message["peak_mb"]))
+                            if "error" in message["result"] and kinds[current] == CELL:
                                 failed_cells.add(current)
-                            current = None
+                            previous, current = current, None
+                        else:
+                            continue
+                        if queue:
+                            current = queue.pop(0)["id"]
+                            worker.send(next(p for p in self.pending if p["id"] == current))
+                            phase_clock.restart()
+                        else:
+                            worker.finish()  # nothing more to send: the child reads EOF and exits
                     if ended:
-                        if current or any(p["id"] not in results for p in pending):
+                        if current or queue:
                             reason = _death(worker.wait())
                         break
+                unread = current is not None and worker.unread()
+            except ServerFailedError as failure:
+                reason, unread = f"the grader's worker stopped ({failure})", False
             finally:
-                worker.close()
+                self.spent[0] += child_clock.charged()
+                with contextlib.suppress(ServerFailedError):
+                    worker.close()
         if reason is None:
-            break
+            return None
+        if self.scratch.over():
+            self.scratch.restore()
+        if unread and previous is not None:
+            # The phase sent last was never read: the one before it reported done but went on running.
+            results[previous] = {"error": f"it went on running after it reported itself done, and {reason}"}
+            if kinds[previous] == CELL:
+                failed_cells.add(previous)
+            return None
         if current is not None:
-            results[current] = {"error": reason}
-            if kinds.get(current) == CELL:
+            results.setdefault(current, {"error": reason})
+            if kinds[current] == CELL:
                 failed_cells.add(current)
         if current is None or reason.startswith("the submission's time limit"):
-            # Out of time, or died between phases (or before the first): the whole run is to blame.
-            stopped = reason if current is not None else f"the grader's worker stopped: {reason}"
-            for phase in pending:
-                results.setdefault(phase["id"], {"error": stopped})
-            break
-    return results, protections
+            return reason if current is not None else f"the grader's worker stopped: {reason}"
+        return None
+
+    def _over_a_limit(self, phase_clock: Clock, child_clock: Clock, worker: Worker, current) -> str | None:
+        limits = self.limits
+        if self.spent[0] + child_clock.charged() > limits.submission_seconds:
+            return f"the submission's time limit ({limits.submission_seconds:g} s) was reached"
+        if phase_clock.charged() > limits.phase_seconds:
+            return f"it did not finish within the time limit ({limits.phase_seconds:g} s)"
+        memory = memory_mb(worker.pid)
+        self.usage["peak_mb"] = max(self.usage["peak_mb"], memory.get("VmPeak", 0.0))
+        if memory.get("VmRSS", 0.0) > limits.memory_mb:
+            return f"it used more than the memory limit ({limits.memory_mb} MB)"
+        return self.scratch.over()
 
 
 def _death(returncode: int) -> str:
