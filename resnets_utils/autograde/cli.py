@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         ("--max-file-mb", _at_least(0.001), allowance.file_mb, "largest file of a submission that is read"),
         ("--max-submission-mb", _at_least(0.001), allowance.total_mb, "most bytes of one submission that are read"),
         ("--max-files", _at_least(1, int), allowance.files, "most files and folders of one submission that are read"),
+        ("--scratch-mb", _at_least(1, int), limits.scratch_mb, "most one submission may write while it is graded"),
     )
     for flag, kind, default, what in limit_options:
         parser.add_argument(flag, type=kind, default=default, help=f"{what} (default {default:g})")
@@ -118,30 +120,36 @@ def main(argv=None) -> int:
         + (f", {skipped} already graded (--force grades them again)" if skipped else "")
     )
 
-    interrupted, missed = False, []
+    interrupted, missed, retry = False, [], []
     if todo:
         threads = 1 if args.scheduler else max(1, (os.cpu_count() or 1) // args.workers)
-        limits = sandbox.Limits(args.phase_seconds, args.submission_seconds, args.memory_mb, threads=threads)
+        limits = sandbox.Limits(
+            args.phase_seconds, args.submission_seconds, args.memory_mb, threads=threads, scratch_mb=args.scratch_mb
+        )
         try:
             engine, workers = _engine(args, threads)
         except cluster.EngineError as failure:
             return _error(str(failure))
         run = (master, limits, engine, workers, course, assignment, release, fingerprints)
         try:
-            interrupted, missed = _grade_all(todo, *run)
+            interrupted, missed, retry = _grade_all(todo, *run)
         except grader.ReferenceFailedError as failure:
             return _error(f"{failure}. No submission was graded.")
     if interrupted:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
-    if missed:
-        names = ", ".join(missed[:10]) + (f" and {len(missed) - 10} more" if len(missed) > 10 else "")
-        return _error(f"{counted(len(missed), 'submission')} could not be graded ({names}): run the same command again")
     if not args.no_feedback:
-        gradebook.run_nbgrader(["generate_feedback", assignment, "--force"], course)
+        gradebook.run_nbgrader(["generate_feedback", assignment, "--force", *gradebook.FEEDBACK_OPTIONS], course)
     grades = course / "grades.csv"
     gradebook.run_nbgrader(["export", "--to", str(grades)], course)
     _summary(course, assignment, submissions, grades)
+    if missed or retry:
+        names = sorted(missed + retry)
+        listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        return _error(
+            f"the grader failed on {counted(len(names), 'submission')} ({listed}); every other grade is saved: "
+            "run the same command to grade them again"
+        )
     return 0
 
 
@@ -175,11 +183,12 @@ def _engine(args, threads: int):
 def _grade_all(todo, master, limits, engine, workers, course, assignment, release, fingerprints):
     """Grade ``todo``; record each result as it comes (this thread is the only writer).
 
-    Returns whether the run was interrupted, and the students whose job the engine could not run.
+    Returns whether the run was interrupted, the students nothing could be recorded for (a
+    failure of the grader itself), and those recorded with verdicts of the grader's failure.
     """
     batch = grader.Batch(master, limits, engine=engine)
-    protections: dict[str, list] = {}  # kind of worker machine -> what applied there
-    missed = []
+    protections: dict[str, set] = {}  # kind of worker machine -> what contained the student code run there
+    missed, retry = [], []
     progress = Progress(len(todo))
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -195,12 +204,21 @@ def _grade_all(todo, master, limits, engine, workers, course, assignment, releas
                         student = pending.pop(future).student
                         try:
                             result = future.result()
-                        except cluster.EngineError as failure:
-                            missed.append(student)  # nothing recorded: the next run grades it
-                            progress.step(f"{student}: not graded ({failure})")
+                            # A grade the grader failed to give is saved as such, and graded again next time.
+                            fingerprint = "" if result.retry else fingerprints[student]
+                            gradebook.record(course, assignment, result, fingerprint, release)
+                        except grader.ReferenceFailedError:
+                            raise
+                        except Exception as failure:  # a bug of the grader's: say whose grade it cost, go on
+                            missed.append(student)
+                            print(f"grader failure while recording {student}:", file=sys.stderr)
+                            traceback.print_exc()
+                            progress.step(f"{student}: not graded ({type(failure).__name__}: {failure})")
                             continue
-                        gradebook.record(course, assignment, result, fingerprints[student], release)
-                        protections.setdefault(result.kind, result.protections)
+                        if result.retry:
+                            retry.append(student)
+                        if result.protections is not None:
+                            protections.setdefault(result.kind, set()).add(tuple(result.protections))
                         score = sum(v.points for v in result.verdicts.values())
                         progress.step(f"{student}: {score:g}/{sum(v.max_points for v in result.verdicts.values()):g}")
             except BaseException:
@@ -210,28 +228,27 @@ def _grade_all(todo, master, limits, engine, workers, course, assignment, releas
                     future.cancel()
                 raise
     except KeyboardInterrupt:
-        return True, missed
+        return True, missed, retry
     finally:
         progress.close()
         batch.close()
     seconds = time.perf_counter() - progress.start
     print(f"Graded {counted(len(todo) - len(missed), 'submission')} in {seconds:.1f} s")
-    _protections(protections)
-    return False, missed
+    print(protections_line(protections))
+    return False, missed, retry
 
 
-def _protections(found: dict[str, list]) -> None:
-    """What contained the submissions; said loudly when the worker machines differ."""
-    words = {
-        kind: "; ".join(applied) or "separate processes and limits only (no Landlock)"
-        for kind, applied in found.items()
-    }
-    if len(set(words.values())) <= 1:
-        print(f"protections: {next(iter(words.values()), 'none (no submission ran)')}.")
-        return
-    print("warning: the worker machines did not all protect the same way:")
-    for kind, applied in words.items():
-        print(f"  {kind}: {applied}")
+def protections_line(found: dict[str, set]) -> str:
+    """What contained the submissions whose code ran, per kind of worker machine; said loudly when they differ."""
+    bare = "separate processes and limits only (no Landlock, no seccomp)"
+    words = {kind: sorted("; ".join(applied) or bare for applied in sets) for kind, sets in found.items()}
+    if not words:
+        return "protections: none needed (no submission's code ran)."
+    if len({tuple(applied) for applied in words.values()}) == 1 and all(len(a) == 1 for a in words.values()):
+        return f"protections: {next(iter(words.values()))[0]}."
+    lines = ["warning: the submissions were not all contained the same way:"]
+    lines += [f"  {kind}: {applied}" for kind, sets in words.items() for applied in sets]
+    return "\n".join(lines)
 
 
 class Progress:

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from resnets_utils.autograde import intake, landlock, local, sandbox, seccomp
+from resnets_utils.autograde import intake, local, sandbox
 
 # What decides a worker's observations, beside its CPU.
 PACKAGES = ("resnets-course", "tensorflow-cpu", "tensorflow", "keras", "numpy", "h5py")
@@ -39,7 +39,7 @@ def describe() -> dict:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-    protections = landlock.protections() + seccomp.protections()
+    protections = sandbox.protections()
     kind = ", ".join([platform.machine(), _cpu(), *(f"{name} {version}" for name, version in versions.items())])
     return {"kind": kind, "host": socket.gethostname(), "versions": versions, "protections": protections}
 

@@ -10,10 +10,13 @@ feedback built from it (``nbgrader generate_feedback``) cannot leak them.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
+import re
 import subprocess
 import sys
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -22,6 +25,8 @@ from resnets_utils.autograde.verdicts import counted
 from resnets_utils.settings import write_atomically
 
 MARKER = ".resnets-grade.json"
+# nbconvert cleans the HTML of markdown and outputs (off by default): defence beside our own escaping.
+FEEDBACK_OPTIONS = ["--HTMLExporter.sanitize_html=True"]
 
 
 def run_nbgrader(arguments: list[str], course: Path) -> None:
@@ -97,6 +102,16 @@ def record(course: Path, assignment: str, result, fingerprint: str, release: dic
     write_atomically(folder / MARKER, json.dumps(marker, indent=1))
 
 
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` (a file name, a reason: anything a submission controls) as markdown that renders it as
+    written, on one line: control characters shown as \ufffd, HTML's signs as entities, markdown's escaped."""
+    text = "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text)
+    return _MARKDOWN_SIGNS.sub(r"\\\1", html.escape(text, quote=False))
+
+
 def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, notes: list[str] = ()) -> dict:
     """The released notebook with the student's solution cells and each test's verdict as its output.
 
@@ -105,7 +120,7 @@ def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, 
     notebook = json.loads(json.dumps(release))  # a deep copy
     if notes:
         text = "**Not read by the grader** (only plain files within the limits are):\n\n" + "\n".join(
-            "- `{}`".format(note.replace("`", "'")) for note in notes
+            f"- {plain_markdown(note)}" for note in notes
         )
         cell = {"cell_type": "markdown", "id": "resnets-grade-not-read", "metadata": {}, "source": text}
         notebook["cells"].insert(0, cell)

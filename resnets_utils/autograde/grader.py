@@ -13,8 +13,10 @@ import json
 import os
 import secrets
 import stat
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,9 +89,10 @@ class Result:
     submission: Submission
     verdicts: dict  # grade id -> Verdict
     solutions: dict  # grade id -> the student's source
-    protections: list
+    protections: list | None  # what contained its student code; None: none ran
     seconds: float
     kind: str = local.LOCAL  # the kind of worker machine that ran it
+    retry: bool = False  # the grader failed, not the submission: the next run grades it again
 
 
 def find_submissions(course: Path, assignment: str, notebook: str, allowance: intake.Allowance) -> list[Submission]:
@@ -175,12 +178,25 @@ class Batch:
         return f"the reference solution cannot run within these limits ({what}); {measured}"
 
     def grade(self, submission: Submission) -> Result:
+        """The submission's verdicts; whatever fails on the way (the grader's own machinery included)
+        becomes a verdict, so one submission never stops the others. Raises only
+        :class:`ReferenceFailedError` (nothing can be judged) and KeyboardInterrupt."""
         start = time.perf_counter()
-        solutions, problem = submission.solutions()
+        try:
+            solutions, problem = submission.solutions()
+        except Exception as error:  # the folder changed or broke while it was read
+            solutions, problem = {}, f"Not graded: the submission folder could not be read ({_one_line(error)})."
         if problem:
             found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in catalogue.TESTS}
-            return Result(submission, found, {}, [], time.perf_counter() - start)
-        ran = self.engine.run(self._phases(solutions), submission.intake(), self.limits, self.stopping)
+            return Result(submission, found, {}, None, time.perf_counter() - start)
+        try:
+            ran = self.engine.run(self._phases(solutions), submission.intake(), self.limits, self.stopping)
+        except Exception as error:  # a server that died, a full disk, a Dask task that failed
+            detail = f"the grader failed while running this submission ({_one_line(error)})"
+            print(f"grader failure while grading {submission.student}:", file=sys.stderr)
+            traceback.print_exc()
+            found = verdicts.not_graded(self.reference.points, detail)
+            return Result(submission, found, solutions, None, time.perf_counter() - start, retry=True)
         self._prepared.wait()
         if not self.expected:
             raise ReferenceFailedError("the reference solution could not be observed; see the error above")
@@ -190,3 +206,7 @@ class Batch:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".splitlines()[0][:300]

@@ -7,6 +7,7 @@ process, which never runs student code, and trusts nothing a worker reports.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from resnets_utils import checks
@@ -40,7 +41,10 @@ def verdicts(results: dict, expected: dict[str, list[dict]], points: dict[str, f
     """``{grade id: Verdict}`` from a submission's worker results."""
     found = {}
     for grade_id, test in TESTS.items():
-        reason = _failure(grade_id, test, results, expected[grade_id], solutions)
+        try:
+            reason = _failure(grade_id, test, results, expected[grade_id], solutions)
+        except Exception as error:  # a worker's report can hold anything: it never stops the judging
+            reason = f"the test's results are malformed ({type(error).__name__})."
         if reason and test.cases == "hidden":
             # What a hidden case found would tell its shapes and values: the student gets a hint only.
             hint = (
@@ -85,14 +89,22 @@ def _failure(grade_id: str, test: Test, results: dict, cases: list[dict], soluti
             checks.judge(function, observation, case)
         except checks.CheckFailed as failure:
             return _short(str(failure))
-        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as error:  # forged or garbled observations
+        except Exception as error:  # forged or garbled observations: whatever they make the judge raise
             return _short(f"the test's results are malformed ({type(error).__name__}).")
     return ""
 
 
 def _short(text: str, limit: int = 400) -> str:
-    text = " ".join(str(text).split())
+    """One line of at most ``limit`` characters, without control characters (terminal codes)."""
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in str(text))
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def not_graded(points: dict[str, float], detail: str) -> dict:
+    """Verdicts for a submission the grader could not run (its own failure): 0 for now, graded again next run."""
+    reason = "the grader could not run this test (its own failure, not your code's); it will be graded again."
+    return {grade_id: Verdict(0.0, points[grade_id], reason, _short(detail)) for grade_id in TESTS}
 
 
 def counted(number: float, noun: str) -> str:

@@ -61,6 +61,18 @@ def _has_filters(got: dict, want: dict, stage: str) -> str:
     )
 
 
+def numbers(values, what: str) -> np.ndarray:
+    """``values`` as a float32 array; :class:`CheckFailed` when they are not finite numbers."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            found = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        raise CheckFailed(f"{what} are not numbers: return the output tensor X.") from None
+    if not np.isfinite(found).all():
+        raise CheckFailed(f"{what} contain NaN or infinite values, which a block of these layers never gives.")
+    return found
+
+
 def _values_differ(values: str, got: np.ndarray, expected: np.ndarray, advice: str) -> str | None:
     """None if the values match within TOLERANCE; else what differs, and ``advice``."""
     if got.shape == expected.shape and np.allclose(got, expected, **TOLERANCE):
@@ -77,7 +89,7 @@ def judge(name: str, observation: dict, case: dict) -> None:
     if "error" in observation:
         raise CheckFailed(observation["error"])
     if name == "ResNet50":
-        got, expected = (np.asarray(outputs, dtype=np.float32) for outputs in (observation["outputs"], case["outputs"]))
+        got, expected = numbers(observation["outputs"], "the predictions"), numbers(case["outputs"], "expected")
         advice = "block receives, and that every block is given X from the previous one"
         diagnosis = diagnose_resnet50(observation["rows"], case["summary"], case) or _values_differ(
             "the predictions on fixed inputs", got, expected, advice
@@ -95,9 +107,9 @@ def judge(name: str, observation: dict, case: dict) -> None:
 
 
 def _block_values(observation: dict, case: dict) -> str | None:
-    outputs = {k: np.asarray(v, dtype=np.float32) for k, v in observation["outputs"].items()}
+    outputs = {k: numbers(v, f"the output values ({k})") for k, v in observation["outputs"].items()}
     for key, expected in case["outputs"].items():
-        expected = np.asarray(expected, dtype=np.float32)
+        expected = numbers(expected, "expected")
         got = outputs.get(key)
         if got is None or got.shape != expected.shape:
             return f"output shape {None if got is None else got.shape} differs from the expected {expected.shape}."
@@ -113,7 +125,7 @@ def _block_values(observation: dict, case: dict) -> str | None:
             if k.startswith("glorot_uniform/")
         ):
             return INITIALIZER_IGNORED.format(evidence="it always uses the same initializer")
-        again = np.asarray(observation["again"][REPEATED], dtype=np.float32)
+        again = numbers(observation["again"][REPEATED], "the output values")
         if not np.allclose(outputs[REPEATED], again, **TOLERANCE):
             return INITIALIZER_IGNORED.format(evidence="the output changes from one call to the next")
         return _values_differ(f"the output values ({key})", got, expected, "layer receives and the order of the steps")

@@ -17,7 +17,7 @@ import numpy as np
 
 from resnets_utils.architecture import NotALayerError, describe
 from resnets_utils.checks.cases import block_arguments, block_input, initializers, resnet50_inputs
-from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer
+from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer, numbers
 
 # The functions whose local variables hold what ResNet50 had built when Keras failed.
 STUDENT_FUNCTIONS = ("ResNet50", "identity_block", "convolutional_block")
@@ -137,7 +137,7 @@ def block_outputs(function, name, case, only: str | None = None) -> dict[str, np
                 call = functools.partial(
                     function, X, training=training, initializer=initializer, **block_arguments(case)
                 )
-                outputs[key] = np.asarray(_build(name, call, case))
+                outputs[key] = numbers(_build(name, call, case), f"{name}'s output values")
     return outputs
 
 
