@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_grader import ALLOWANCE, ASSIGNMENT, REPO, Kit, _course, _grade_command, _load, _scores, _submit
 
-from resnets_utils.autograde import cluster, gradebook
+from resnets_utils.autograde import cluster, gradebook, sandbox
 
 # A correct, a broken and two hostile submissions (one kills its own worker process).
 STUDENTS = ("correct", "identity_wrong", "monkeypatched_checks", "os_exit", "untouched")
@@ -112,6 +112,4 @@ def test_plain_tcp_beyond_this_machine_is_warned_about():
 def test_a_worker_says_its_kind_versions_and_protections():
     info = cluster.describe()
     assert info["versions"]["keras"] in info["kind"] and info["versions"]["python"] in info["kind"]
-    from resnets_utils.autograde import landlock, seccomp
-
-    assert info["protections"] == landlock.protections() + seccomp.protections()
+    assert info["protections"] == sandbox.protections()

@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import csv
+import html
 import importlib.util
 import json
 import os
+import platform
+import re
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
-from resnets_utils import data, settings
-from resnets_utils.autograde import catalogue, gradebook, landlock, sandbox, seccomp, worker
+from resnets_utils import checks, data, settings
+from resnets_utils.autograde import catalogue, gradebook, grader, landlock, sandbox, seccomp, worker
 from resnets_utils.checks.cases import HIDDEN_IN_COURSE
 from resnets_utils.reference import MASTER, RELEASE, solution, student_version
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = sorted((REPO / "tests" / "submissions").glob("*.py"))
 ASSIGNMENT = "residual_networks"
-# Without Landlock a submission can read the master or another's scratch folder: scored apart.
-NEEDS_LANDLOCK = {"reads_master", "reads_other_scratch"}
-NEEDS_SECCOMP = {"fork_bomb"}  # never graded where nothing would stop it
+# What an entry's NEEDS may name: the protections that stop it (it is graded only where they apply).
+PROTECTIONS = {"landlock": bool(landlock.abi_version()), "seccomp": seccomp.available()}
+PROTECTIONS["x86_64"] = platform.machine() == "x86_64"
 STUBBED = ("identity_block", "convolutional_block", "resnet50")
 
 
@@ -59,6 +66,19 @@ class Kit:
         self.hidden = course / HIDDEN_IN_COURSE
         self.trap = course / "trap.fifo"  # a FIFO outside every submission: a reader following a link blocks
 
+    # Source defining _to_pipes(data): writes ``data`` on every pipe the process holds (the grader's channel too).
+    to_pipes = (
+        "import os as _os\n"
+        "import stat as _stat\n\n\n"
+        "def _to_pipes(data):\n"
+        "    for fd in range(3, 256):\n"
+        "        try:\n"
+        "            if _stat.S_ISFIFO(_os.fstat(fd).st_mode):\n"
+        "                _os.write(fd, data)\n"
+        "        except OSError:\n"
+        "            pass\n\n\n"
+    )
+
     @staticmethod
     def link(target) -> Link:
         return Link(str(target))
@@ -84,9 +104,9 @@ class Kit:
     solution = staticmethod(solution)
 
     @staticmethod
-    def edit(text: str, old: str, new: str) -> str:
+    def edit(text: str, old: str, new: str, count: int = -1) -> str:
         assert old in text, f"the master changed: {old!r} is gone; update the corpus"
-        return text.replace(old, new)
+        return text.replace(old, new, count)
 
     @staticmethod
     def cell(notebook, grade_id: str):
@@ -181,7 +201,7 @@ def graded_corpus(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("corpus"))
     kit = Kit(course)
     os.mkfifo(kit.trap)
-    modules = {path.stem: _load(path) for path in CORPUS if seccomp.available() or path.stem not in NEEDS_SECCOMP}
+    modules = {path.stem: _load(path) for path in _graded()}
     submitted = {
         student: _submit(course, student, module.build(kit), getattr(module, "beside", lambda kit: {})(kit))
         for student, module in modules.items()
@@ -189,8 +209,14 @@ def graded_corpus(tmp_path_factory):
     contents = {student: _snapshot(path.parent) for student, path in submitted.items()}
     # Limits small enough for a quick test, large enough for a ResNet-50 on a busy 2-core machine.
     command = _grade_command(course, "--workers", "2", "--phase-seconds", "25", "--memory-mb", "4096", *ALLOWANCE)
+    command += ["--scratch-mb", "64"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     return course, result, contents
+
+
+def _graded() -> list[Path]:
+    """The corpus entries this machine grades: those whose NEEDS all apply here."""
+    return [path for path in CORPUS if all(PROTECTIONS[need] for need in getattr(_load(path), "NEEDS", ()))]
 
 
 @pytest.mark.slow
@@ -198,13 +224,54 @@ def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpu
     course, result, _ = graded_corpus
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     scores = _scores(course)
-    graded = [path for path in CORPUS if seccomp.available() or path.stem not in NEEDS_SECCOMP]
-    expected = {path.stem: float(_load(path).SCORE) for path in graded}
-    if not landlock.abi_version():
-        expected = {student: score for student, score in expected.items() if student not in NEEDS_LANDLOCK}
-        scores = {student: score for student, score in scores.items() if student not in NEEDS_LANDLOCK}
+    expected = {path.stem: float(_load(path).SCORE) for path in _graded()}
     reasons = {s: gradebook.saved_verdicts(course, ASSIGNMENT, s) for s in scores if scores[s] != expected.get(s)}
     assert scores == expected, reasons
+
+
+@pytest.mark.slow
+def test_the_protections_line_names_what_contained_the_code_that_ran(graded_corpus):
+    # Refused submissions (a linked notebook, one over the limits) are recorded first and ran no code.
+    _, result, _ = graded_corpus
+    assert f"protections: {'; '.join(sandbox.protections())}.\n" in result.stdout, result.stdout[-2000:]
+
+
+def _student_texts(course: Path, student: str) -> dict[str, str]:
+    """What the student reads: each test's reason, and the feedback HTML."""
+    saved = gradebook.saved_verdicts(course, ASSIGNMENT, student)
+    texts = {grade_id: verdict["reason"] for grade_id, verdict in saved.items()}
+    texts["feedback"] = (course / "feedback" / student / ASSIGNMENT / RELEASE.with_suffix(".html").name).read_text()
+    return texts
+
+
+@pytest.mark.slow
+def test_no_reason_a_student_reads_holds_a_hidden_case(graded_corpus):
+    course, _, contents = graded_corpus
+    leak = _load(REPO / "tests" / "submissions" / "leaks_hidden_arguments.py")
+    cases = {which: checks.load_expected(which, course) for which in ("public", "hidden")}
+    blocks = ("identity_block", "convolutional_block")
+    seen = {which: [leak.signature(c["input_shape"], c["f"], c["filters"]) for b in blocks for c in cases[which][b]]
+            for which in cases}  # fmt: skip
+    texts = _student_texts(course, "leaks_hidden_arguments")
+    # The attack works on what it can see: the visible case it was called on shows in a visible test's reason.
+    assert seen["public"][0] in texts["convolutional_block_public"], texts
+    for student in contents:
+        for where, text in _student_texts(course, student).items():
+            assert not [s for s in seen["hidden"] if s in text], (student, where)
+    details = gradebook.saved_verdicts(course, ASSIGNMENT, "leaks_hidden_arguments")["convolutional_block_hidden"]
+    assert "SEEN" in details["detail"]  # the instructor's copy keeps what the hidden test found
+
+
+@pytest.mark.slow
+def test_feedback_shows_what_a_submission_wrote_as_text_never_as_markup(graded_corpus):
+    course, _, contents = graded_corpus
+    entry = _load(REPO / "tests" / "submissions" / "html_in_names.py")
+    for student in contents:
+        page = _student_texts(course, student)["feedback"]
+        assert "data-corpus-xss" not in re.sub(r"&lt;b data-corpus-xss=(&quot;|\")1(&quot;|\")&gt;", "", page), student
+    page = _student_texts(course, "html_in_names")["feedback"]
+    assert "Not read by the grader" in page and html.escape(entry.MARKUP, quote=False) in page
+    assert "\x1b" not in page  # terminal codes from a reason never reach the page
 
 
 @pytest.mark.slow
@@ -362,15 +429,24 @@ def _phases(*cells: str) -> list[dict]:
 
 
 @pytest.fixture
-def servers(tmp_path):
+def scratch():
+    """A scratch folder as the grader makes one: jobs (as users of their own) pass through but cannot list it."""
+    folder = Path(tempfile.mkdtemp(prefix="resnets-test-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def servers(scratch):
     """Cold servers (nothing imported): the quick sandbox tests run no TensorFlow."""
-    found = sandbox.Servers(sandbox.prepare_library(tmp_path), tmp_path / "servers", warm=False)
+    found = sandbox.Servers(sandbox.prepare_library(scratch), scratch / "servers", warm=False)
     yield found
     found.close()
 
 
-def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path, servers):
-    workdir = tmp_path / "work"
+def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(scratch, servers):
+    workdir = scratch / "work"
     workdir.mkdir()
     limits = sandbox.Limits(phase_seconds=3, submission_seconds=60)
     phases = _phases("while True:\n    pass", "import os\nos._exit(3)", "import ctypes\nctypes.string_at(0)", "x = 1")
@@ -383,13 +459,13 @@ def test_a_worker_that_loops_crashes_or_exits_loses_only_that_phase(tmp_path, se
 
 
 @pytest.mark.skipif(not landlock.abi_version(), reason="this kernel has no Landlock")
-def test_a_worker_cannot_read_the_course_or_write_outside_its_folder(tmp_path, servers):
-    workdir = tmp_path / "work" / "00002"
+def test_a_worker_cannot_read_the_course_or_write_outside_its_folder(scratch, servers):
+    workdir = scratch / "work" / "00002"
     workdir.mkdir(parents=True)
-    other = tmp_path / "work" / "00001"  # another submission's scratch folder, as during a run
+    other = scratch / "work" / "00001"  # another submission's scratch folder, as during a run
     other.mkdir()
     (other / "Residual_Networks.ipynb").write_text("{}")
-    outside = tmp_path / "outside.txt"
+    outside = scratch / "outside.txt"
     probes = [
         f"open({str(MASTER)!r}).read()\n",  # raises: the cell's error is the proof
         f"open({str(outside)!r}, 'w').write('x')\n",
@@ -402,7 +478,7 @@ def test_a_worker_cannot_read_the_course_or_write_outside_its_folder(tmp_path, s
     assert all("Permission" in results[f"cell-{i}"]["error"] for i in range(len(probes))), results
     assert results[f"cell-{len(probes)}"] == {"ok": True} and (workdir / "mine.txt").exists()
     assert not outside.exists()
-    assert protections == landlock.protections() + seccomp.protections()
+    assert protections == sandbox.protections()
 
 
 def _processes_in(folder: Path) -> set[int]:
@@ -418,8 +494,8 @@ def _processes_in(folder: Path) -> set[int]:
 
 
 @pytest.mark.skipif(not seccomp.available(), reason="no seccomp filter for this architecture")
-def test_a_fork_bomb_starts_no_process_and_a_child_leaves_nothing_running(tmp_path, servers):
-    workdir = tmp_path / "work"
+def test_a_fork_bomb_starts_no_process_and_a_child_leaves_nothing_running(scratch, servers):
+    workdir = scratch / "work"
     workdir.mkdir()
     bomb = "import os\nwhile True:\n    os.fork()\n"
     spawn = "import subprocess\nsubprocess.Popen(['sleep', '600'])\n"
@@ -441,8 +517,9 @@ def test_a_kill_that_comes_after_its_child_ended_does_not_stop_the_server(tmp_pa
             workdir = tmp_path / f"work{attempt}"
             sandbox.home_of(workdir).mkdir(parents=True)
             workdir.mkdir()
-            job = worker.Job(_phases("x = 1"), str(workdir), [], [], False, 1 << 32, 1 << 20, {})
-            pid, channel = server.start(job, workdir)
+            job = worker.Job(str(workdir), [], [], False, 1 << 32, 1 << 20, {})
+            pid, channel, phases = server.start(job, workdir)
+            os.close(phases)  # no phase: the child reports its protections and ends
             while os.read(channel, 4096):
                 pass  # the child ended: its channel is closed
             os.close(channel)
@@ -452,10 +529,116 @@ def test_a_kill_that_comes_after_its_child_ended_does_not_stop_the_server(tmp_pa
         server.close()
 
 
-def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(tmp_path):
-    warm = sandbox.Servers(sandbox.prepare_library(tmp_path), tmp_path / "servers", warm=True)
+def test_a_phase_reaches_the_child_only_when_it_runs(scratch, servers):
+    workdir = scratch / "work"
+    workdir.mkdir()
+    # Each cell looks through the child's memory for the next cell's source, which must not be there yet.
+    look = "import gc\nassert not [o for o in gc.get_objects() if isinstance(o, str) and 'NEXT' + '-{}' in o]\n"
+    phases = _phases(look.format(1), "x = 'NEXT-1'\n" + look.format(2), "y = 'NEXT-2'")
+    results, _ = sandbox.run_phases(phases, workdir, servers, sandbox.Limits())
+    assert [results[f"cell-{i}"] for i in range(3)] == [{"ok": True}] * 3, results
+
+
+def test_a_false_report_on_the_channel_is_blamed_on_the_cell_that_wrote_it(scratch, servers):
+    workdir = scratch / "work"
+    workdir.mkdir()
+    forger = Kit.to_pipes + '_to_pipes(b\'{"done": "cell-0", "result": {"ok": true}, "peak_mb": 0}\\n\')\n'
+    limits = sandbox.Limits(phase_seconds=2, submission_seconds=60)
+    results, _ = sandbox.run_phases(_phases(forger + "while True:\n    pass\n", "x = 1"), workdir, servers, limits)
+    assert "reported itself done" in results["cell-0"]["error"] and "time limit (2 s)" in results["cell-0"]["error"]
+    assert results["cell-1"] == {"ok": True}  # the cell it held up ran in a new child
+
+
+def test_a_flood_on_the_channel_costs_only_its_phase(scratch, servers):
+    workdir = scratch / "work"
+    workdir.mkdir()
+    long_line = Kit.to_pipes + f"_to_pipes(b'x' * {worker.MAX_LINE + 1})\n"
+    many_lines = Kit.to_pipes + f"_to_pipes(b'{{}}\\n' * {worker.MAX_LINES + 1})\n"
+    nested = Kit.to_pipes + "_to_pipes(b'[' * 100000 + b']' * 100000 + b'\\n')\n"
+    results, _ = sandbox.run_phases(_phases(long_line, many_lines, nested, "x = 1"), workdir, servers, sandbox.Limits())
+    assert "grader's channel" in results["cell-0"]["error"] and "grader's channel" in results["cell-1"]["error"]
+    assert results["cell-2"] == results["cell-3"] == {"ok": True}
+
+
+def test_a_killed_server_costs_only_the_phase_it_was_running(scratch, servers):
+    workdir = scratch / "work"
+    workdir.mkdir()
+    started = workdir / "started"
+
+    def kill_the_server():
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for child in _processes_in(workdir):  # the job's child: its parent is the server
+            os.kill(int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1]), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_server)
+    killer.start()
+    sleeper = "open('started', 'w').close()\nimport time\ntime.sleep(30)\n"
+    results, _ = sandbox.run_phases(_phases("x = 1", sleeper, "y = 2"), workdir, servers, sandbox.Limits())
+    killer.join()
+    assert results["cell-0"] == results["cell-2"] == {"ok": True}
+    assert "killed" in results["cell-1"]["error"] or "worker stopped" in results["cell-1"]["error"], results
+
+
+def test_scratch_writes_past_the_limit_cost_only_their_phase(scratch, servers):
+    workdir = scratch / "work"
+    workdir.mkdir()
+    (workdir / "submitted.bin").write_bytes(b"x" * (3 << 20))  # the submission's own files do not count
+    filler = "for n in range(1000):\n    open(f'f{n}', 'wb').write(b'x' * (1 << 20))\n"
+    many = "import os\nfor n in range(100000):\n    os.mkdir(f'd{n}')\n"
+    limits = sandbox.Limits(scratch_mb=8, scratch_entries=500)
+    results, _ = sandbox.run_phases(_phases("x = 1", filler, many, "y = 2"), workdir, servers, limits)
+    assert results["cell-0"] == results["cell-3"] == {"ok": True}
+    assert "more than the limit of 8 MB" in results["cell-1"]["error"]
+    assert "more than the limit" in results["cell-2"]["error"]
+
+
+def test_a_neighbour_that_hogs_the_cores_does_not_make_a_job_time_out(scratch, servers):
+    workdir = scratch / "work"
+    workdir.mkdir()
+    work = "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end:\n    pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2 * (os.cpu_count() or 1))]
     try:
-        workdir = tmp_path / "work"
+        start = time.monotonic()
+        limits = sandbox.Limits(phase_seconds=1.8, submission_seconds=60)
+        results, _ = sandbox.run_phases(_phases(work, "import time\ntime.sleep(3)"), workdir, servers, limits)
+        elapsed = time.monotonic() - start
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert elapsed > 2.5  # the 1 s of CPU took longer than the limit on the clock, shared with the hogs
+    assert results["cell-0"] == {"ok": True}, results
+    assert "time limit (1.8 s)" in results["cell-1"]["error"]  # sleeping is charged in full
+
+
+def test_each_power_a_job_must_not_have_is_refused(scratch, servers):
+    probe = _load(REPO / "tests" / "submissions" / "probes_powers.py").PROBE
+    if platform.machine() != "x86_64":
+        pytest.skip("the probe calls system calls by their x86-64 numbers")
+    workdir = scratch / "work"
+    workdir.mkdir()
+    report = probe + "import json\njson.dump(_RESULTS, open('powers.json', 'w'))\n"
+    results, _ = sandbox.run_phases(_phases(report), workdir, servers, sandbox.Limits())
+    assert results["cell-0"] == {"ok": True}, results
+    found = json.loads((workdir / "powers.json").read_text())
+    # What stops each power, where the mechanism for it exists here.
+    needs = {"reading /dev/zero": "landlock", "listing /dev": "landlock", "writing /dev/shm": "landlock"}
+    needs |= {"root's user": "root", "capabilities": "root"}
+    present = PROTECTIONS | {"root": os.geteuid() == 0}
+    missing = {power: need for power, need in needs.items() if not present[need]}
+    missing |= {} if seccomp.available() else {power: "seccomp" for power in found if power not in needs}
+    granted = {p: w for p, w in found.items() if w not in ("EPERM", "EACCES") and p not in missing}
+    assert not granted, granted
+    if missing:
+        pytest.skip(f"not checked here, for lack of the mechanism: {missing}")
+
+
+def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(scratch):
+    warm = sandbox.Servers(sandbox.prepare_library(scratch), scratch / "servers", warm=True)
+    try:
+        workdir = scratch / "work"
         workdir.mkdir()
         check = "import sys\nassert 'tensorflow' in sys.modules and 'keras' in sys.modules\n"
         for _ in range(2):
@@ -492,12 +675,103 @@ def test_cases_get_fresh_inputs_for_every_run():
 
 def test_only_well_formed_messages_are_taken_from_a_worker():
     # Student code can write on the channel too: nothing it writes there may break the grading process.
-    forged = [b"5", b"[1]", b"not json", b'{"start": [1]}', b'{"done": "resnet50_public"}']
-    forged += [b'{"done": "x", "result": 3}', b'{"protections": "none"}']
+    forged = [b"5", b"[1]", b"not json", b'{"done": "resnet50_public"}', b'{"done": "x", "result": 3, "peak_mb": 1}']
+    forged += [b'{"protections": "none"}', b'{"protections": [1]}', b"[" * 100_000 + b"]" * 100_000]
+    forged += [b'{"done": "x", "result": {}, "peak_mb": ' + b"9" * 401 + b"}", b'{"done": "x", "result": {}}']
     assert [worker.received(line) for line in forged] == [None] * len(forged)
     done = worker.message(worker.DONE, "x", result={"ok": True}, peak_mb=1.0)
     assert worker.received(done.encode()) == (worker.DONE, {"done": "x", "result": {"ok": True}, "peak_mb": 1.0})
-    assert worker.received(worker.message(worker.START, "x").encode()) == (worker.START, {"start": "x"})
+    protections = worker.message(worker.PROTECTIONS, ["a"])
+    assert worker.received(protections.encode()) == (worker.PROTECTIONS, {"protections": ["a"]})
+
+
+def _garbage(rng, depth=0):
+    """A random value of the kinds JSON carries, and of the kinds that trouble a judge."""
+    kinds = ["int", "huge", "float", "nan", "str", "none", "bool"] + (["list", "dict"] if depth < 4 else [])
+    kind = kinds[rng.integers(len(kinds))]
+    return {
+        "int": lambda: int(rng.integers(-5, 5)),
+        "huge": lambda: 10 ** int(rng.integers(39, 500)),
+        "float": lambda: float(rng.normal()),
+        "nan": lambda: float(["nan", "inf", "-inf"][rng.integers(3)]),
+        "str": lambda: "x" * int(rng.integers(3)),
+        "none": lambda: None,
+        "bool": lambda: bool(rng.integers(2)),
+        "list": lambda: [_garbage(rng, depth + 1) for _ in range(rng.integers(4))],
+        "dict": lambda: {k: _garbage(rng, depth + 1) for k in ("rows", "outputs", "error", "name")[: rng.integers(5)]},
+    }[kind]()
+
+
+def _mutated(value, rng):
+    """``value`` with one randomly chosen part (at any depth) replaced by garbage."""
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = list(value)[rng.integers(len(value))]
+        return {**value, key: _mutated(value[key], rng)}
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        index = int(rng.integers(len(value)))
+        return value[:index] + [_mutated(value[index], rng)] + value[index + 1 :]
+    return _garbage(rng)
+
+
+def test_the_judge_gives_a_verdict_on_any_report_and_never_raises():
+    from resnets_utils.autograde import verdicts
+
+    public = checks.load_expected("public")
+    expected = {g: public[test.function] for g, test in catalogue.TESTS.items()}
+    points = {grade_id: 1.0 for grade_id in catalogue.TESTS}
+    solutions = {cell: "" for cell in catalogue.FUNCTIONS}
+    honest = {
+        g: {"cases": [{"rows": c["summary"], "rows_training": c["summary"], "outputs": c["outputs"],
+                       "again": c["outputs"]} for c in cases]}
+        for g, cases in expected.items()
+    }  # fmt: skip
+    rng = np.random.default_rng(26)
+    for _ in range(300):
+        report = _mutated(honest, rng) if rng.random() < 0.7 else _garbage(rng)
+        results = report if isinstance(report, dict) else {}
+        found = verdicts.verdicts(results, expected, points, solutions)
+        for verdict in found.values():
+            assert verdict.points in (0.0, 1.0) and isinstance(verdict.reason, str) and len(verdict.reason) <= 400
+            assert not any(unicodedata.category(c) == "Cc" for c in verdict.reason)
+
+
+def test_markdown_from_any_file_name_renders_as_that_text():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    rng = np.random.default_rng(4)
+    alphabet = list("<>&\"'`*_[]()#!|~-+.\\/=: \n\t\x1bab") + ["<img src=x onerror=alert(1)>", "<script>", "&lt;"]
+    for _ in range(300):
+        name = "".join(alphabet[i] for i in rng.integers(len(alphabet), size=rng.integers(1, 30)))
+        page = markdown2html_mistune(f"- {gradebook.plain_markdown(name)}")
+        assert "<img" not in page and "<script" not in page and page.count("<") == 4, (name, page)  # <ul><li>...
+
+
+def test_a_grader_failure_becomes_a_verdict_to_grade_again():
+    class Broken:
+        def kinds(self):
+            return {}
+
+        def run(self, *arguments):
+            raise OSError(28, "No space left on device")
+
+        def close(self):
+            pass
+
+    batch = grader.Batch(MASTER, engine=Broken())
+    submission = grader.Submission("ann", REPO / "assignments" / ASSIGNMENT, RELEASE.name)
+    result = batch.grade(submission)
+    assert result.retry and result.protections is None
+    assert all(v.points == 0 and "will be graded again" in v.reason for v in result.verdicts.values())
+    assert all("No space left on device" in v.detail and "space" not in v.reason for v in result.verdicts.values())
+
+
+def test_the_protections_line_counts_only_submissions_whose_code_ran():
+    from resnets_utils.autograde.cli import protections_line
+
+    assert protections_line({}) == "protections: none needed (no submission's code ran)."
+    assert protections_line({"here": {("a", "b")}}) == "protections: a; b."
+    mixed = protections_line({"here": {("a", "b"), ()}})
+    assert mixed.startswith("warning:") and "no Landlock, no seccomp" in mixed
 
 
 @pytest.mark.parametrize(

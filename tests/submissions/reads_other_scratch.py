@@ -2,10 +2,11 @@
 
 With Landlock the neighbouring folders cannot even be listed, so the cell raises and
 identity_block is never defined: its tests and ResNet50's fail, convolutional_block passes.
-Without Landlock the copy can succeed; the test scores this entry apart, as for reads_master.
+Without Landlock (and as another user) the copy could succeed: the entry is graded only with Landlock.
 """
 
 SCORE = 3
+NEEDS = ("landlock",)
 
 
 def build(kit):
