@@ -493,6 +493,27 @@ def _processes_in(folder: Path) -> set[int]:
     return found
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="jobs get users of their own only when the grader is root")
+def test_without_landlock_a_job_of_its_own_user_cannot_reach_a_neighbours_folder(scratch, servers, monkeypatch):
+    monkeypatch.setattr(landlock, "abi_version", lambda: 0)  # its user alone must keep the neighbours out
+    # The scratch layout is LocalEngine's: work/ 0711, each job's folder 0700.
+    (scratch / "work").mkdir(mode=0o711)
+    other = scratch / "work" / "00001"
+    other.mkdir(mode=0o700)
+    (other / "Residual_Networks.ipynb").write_text("{}")
+    workdir = scratch / "work" / "00002"
+    workdir.mkdir(mode=0o700)
+    probes = [
+        f"open({str(other / 'Residual_Networks.ipynb')!r}).read()\n",
+        f"import os\nos.listdir({str(other.parent)!r})",
+    ]
+    results, protections = sandbox.run_phases(_phases(*probes, "open('mine.txt', 'w').write('x')"), workdir, servers,
+                                              sandbox.Limits())  # fmt: skip
+    assert all("Permission" in results[f"cell-{i}"]["error"] for i in range(len(probes))), results
+    assert results["cell-2"] == {"ok": True} and protections[0].startswith("an unprivileged user")
+    assert not any(p.startswith("file system") for p in protections)
+
+
 @pytest.mark.skipif(not seccomp.available(), reason="no seccomp filter for this architecture")
 def test_a_fork_bomb_starts_no_process_and_a_child_leaves_nothing_running(scratch, servers):
     workdir = scratch / "work"

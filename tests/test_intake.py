@@ -68,6 +68,7 @@ def test_only_plain_files_within_the_limits_are_taken_and_nothing_else_is_opened
     }
     copied = sorted(str(p.relative_to(tmp_path / "scratch")) for p in (tmp_path / "scratch").rglob("*"))
     assert copied == sorted([NOTEBOOK, "data", "data/mine.txt"])
+    assert (tmp_path / "scratch").stat().st_mode & 0o777 == 0o700  # no other job looks in before its user has it
     assert all(not p.is_symlink() for p in (tmp_path / "scratch").rglob("*"))
     assert any("pipe (a FIFO (named pipe)): not read" == note for note in found.notes())
     # What was refused counts in the fingerprint: adding a link is a change, graded again.

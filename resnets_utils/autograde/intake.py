@@ -189,7 +189,7 @@ def _taken(intake: Intake):
 
 def copy(intake: Intake, destination: Path) -> None:
     """Copy the plain files taken into ``destination`` (created): plain files and folders only."""
-    destination.mkdir(parents=True)
+    destination.mkdir(mode=0o700, parents=True)  # private until the job's user is given it
     for relative, size, source in _taken(intake):
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)

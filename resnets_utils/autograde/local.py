@@ -72,7 +72,7 @@ class LocalEngine:
 
 def _write(folder: Path, files: dict[str, bytes]) -> None:
     """A job's files, sent as ``{relative path: content}``: nothing lands outside ``folder``."""
-    folder.mkdir(parents=True)
+    folder.mkdir(mode=0o700, parents=True)  # private until the job's user is given it
     for relative, content in files.items():
         target = (folder / relative).resolve()
         if folder.resolve() not in target.parents:

@@ -147,7 +147,8 @@ class Server:
         job_file.write(job.encode())
         job_file.seek(0)
         try:
-            with open(workdir.parent / f"{workdir.name}.log", "ab") as log:
+            log_fd = os.open(workdir.parent / f"{workdir.name}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(log_fd, "ab") as log:
                 fds = [job_file.fileno(), write_end, phases_in, log.fileno()]
                 socket.send_fds(self.socket, [b"job"], fds)
         except OSError:
@@ -410,7 +411,8 @@ def run_phases(
     usage.setdefault("seconds", {})
     usage.setdefault("peak_mb", 0.0)
     home = home_of(workdir)
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, exist_ok=True)  # private until the job's user is given it
+    (home / "tmp").mkdir(exist_ok=True)
     scratch = Scratch([workdir, home], limits)
     spent = [0.0]  # charged seconds of the children before
     try:
