@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from resnets_utils import checks
+from resnets_utils.notebooks import execute
 from resnets_utils.reference import solution
 
 BLOCKS = ("identity_block", "convolutional_block")
@@ -135,7 +136,7 @@ def main() -> None:
             kind, source, node = drawn
             scope = dict(base)
             try:
-                exec(compile(source, f"<mutant {block}>", "exec"), scope)
+                execute(source, f"<mutant {block}>", scope)
                 with checks.quiet():
                     message = checks._first_failure(block, scope[block], "public")
             except Exception as error:  # the check itself broke: that names nothing

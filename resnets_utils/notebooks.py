@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import linecache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def without_markers(source: str, markers: tuple[str, ...] = SOLUTION_MARKERS) ->
     return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
 
 
+def execute(source: str, filename: str, namespace: dict) -> None:
+    """Run a cell's ``source`` in ``namespace``, as a notebook does: tracebacks and the checks can quote its lines."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+
+
 def run_solution_cells(notebook, replace: dict[str, str] | None = None) -> dict:
     """Run a notebook's locked and solution cells in order (``replace``: other sources, by grade id).
 
@@ -60,5 +67,5 @@ def run_solution_cells(notebook, replace: dict[str, str] | None = None) -> dict:
         if cell.kind in (LOCKED, SOLUTION):
             source = (replace or {}).get(cell.grade_id, cell.source)
             with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(source, f"<{cell.grade_id}>", "exec"), namespace)
+                execute(source, f"<{cell.grade_id}>", namespace)
     return namespace

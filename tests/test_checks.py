@@ -226,6 +226,17 @@ def test_each_mistake_gets_its_own_diagnosis(mistake):
     assert "\n" not in message  # one sentence, not a dump
 
 
+def test_an_error_in_keras_quotes_the_students_own_line():
+    # A BatchNormalization created but never called on X: Keras fails on the next line, which takes a layer.
+    uncalled = BN_2B.replace("(X, training=training)", "")
+    wrong = _wrong_version(ID, [(BN_2B, uncalled)])
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_identity_block(wrong)
+    source = SOURCES[ID].replace(BN_2B, uncalled)
+    number = next(n for n, line in enumerate(source.splitlines(), 1) if line.strip() == uncalled) + 1
+    assert f'at line {number} of its cell (`X = Activation("relu")(X)`)' in str(failure.value), failure.value
+
+
 def test_diagnoses_are_all_different():
     # Messages are checked per mistake above; here, that no two mistakes share a hint by accident.
     words = [entry[2] for entry in MISTAKES.values()]
@@ -285,9 +296,13 @@ def test_a_model_that_builds_but_cannot_run_gets_a_clear_message(reference, mode
         "empty Sequential": lambda input_shape=(64, 64, 3), classes=6: keras.Sequential(),
         "fails on real values": _runs_only_symbolically(reference["ResNet50"]),
     }[model]
-    with pytest.raises(checks.CheckFailed, match="ResNet50 failed while running the model on two pictures") as failure:
+    with pytest.raises(
+        checks.CheckFailed, match=r"ResNet50 failed (at line \d+ .*)?while running the model"
+    ) as failure:
         checks.check_resnet50(ResNet50)
     assert "\n" not in str(failure.value)
+    if model == "fails on real values":  # the failing line is the "student's" own lambda: it is quoted
+        assert "(`lambda t: t if not tf.executing_eagerly()" in str(failure.value)
 
 
 def test_checks_write_nothing_to_stderr(reference, capfd):

@@ -244,7 +244,9 @@ def run(job: Job, channel: int, phases: int, server: int) -> None:
             phase = json.loads(line)
             try:
                 if phase["kind"] == CELL:
-                    exec(compile(phase["source"], f"<cell {phase['id']}>", "exec"), namespace)
+                    from resnets_utils.notebooks import execute
+
+                    execute(phase["source"], f"<cell {phase['id']}>", namespace)
                     result = {"ok": True}
                 else:
                     result = {"cases": _observe(namespace, phase)}

@@ -246,9 +246,10 @@ def _first_difference(rows, expected) -> str | None:
     return None
 
 
-def error_message(name: str, case: dict, doing: str, error_type: str, text: str, built: list[dict]) -> str:
+def error_message(name: str, case: dict, doing: str, error_type: str, text: str, built: list[dict], line=None) -> str:
     """The message for an error the student's code raised while ``doing`` something: a diagnosis
-    from what ResNet50 had ``built`` or from the shapes in Keras' message if either tells one."""
+    from what ResNet50 had ``built`` or from the shapes in Keras' message if either tells one,
+    else where it arose (``line``: the student's line number and text, if found) and Keras' words."""
     message = _first_line(text)
     diagnosis = diagnose_partial_resnet50(built, error_type, message, case) or diagnose_shape_error(name, message, case)
     if diagnosis:
@@ -256,7 +257,8 @@ def error_message(name: str, case: dict, doing: str, error_type: str, text: str,
     hint = ""
     if re.search(r"name .* used .* times|unique", message, re.I):
         hint = " Two layers have the same name: check the names built from conv_name_base and bn_name_base."
-    return f"{name} failed while {doing} ({error_type}: {message}).{hint}"
+    where = f" at line {line[0]} of its cell (`{line[1][:120]}`)" if line else ""
+    return f"{name} failed{where} while {doing} ({error_type}: {message}).{hint}"
 
 
 def _first_line(text: str) -> str:

@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import linecache
 import os
 import sys
+import sysconfig
 import tempfile
 import traceback
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -88,6 +91,28 @@ def _observe_resnet50(ResNet50, case):
     return _build("ResNet50", run, case, doing="running the model on two pictures")
 
 
+# Code that is not the student's: the standard library, installed packages, this package.
+_LIBRARIES = tuple(
+    str(Path(folder).resolve())
+    for folder in {*sysconfig.get_paths().values(), str(Path(__file__).resolve().parents[1])}
+    if folder
+)
+
+
+def student_line(error: BaseException) -> tuple[int, str] | None:
+    """``(line number, text)`` of the student's line where ``error`` arose: the deepest frame of its
+    traceback in code that is no library's (a notebook cell, a grader's cell); None if none is."""
+    found = None
+    for frame, number in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen"):
+            found = (filename, number)
+    if found is None:
+        return None
+    text = linecache.getline(*found).strip()
+    return (found[1], text) if text else None
+
+
 def _build(name: str, call, case: dict, doing: str = "building the layers", built=None, returns=None):
     """Run ``call()`` (which builds or runs the student's layers), turning errors into diagnoses.
 
@@ -103,7 +128,8 @@ def _build(name: str, call, case: dict, doing: str = "building the layers", buil
         ) from None
     except Exception as error:  # the student's code may fail in any way; explain, don't crash
         rows = built(error) if built else []
-        raise CheckFailed(error_message(name, case, doing, type(error).__name__, str(error), rows)) from None
+        line = student_line(error)
+        raise CheckFailed(error_message(name, case, doing, type(error).__name__, str(error), rows, line)) from None
     if result is None:
         raise CheckFailed(f"{name} returns None: end it with `return X`.")
     if returns and not isinstance(result, returns[0]):
