@@ -244,8 +244,8 @@ def protections_line(found: dict[str, set]) -> str:
     words = {kind: sorted("; ".join(applied) or bare for applied in sets) for kind, sets in found.items()}
     if not words:
         return "protections: none needed (no submission's code ran)."
-    if len({tuple(applied) for applied in words.values()}) == 1 and all(len(a) == 1 for a in words.values()):
-        return f"protections: {next(iter(words.values()))[0]}."
+    if len(distinct := {applied for every in words.values() for applied in every}) == 1:
+        return f"protections: {distinct.pop()}."
     lines = ["warning: the submissions were not all contained the same way:"]
     lines += [f"  {kind}: {applied}" for kind, sets in words.items() for applied in sets]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resnets_utils.autograde import catalogue, intake, local, sandbox, verdicts
+from resnets_utils.autograde.worker import one_line
 
 
 class ReferenceFailedError(RuntimeError):
@@ -185,14 +186,14 @@ class Batch:
         try:
             solutions, problem = submission.solutions()
         except Exception as error:  # the folder changed or broke while it was read
-            solutions, problem = {}, f"Not graded: the submission folder could not be read ({_one_line(error)})."
+            solutions, problem = {}, f"Not graded: the submission folder could not be read ({one_line(error)})."
         if problem:
             found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in catalogue.TESTS}
             return Result(submission, found, {}, None, time.perf_counter() - start)
         try:
             ran = self.engine.run(self._phases(solutions), submission.intake(), self.limits, self.stopping)
         except Exception as error:  # a server that died, a full disk, a Dask task that failed
-            detail = f"the grader failed while running this submission ({_one_line(error)})"
+            detail = f"the grader failed while running this submission ({one_line(error)})"
             print(f"grader failure while grading {submission.student}:", file=sys.stderr)
             traceback.print_exc()
             found = verdicts.not_graded(self.reference.points, detail)
@@ -206,7 +207,3 @@ class Batch:
 
     def close(self) -> None:
         self.engine.close()
-
-
-def _one_line(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}".splitlines()[0][:300]

@@ -8,7 +8,7 @@ and serves one job after another (:class:`Servers` keeps them); a cold one impor
 serves one job. Limits: a time limit per phase (a cell or a test) and per submission, a memory
 limit (address space, and the resident size watched from here), a size limit on each file it
 writes and on all it writes in its folders (watched from here), its own user when the grader is
-root, and the seccomp filter. Time is charged fairly (:class:`Clock`): a neighbour that hogs
+root, and the seccomp filter. Time is charged fairly (:meth:`Sample.charged_since`): a neighbour that hogs
 the cores cannot make a job time out. A child that dies or overruns is killed with its session
 and whatever it left; the phases after the one it died in run in a new child.
 """
@@ -302,42 +302,46 @@ class Worker:
             self.finish()
 
 
-class Clock:
-    """The seconds a job is charged since :meth:`restart`: the CPU time its process used, or the wall
-    time less the longest wait of any of its threads for a core, whichever is more. A sleeping or
-    looping job is charged in full; one that a neighbour keeps off the cores is not charged the wait.
-    Where the kernel keeps no scheduler statistics, the wall time."""
+@dataclass(frozen=True)
+class Sample:
+    """What a job's process had used at one moment: wall clock, CPU time, each thread's wait for a core."""
+
+    wall: float
+    cpu: float
+    waits: dict
 
     TICK = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.restart()
+    @classmethod
+    def of(cls, pid: int) -> Sample:
+        return cls(time.monotonic(), cls._cpu(pid), cls._waits(pid))
 
-    def restart(self) -> None:
-        self.start, self.cpu, self.waits = time.monotonic(), self._cpu(), self._waits()
+    def charged_since(self, start: Sample) -> float:
+        """The seconds a job is charged from ``start`` to this sample: the CPU time its process used, or the
+        wall time less the longest wait of any of its threads for a core, whichever is more. A sleeping or
+        looping job is charged in full; one that a neighbour keeps off the cores is not charged the wait.
+        Where the kernel keeps no scheduler statistics, the wall time."""
+        waited = max((w - start.waits.get(tid, 0.0) for tid, w in self.waits.items()), default=0.0)
+        return max(self.cpu - start.cpu, self.wall - start.wall - waited)
 
-    def charged(self) -> float:
-        waits = self._waits()
-        waited = max((w - self.waits.get(tid, 0.0) for tid, w in waits.items()), default=0.0)
-        return max(self._cpu() - self.cpu, time.monotonic() - self.start - waited)
-
-    def _cpu(self) -> float:
+    @classmethod
+    def _cpu(cls, pid: int) -> float:
         try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             return 0.0
-        return (int(fields[11]) + int(fields[12])) / self.TICK  # utime and stime of all its threads
+        return (int(fields[11]) + int(fields[12])) / cls.TICK  # utime and stime of all its threads
 
-    def _waits(self) -> dict[str, float]:
+    @staticmethod
+    def _waits(pid: int) -> dict[str, float]:
         found = {}
         try:
-            threads = os.listdir(f"/proc/{self.pid}/task")
+            threads = os.listdir(f"/proc/{pid}/task")
         except OSError:
             return found
         for tid in threads:
             try:
-                found[tid] = int(Path(f"/proc/{self.pid}/task/{tid}/schedstat").read_text().split()[1]) / 1e9
+                found[tid] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1]) / 1e9
             except (OSError, IndexError, ValueError):
                 continue
         return found
@@ -414,7 +418,7 @@ def run_phases(
     home.mkdir(mode=0o700, exist_ok=True)  # private until the job's user is given it
     (home / "tmp").mkdir(exist_ok=True)
     scratch = Scratch([workdir, home], limits)
-    spent = [0.0]  # charged seconds of the children before
+    spent = 0.0  # charged seconds of the children before
     try:
         for _ in range(len(phases) + 1):
             # A new child runs the cells again (except those that failed), and the tests not yet run.
@@ -423,6 +427,7 @@ def run_phases(
                 break
             child = _Child(pending, workdir, servers, limits, stopping, usage, spent, scratch)
             stopped = child.run(results, failed_cells)
+            spent += child.charged
             protections = protections or child.protections
             if stopped is None:
                 continue  # done, or a phase failed: what is left (if anything) goes to a new child
@@ -445,6 +450,8 @@ class _Child:
         self.pending, self.workdir, self.servers, self.limits = pending, workdir, servers, limits
         self.stopping, self.usage, self.spent, self.scratch = stopping, usage, spent, scratch
         self.protections: list = []
+        self.charged = 0.0  # seconds this child is charged, once it ended
+        self.scratch_broken = False
         home = home_of(workdir)
         self.job = Job(
             str(workdir),
@@ -466,12 +473,13 @@ class _Child:
         reason = None
         with self.servers.server() as server:
             worker = Worker(server, self.job, self.workdir)
-            phase_clock, child_clock = Clock(worker.pid), Clock(worker.pid)
+            child_start = phase_start = now = Sample.of(worker.pid)
             try:
                 while True:
                     if self.stopping is not None and self.stopping.is_set():
                         raise KeyboardInterrupt  # the grader is shutting down: kill the worker, record nothing
-                    if reason := self._over_a_limit(phase_clock, child_clock, worker, current):
+                    now = Sample.of(worker.pid)
+                    if reason := self._over_a_limit(now, phase_start, child_start, worker):
                         break
                     try:
                         found, ended = worker.exchange(0.2)
@@ -483,7 +491,7 @@ class _Child:
                             self.protections = message[kind]  # sent before any student code runs
                         elif kind == DONE and message[kind] == current:
                             results.setdefault(current, message["result"])  # the first report is final
-                            self.usage["seconds"][current] = time.monotonic() - phase_clock.start
+                            self.usage["seconds"][current] = time.monotonic() - phase_start.wall
                             # The worker's own high-water mark: polling alone misses a peak just before it exits.
                             self.usage["peak_mb"] = max(self.usage["peak_mb"], float(message["peak_mb"]))
                             if "error" in message["result"] and kinds[current] == CELL:
@@ -492,9 +500,9 @@ class _Child:
                         else:
                             continue
                         if queue:
-                            current = queue.pop(0)["id"]
-                            worker.send(next(p for p in self.pending if p["id"] == current))
-                            phase_clock.restart()
+                            phase = queue.pop(0)
+                            current, phase_start = phase["id"], Sample.of(worker.pid)
+                            worker.send(phase)
                         else:
                             worker.finish()  # nothing more to send: the child reads EOF and exits
                     if ended:
@@ -505,12 +513,12 @@ class _Child:
             except ServerFailedError as failure:
                 reason, unread = f"the grader's worker stopped ({failure})", False
             finally:
-                self.spent[0] += child_clock.charged()
+                self.charged = now.charged_since(child_start)
                 with contextlib.suppress(ServerFailedError):
                     worker.close()
         if reason is None:
             return None
-        if self.scratch.over():
+        if self.scratch_broken:
             self.scratch.restore()
         if unread and previous is not None:
             # The phase sent last was never read: the one before it reported done but went on running.
@@ -526,17 +534,19 @@ class _Child:
             return reason if current is not None else f"the grader's worker stopped: {reason}"
         return None
 
-    def _over_a_limit(self, phase_clock: Clock, child_clock: Clock, worker: Worker, current) -> str | None:
+    def _over_a_limit(self, now: Sample, phase_start: Sample, child_start: Sample, worker: Worker) -> str | None:
         limits = self.limits
-        if self.spent[0] + child_clock.charged() > limits.submission_seconds:
+        if self.spent + now.charged_since(child_start) > limits.submission_seconds:
             return f"the submission's time limit ({limits.submission_seconds:g} s) was reached"
-        if phase_clock.charged() > limits.phase_seconds:
+        if now.charged_since(phase_start) > limits.phase_seconds:
             return f"it did not finish within the time limit ({limits.phase_seconds:g} s)"
         memory = memory_mb(worker.pid)
         self.usage["peak_mb"] = max(self.usage["peak_mb"], memory.get("VmPeak", 0.0))
         if memory.get("VmRSS", 0.0) > limits.memory_mb:
             return f"it used more than the memory limit ({limits.memory_mb} MB)"
-        return self.scratch.over()
+        reason = self.scratch.over()
+        self.scratch_broken = reason is not None
+        return reason
 
 
 def _death(returncode: int) -> str:

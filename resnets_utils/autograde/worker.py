@@ -251,7 +251,7 @@ def run(job: Job, channel: int, phases: int, server: int) -> None:
                 else:
                     result = {"cases": _observe(namespace, phase)}
             except BaseException as error:  # student code may raise anything, SystemExit included
-                result = {"error": _one_line(error)}
+                result = {"error": one_line(error)}
             # The peak address space is what the memory limit bounds.
             send(message(DONE, phase["id"], result=result, peak_mb=memory_mb().get("VmPeak", 0.0)))
 
@@ -265,6 +265,7 @@ def _observe(namespace: dict, phase: dict) -> list[dict]:
     return [checks.observe(phase["function"], function, case) for case in phase["cases"]]
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """An error as one short line: its type and the first line of its message."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0][:300]}" if lines else type(error).__name__
