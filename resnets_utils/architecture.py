@@ -1,8 +1,7 @@
 """Describe a Keras functional model as a table of layers that can be compared.
 
 Each row holds what the assignment specifies about a layer: type, output shape,
-parameter count, the settings that matter (filters, kernel size, strides,
-padding, activation, axis, pool size, units), the layers feeding it and a
+parameter count, the settings that matter (``SETTINGS``), the layers feeding it and a
 hard-wired ``training`` argument if any. Rows come in a canonical order (longest
 path to the output first, then type and name), so two models built in a
 different order but with the same graph give the same table. Layers the student
@@ -23,7 +22,19 @@ class NotALayerError(ValueError):
         super().__init__(f"the model holds an operation that is not a layer: {operation}")
 
 
-SETTINGS = ("filters", "kernel_size", "strides", "padding", "activation", "axis", "pool_size", "units")
+SETTINGS = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "activation",
+    "axis",
+    "epsilon",
+    "momentum",
+    "pool_size",
+    "units",
+    "kernel_initializer",
+)
 
 
 def describe(model) -> list[dict]:
@@ -32,42 +43,63 @@ def describe(model) -> list[dict]:
     inputs_of = {layer["name"]: _inbound_names(layer) for layer in config["layers"]}
     training_of = {layer["name"]: _training_argument(layer) for layer in config["layers"]}
     depth = _depth_to_output(inputs_of)
-    known = {layer.name for layer in model.layers}
-    for entry in config["layers"]:
-        if entry["name"] not in known:  # e.g. `X + X_shortcut`: recorded as an operation, not a layer
-            raise NotALayerError(entry.get("class_name", "an operation"))
+    only_layers(model, config)
 
     layers = [model.get_layer(name) for name in inputs_of]
-    layers.sort(key=lambda layer: (-depth[layer.name], _kind(layer), _given_name(layer) or ""))
+    layers.sort(key=lambda layer: (-depth[layer.name], kind(layer), given_name(layer) or ""))
 
     canonical, counters = {}, {}
     for layer in layers:
-        kind = _kind(layer)
-        if _given_name(layer):
+        layer_kind = kind(layer)
+        if given_name(layer):
             canonical[layer.name] = layer.name
         else:
-            counters[kind] = counters.get(kind, 0) + 1
-            canonical[layer.name] = f"{kind}#{counters[kind]}"
+            counters[layer_kind] = counters.get(layer_kind, 0) + 1
+            canonical[layer.name] = f"{layer_kind}#{counters[layer_kind]}"
 
     rows = []
     for layer in layers:
-        settings = layer.get_config()
-        if _kind(layer) != type(layer).__name__:
-            settings = {"activation": "relu"}  # a plain ReLU layer, described as the Activation it equals
         row = {
             "name": canonical[layer.name],
-            "type": _kind(layer),
+            "type": kind(layer),
             "output_shape": list(layer.output.shape[1:]),
             "params": int(layer.count_params()),
             "inputs": sorted(canonical[name] for name in inputs_of[layer.name]),
+            **layer_settings(layer),
         }
-        for key in SETTINGS:
-            if key in settings:
-                row[key] = _plain(settings[key])
         if training_of[layer.name] is not None:
             row["training"] = training_of[layer.name]
         rows.append(row)
     return rows
+
+
+def only_layers(model, config=None) -> None:
+    """Raise :class:`NotALayerError` if the functional ``model`` holds an operation that is not a layer."""
+    known = {layer.name for layer in model.layers}
+    for entry in (config or model.get_config())["layers"]:
+        if entry["name"] not in known:  # e.g. `X + X_shortcut`: recorded as an operation, not a layer
+            raise NotALayerError(entry.get("class_name", "an operation"))
+
+
+def layer_settings(layer) -> dict:
+    """The layer's values of ``SETTINGS``, as plain data (an initializer as text: ``GlorotUniform(seed=0)``)."""
+    config = layer.get_config()
+    if kind(layer) != type(layer).__name__:
+        config = {"activation": "relu"}  # a plain ReLU layer, described as the Activation it equals
+    settings = {key: _plain(config[key]) for key in SETTINGS if key in config}
+    if "kernel_initializer" in settings:
+        settings["kernel_initializer"] = _initializer_text(settings["kernel_initializer"])
+    return settings
+
+
+def _initializer_text(config) -> str:
+    if not isinstance(config, dict):
+        return str(config)
+    inner = config.get("config")
+    if config.get("class_name") == "function":  # a function given where an initializer object belongs
+        return f"the function {inner} itself"
+    seed = f"(seed={inner['seed']})" if isinstance(inner, dict) and "seed" in inner else ""
+    return f"{config.get('class_name')}{seed}"
 
 
 def shape_text(row: dict) -> str:
@@ -75,7 +107,7 @@ def shape_text(row: dict) -> str:
     return "x".join(str(n) for n in row["output_shape"])
 
 
-def _kind(layer) -> str:
+def kind(layer) -> str:
     """The layer's type; a ``ReLU()`` layer with its defaults counts as ``Activation('relu')``."""
     kind = type(layer).__name__
     if kind == "ReLU":
@@ -92,7 +124,7 @@ def _plain(value):
     return value
 
 
-def _given_name(layer) -> str | None:
+def given_name(layer) -> str | None:
     """The layer's name if someone chose it, None for Keras' automatic names."""
     automatic = _snake_case(type(layer).__name__)
     return None if re.fullmatch(rf"{automatic}(_\d+)?", layer.name) else layer.name

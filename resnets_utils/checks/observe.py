@@ -9,6 +9,7 @@ import functools
 import io
 import linecache
 import os
+import re
 import sys
 import sysconfig
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils.architecture import NotALayerError, describe
+from resnets_utils.architecture import NotALayerError, describe, given_name, kind, layer_settings, only_layers
 from resnets_utils.checks.cases import block_arguments, block_input, initializers, resnet50_inputs
 from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer, numbers
 
@@ -59,13 +60,25 @@ def observe(name: str, function, case: dict) -> dict:
 
 
 def _observe_block(name, function, case):
-    observation = {
-        "rows": describe(_symbolic_block(function, name, case)),
-        # Built with training=True, every BatchNormalization must have received it.
-        "rows_training": describe(_symbolic_block(function, name, case, training=True)),
-    }
+    graph, given, output = _recorded_block(function, name, case)
+    observation = {"graph": graph}
+    if "error" in graph:
+        return observation  # the graph up to the failure is compared first; then the error is reported
+    import keras
+
+    try:  # a functional model of it finds operations that are not layers, and names used twice
+        model = _build(name, lambda: keras.Model(given, output), case)
+        only_layers(model)
+    except CheckFailed as failure:
+        observation["model_error"] = str(failure)
+        return observation
+    with contextlib.suppress(RecursionError):  # the summary the grader takes as expected from the reference
+        observation["rows"] = describe(model)  # (a layer called twice makes a cycle: no summary, none needed)
     try:
-        observation["outputs"] = {k: v.tolist() for k, v in block_outputs(function, name, case).items()}
+        calls = []  # those of the run with training=True and another initializer, which every layer must take
+        observation["outputs"] = {k: v.tolist() for k, v in block_outputs(function, name, case, calls=calls).items()}
+        graph["training_true"] = [call["training"] for call in calls]
+        graph["constant"] = [call["settings"].get("kernel_initializer") for call in calls]
         # A second run tells a missing `initializer` (random weights) from a wrong order of steps.
         observation["again"] = {k: v.tolist() for k, v in block_outputs(function, name, case, REPEATED).items()}
     except CheckFailed as failure:
@@ -73,19 +86,118 @@ def _observe_block(name, function, case):
     return observation
 
 
+def _recorded_block(function, name, case):
+    """``(graph, input, output)``: the student's block called on a symbolic input of the case's shape,
+    with every layer call it made (see :func:`recording`), connected to the output or not."""
+    import keras
+
+    given = keras.Input(shape=tuple(case["input_shape"][1:]))
+    output = None
+    with recording(given) as graph:
+        try:
+            output = _build(
+                name,
+                lambda: function(given, training=None, **block_arguments(case)),
+                case,
+                returns=(keras.KerasTensor, "the output tensor X"),
+            )
+        except CheckFailed as failure:
+            graph["error"] = str(failure)
+    graph["output"] = graph.pop("source")(output)
+    return graph, given, output
+
+
+@contextlib.contextmanager
+def recording(given, function=None):
+    """Record, as plain data, every layer called on symbolic tensors while the block runs.
+
+    Each call gives ``{"type", "name", "settings", "inputs", "shape", "training", "line", "layer"}``:
+    ``name`` is None for a name Keras chose; ``inputs`` are the indexes of the calls whose outputs it
+    takes (-1: the block's input ``given``; None: a tensor no layer made, such as ``X + Y``);
+    ``shape`` is None when the call failed; ``line`` is the student's ``[number, text]``; ``layer``
+    is the index of the first call of the same layer object; ``at`` is the line, in ``function`` if given,
+    that led to the call (in ResNet50, the line calling a block). Yields ``{"calls": [...], "source": f}``,
+    ``f(tensor)`` being the index of the call that made ``tensor``.
+    """
+    import keras
+
+    calls, made_by, kept = [], {id(given): -1}, [given]  # kept alive, so that no id is reused
+    first_call = {}
+    original = keras.Layer.__call__
+    depth = 0
+
+    def source(tensor):
+        return made_by.get(id(tensor))
+
+    def hooked(layer, *args, **kwargs):
+        nonlocal depth
+        if depth:  # a layer called inside another layer: part of that one
+            return original(layer, *args, **kwargs)
+        training = kwargs.get("training", args[1] if len(args) > 1 else None)
+        tensors = keras.tree.flatten((args[:1], {k: v for k, v in kwargs.items() if k != "training"}))
+        index = len(calls)
+        call = {
+            "type": kind(layer),
+            "name": given_name(layer),
+            "settings": layer_settings(layer),
+            "inputs": [source(t) for t in tensors if isinstance(t, keras.KerasTensor)],
+            "shape": None,
+            "training": training if isinstance(training, bool) else None,
+            "line": caller_line(),
+            "at": caller_line(getattr(function, "__code__", None)),
+            "layer": first_call.setdefault(id(layer), index),
+        }
+        calls.append(call)
+        kept.append(layer)
+        depth += 1
+        try:
+            outputs = original(layer, *args, **kwargs)
+        finally:
+            depth -= 1
+        if isinstance(outputs, keras.KerasTensor):
+            made_by[id(outputs)] = index
+            kept.append(outputs)
+            call["shape"] = [None if n is None else int(n) for n in outputs.shape[1:]]
+        return outputs
+
+    keras.Layer.__call__ = hooked
+    try:
+        yield {"calls": calls, "source": source}
+    finally:
+        keras.Layer.__call__ = original
+
+
+def caller_line(code=None) -> list | None:
+    """``[number, text]`` of the innermost line on the stack that is in no library's code (the student's),
+    or that runs ``code`` if given."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        mine = not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen")
+        if (frame.f_code is code) if code is not None else mine:
+            text = linecache.getline(filename, frame.f_lineno).strip()
+            return [frame.f_lineno, text] if text else None
+        frame = frame.f_back
+    return None
+
+
 def _observe_resnet50(ResNet50, case):
     import keras
 
-    model = _build(
-        "ResNet50",
-        lambda: ResNet50(input_shape=tuple(case["input_shape"]), classes=case["classes"]),
-        case,
-        built=_built_before,
-        returns=(keras.Model, "a keras Model"),
-    )
+    with recording(None, ResNet50) as record:
+        model = _build(
+            "ResNet50",
+            lambda: ResNet50(input_shape=tuple(case["input_shape"]), classes=case["classes"]),
+            case,
+            built=_built_before,
+            returns=(keras.Model, "a keras Model"),
+            calls=record["calls"],
+        )
+    # The named layers built, used or not, and the line of ResNet50 that built each.
+    built = [{"name": c["name"], "at": c["at"]} for c in record["calls"] if c["name"]]
 
     def run():
-        return {"rows": describe(model), "outputs": resnet50_outputs(model, case).tolist()}
+        return {"rows": describe(model), "outputs": resnet50_outputs(model, case).tolist(), "built": built}
 
     # A model that builds nearly always runs, but not every one does (an empty Sequential, a Lambda).
     return _build("ResNet50", run, case, doing="running the model on two pictures")
@@ -113,11 +225,30 @@ def student_line(error: BaseException) -> tuple[int, str] | None:
     return (found[1], text) if text else None
 
 
-def _build(name: str, call, case: dict, doing: str = "building the layers", built=None, returns=None):
+def _held_layer(error: BaseException) -> tuple[str, str] | None:
+    """``(variable, layer type)`` if a variable on the student's failing line holds a layer, not a tensor."""
+    import keras
+
+    found = None
+    for frame, number in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen"):
+            found = (frame, linecache.getline(filename, number))
+    if found is None:
+        return None
+    frame, text = found
+    for variable, value in frame.f_locals.items():
+        if isinstance(value, keras.Layer) and re.search(rf"\(\s*{re.escape(variable)}\s*[,)\]]", text):
+            return variable, type(value).__name__
+    return None
+
+
+def _build(name: str, call, case: dict, doing: str = "building the layers", built=None, returns=None, calls=()):
     """Run ``call()`` (which builds or runs the student's layers), turning errors into diagnoses.
 
     ``built(error)``, if given, reads the layers built when the error was raised; ``returns``,
-    if given, is ``(type, in words)``: what the result must be.
+    if given, is ``(type, in words)``: what the result must be; ``calls``, the layer calls recorded
+    meanwhile (a name used twice is told with the lines that built it).
     """
     try:
         result = call()
@@ -129,7 +260,14 @@ def _build(name: str, call, case: dict, doing: str = "building the layers", buil
     except Exception as error:  # the student's code may fail in any way; explain, don't crash
         rows = built(error) if built else []
         line = student_line(error)
-        raise CheckFailed(error_message(name, case, doing, type(error).__name__, str(error), rows, line)) from None
+        lines = {}
+        for recorded in calls:
+            if recorded["name"] and recorded["at"]:
+                lines.setdefault(recorded["name"], []).append(recorded["at"])
+        message = error_message(
+            name, case, doing, type(error).__name__, str(error), rows, line, _held_layer(error), lines
+        )
+        raise CheckFailed(message) from None
     if result is None:
         raise CheckFailed(f"{name} returns None: end it with `return X`.")
     if returns and not isinstance(result, returns[0]):
@@ -137,23 +275,15 @@ def _build(name: str, call, case: dict, doing: str = "building the layers", buil
     return result
 
 
-def _symbolic_block(function, name, case, training=None):
-    """The student's block as a Keras model on a symbolic input of the case's shape."""
-    import keras
-
-    inputs = keras.Input(shape=tuple(case["input_shape"][1:]))
-    outputs = _build(
-        name,
-        lambda: function(inputs, training=training, **block_arguments(case)),
-        case,
-        returns=(keras.KerasTensor, "the output tensor X"),
-    )
-    return _build(name, lambda: keras.Model(inputs, outputs), case)
+# The run whose layer calls ``block_outputs`` records: each BatchNormalization must take its
+# `training` and each Conv2D its `initializer`.
+RECORDED = "constant/training=True"
 
 
-def block_outputs(function, name, case, only: str | None = None) -> dict[str, np.ndarray]:
+def block_outputs(function, name, case, only: str | None = None, calls=None) -> dict[str, np.ndarray]:
     """The block's outputs on the case's input, for every initializer and training mode
-    (or only the configuration named ``only``, e.g. ``"constant/training=True"``)."""
+    (or only the configuration named ``only``, e.g. ``"constant/training=True"``); ``calls``, a list,
+    receives the layer calls of the ``RECORDED`` run."""
     X = block_input(case["input_shape"], case["input_seed"])
     outputs = {}
     for initializer_name, initializer in initializers().items():
@@ -163,7 +293,11 @@ def block_outputs(function, name, case, only: str | None = None) -> dict[str, np
                 call = functools.partial(
                     function, X, training=training, initializer=initializer, **block_arguments(case)
                 )
-                outputs[key] = numbers(_build(name, call, case), f"{name}'s output values")
+                recorded = calls is not None and key == RECORDED
+                with recording(None) if recorded else contextlib.nullcontext() as record:
+                    outputs[key] = numbers(_build(name, call, case), f"{name}'s output values")
+                if recorded:
+                    calls.extend(record["calls"])
     return outputs
 
 

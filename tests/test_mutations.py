@@ -1,0 +1,176 @@
+"""The checks name mistakes nobody listed: seeded one-change mutations of the reference blocks.
+
+Each mutation changes one statement of the reference ``identity_block`` or
+``convolutional_block`` that builds a layer: drops it, duplicates it, swaps it with the next
+one, changes one setting of the layer, feeds it another tensor, or leaves its result unused.
+The visible check then runs on the mutant. A mutant the check passes is an equivalent
+spelling (two independent statements swapped, say) and is not counted. A message *names*
+the mistake when it contains the changed layer's name (for the case checked; for a ReLU or the
+addition, its place: "the ReLU after 'bn1a_branch2a'") or quotes the changed line, and contains
+no Python exception name. The test asserts that at least 95% of
+200 mutants per block are named, and prints the share per kind of change with a few messages
+that do not name theirs.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+
+from resnets_utils import checks
+from resnets_utils.notebooks import execute
+from resnets_utils.reference import solution
+
+BLOCKS = ("identity_block", "convolutional_block")
+KINDS = ("drop", "duplicate", "swap", "setting", "rewire", "unconnected")
+EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(Error|Exception)\b")
+
+# One change of a layer's setting, by keyword: what it may become.
+SETTINGS = {
+    "filters": ["F1", "F2", "F3"],
+    "kernel_size": ["(1, 1)", "(f, f)", "(3, 3)"],
+    "strides": ["(1, 1)", "(2, 2)", "(s, s)"],
+    "padding": ['"same"', '"valid"'],
+    "axis": ["1", "-1", "3"],
+    "kernel_initializer": ["initializer", "glorot_uniform(seed=0)", "initializer(seed=1)"],
+    "name": ['conv_name_base + "2x"', 'bn_name_base + "2x"'],
+}
+
+
+def layer_statements(tree: ast.FunctionDef) -> list[int]:
+    """Indexes of the body's statements that build a layer: ``target = Layer(...)(input)``."""
+    return [
+        index
+        for index, node in enumerate(tree.body)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Call)
+    ]
+
+
+def mutate(source: str, rng: np.random.Generator) -> tuple[str, str, ast.stmt] | None:
+    """``(kind, mutated source, the changed statement)``, or None if the drawn change does not apply."""
+    tree = ast.parse(source)
+    function = tree.body[0]
+    statements = layer_statements(function)
+    kind = KINDS[rng.integers(len(KINDS))]
+    index = statements[rng.integers(len(statements))]
+    node = function.body[index]
+    original = copy.deepcopy(node)  # the layer as the reference names it
+    original.previous = copy.deepcopy(_previous_layer(function, index))
+    if kind == "drop":
+        del function.body[index]
+    elif kind == "duplicate":
+        function.body.insert(index + 1, copy.deepcopy(node))
+    elif kind == "swap":
+        later = [i for i in statements if i > index]
+        if not later:
+            return None
+        other = later[0]
+        function.body[index], function.body[other] = function.body[other], node
+    elif kind == "setting":
+        keywords = [k for k in node.value.func.keywords if k.arg in SETTINGS]
+        if not keywords:
+            return None
+        keyword = keywords[rng.integers(len(keywords))]
+        choices = [c for c in SETTINGS[keyword.arg] if c != ast.unparse(keyword.value)]
+        keyword.value = ast.parse(choices[rng.integers(len(choices))], mode="eval").body
+    elif kind == "rewire":
+        names = [n for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in ("X", "X_shortcut")]
+        inputs = [n for n in names if n not in ast.walk(node.value.func)]
+        if not inputs:
+            return None
+        chosen = inputs[rng.integers(len(inputs))]
+        chosen.id = "X_shortcut" if chosen.id == "X" else "X"
+    else:  # unconnected: the layer is built but its result goes nowhere
+        node.targets = [ast.Name("X_unused", ast.Store())]
+    return kind, ast.unparse(tree), original
+
+
+def _previous_layer(function: ast.FunctionDef, index: int) -> ast.stmt | None:
+    """The statement that made the tensor the layer at ``index`` takes (its first input), if any."""
+    node = function.body[index]
+    source = next(
+        (n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n not in ast.walk(node.value.func)), None
+    )
+    for earlier in reversed(function.body[:index]):
+        if isinstance(earlier, ast.Assign) and any(getattr(t, "id", None) == source for t in earlier.targets):
+            return earlier if isinstance(earlier.value, ast.Call) and isinstance(earlier.value.func, ast.Call) else None
+    return None
+
+
+def _changed_layer_names(node: ast.stmt, case: dict) -> list[str]:
+    """The changed layer's name for the case ('res1a_branch2b') and as the code builds it (conv_name_base + '2b');
+    for a layer nobody names, its place: "the addition", "ReLU after 'bn1a_branch2a'", "ReLU after the addition"."""
+    for keyword in getattr(node.value.func, "keywords", []):
+        if keyword.arg == "name":
+            code = ast.unparse(keyword.value).replace('"', "'")
+            base = "res" if "conv_name_base" in code else "bn"
+            suffix = re.search(r"'(\w+)'", code).group(1)
+            return [f"'{base}{case['stage']}{case['block']}_branch{suffix}'", code]
+    layer = getattr(node.value.func.func, "id", "")
+    if layer == "Add":
+        return ["the addition"]
+    previous = getattr(node, "previous", None)
+    if layer == "Activation" and previous is not None:
+        before = _changed_layer_names(previous, case)
+        return [f"ReLU after {before[0]}"] if before else []
+    return []
+
+
+def names_it(message: str, node: ast.stmt, case: dict) -> bool:
+    """Whether ``message`` points at the changed layer (its name, or its name as code) or quotes the changed
+    line, and has no Python exception name."""
+    if EXCEPTION_NAME.search(message):
+        return False
+    line = " ".join(ast.unparse(node).split())
+    flat = " ".join(message.replace('"', "'").split())
+    return any(name in flat for name in _changed_layer_names(node, case)) or line[:40] in flat
+
+
+def namespace() -> dict:
+    import keras
+    from keras.initializers import glorot_uniform
+
+    found = {name: getattr(keras.layers, name) for name in dir(keras.layers) if not name.startswith("_")}
+    return found | {"glorot_uniform": glorot_uniform}
+
+
+MUTANTS, SEED, TARGET = 200, 27, 0.95
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, capsys):
+    rng = np.random.default_rng(SEED + BLOCKS.index(block))
+    base = namespace()
+    case = checks.load_expected("public")[block][0]
+    named, counted, equivalent, missed = Counter(), Counter(), 0, defaultdict(list)
+    while sum(counted.values()) + equivalent < MUTANTS:
+        drawn = mutate(solution(block), rng)
+        if drawn is None:
+            continue
+        kind, source, node = drawn
+        scope = dict(base)
+        execute(source, f"<mutant {block}>", scope)
+        with checks.quiet():
+            message = checks._first_failure(block, scope[block], "public")  # a crash of the check fails the test
+        if message is None:  # an equivalent spelling (two independent statements swapped, say)
+            equivalent += 1
+            continue
+        counted[kind] += 1
+        if names_it(message, node, case):
+            named[kind] += 1
+        else:
+            missed[kind].append((" ".join(ast.unparse(node).split())[:90], message[:240]))
+    total, share = sum(counted.values()), sum(named.values()) / sum(counted.values())
+    report = [f"{block}: {sum(named.values())} of {total} mutants named ({share:.0%}), {equivalent} equivalent"]
+    report += [f"  {kind:<12}{named[kind]:>4} of {counted[kind]:<4}" for kind in KINDS if counted[kind]]
+    report += [
+        f"  - {kind}: {line}\n      -> {message}" for kind, found in missed.items() for line, message in found[:3]
+    ]
+    with capsys.disabled():
+        print("\n" + "\n".join(report))
+    assert share >= TARGET, "\n".join(report)
