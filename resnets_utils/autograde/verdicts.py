@@ -41,18 +41,16 @@ def verdicts(results: dict, expected: dict[str, list[dict]], points: dict[str, f
     """``{grade id: Verdict}`` from a submission's worker results."""
     found = {}
     for grade_id, test in TESTS.items():
+        public = grade_id.replace("_hidden", "_public")
         try:
-            reason = _failure(grade_id, test, results, expected[grade_id], solutions)
+            reason, hidden = _failure(grade_id, test, results, expected[grade_id], solutions, expected.get(public))
         except Exception as error:  # a worker's report can hold anything: it never stops the judging
-            reason = f"the test's results are malformed ({type(error).__name__})."
+            reason = hidden = f"the test's results are malformed ({type(error).__name__})."
         if reason and test.cases == "hidden":
-            # What a hidden case found would tell its shapes and values: the student gets a hint only.
-            hint = (
-                "see the visible test above"
-                if found[grade_id.replace("_hidden", "_public")].reason
-                else "the visible cases pass, so look at what changes with the arguments (shapes, f, filters, s)"
-            )
-            found[grade_id] = Verdict(0.0, points[grade_id], f"{test.function} fails the hidden cases: {hint}.", reason)
+            # The checks' words for a hidden case: what it changes and what went wrong, none of its values.
+            if found[public].reason:
+                hidden = f"{test.function} fails the hidden cases: see the visible test above."
+            found[grade_id] = Verdict(0.0, points[grade_id], _short(hidden), reason)
         else:
             found[grade_id] = Verdict(0.0 if reason else points[grade_id], points[grade_id], reason)
     if found["resnet50_public"].reason or found["resnet50_hidden"].reason:
@@ -67,19 +65,35 @@ def verdicts(results: dict, expected: dict[str, list[dict]], points: dict[str, f
     return found
 
 
-def _failure(grade_id: str, test: Test, results: dict, cases: list[dict], solutions: dict) -> str:
+def _failure(grade_id, test: Test, results: dict, cases: list[dict], solutions: dict, public=None) -> tuple[str, str]:
+    """``(reason, what a student may read of it if the test is hidden)``; ``("", "")`` if the test passes."""
+    reason, failure = _judged(grade_id, test, results, cases, solutions)
+    if not reason:
+        return "", ""
+    if failure is None or not public:  # the worker's words, which the student's code may have written
+        return reason, f"{test.function} fails the hidden cases: {HIDDEN_FAILS}."
+    return reason, checks.hidden_case(test.function, failure[1], public[0], failure[0])
+
+
+HIDDEN_FAILS = "its code fails or stops under them; call it with other arguments (shapes, f, filters, s) to see where"
+
+
+def _judged(grade_id, test: Test, results: dict, cases: list[dict], solutions: dict):
+    """``(reason, (CheckFailed, case) or None)``; ``("", None)`` if the test passes."""
     function = test.function
     if test.cell not in solutions:
-        return _short(f"the solution cell of {function} is missing from the notebook (its nbgrader metadata was lost).")
+        return _short(
+            f"the solution cell of {function} is missing from the notebook (its nbgrader metadata was lost)."
+        ), None
     cell_result = results.get(test.cell, {})
     result = results.get(grade_id)
     if result is None:
-        return "not run: the grader stopped before this test."
+        return "not run: the grader stopped before this test.", None
     if "error" in result:
-        return _short(f"{function}: {result['error']}")
+        return _short(f"{function}: {result['error']}"), None
     observations = result.get("cases")
     if not isinstance(observations, list) or len(observations) != len(cases):
-        return "the test's results are malformed."
+        return "the test's results are malformed.", None
     for observation, case in zip(observations, cases, strict=True):
         try:
             if not isinstance(observation, dict):
@@ -88,10 +102,10 @@ def _failure(grade_id: str, test: Test, results: dict, cases: list[dict], soluti
                 raise checks.CheckFailed(f"{function} is not defined: its cell failed ({cell_result['error']})")
             checks.judge(function, observation, case)
         except checks.CheckFailed as failure:
-            return _short(str(failure))
+            return _short(str(failure)), (failure, case)
         except Exception as error:  # forged or garbled observations: whatever they make the judge raise
-            return _short(f"the test's results are malformed ({type(error).__name__}).")
-    return ""
+            return _short(f"the test's results are malformed ({type(error).__name__})."), None
+    return "", None
 
 
 def _short(text: str, limit: int = 400) -> str:

@@ -12,6 +12,14 @@ from collections import Counter
 import numpy as np
 
 from resnets_utils.architecture import shape_text
+from resnets_utils.checks.compare import (
+    CONVOLUTIONAL_STRIDES,
+    IDENTITY_STRIDES,
+    SAME_PADDING,
+    TRAINING_NOT_PASSED,
+    first_difference,
+    hidden_words,
+)
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 
@@ -24,14 +32,34 @@ STAGE_STRIDES = {2: 1, 3: 2, 4: 2, 5: 2}
 
 
 class CheckFailed(AssertionError):  # noqa: N818 (reads as the verdict in a student's traceback)
-    """A graded function does not match the reference; the message says why."""
+    """A graded function does not match the reference; the message says why. ``hidden``: what may be
+    said of it when the case is hidden, in the reference's words only (nothing the student's code made)."""
+
+    def __init__(self, message: str = "", hidden: str | None = None):
+        super().__init__(message)
+        self.hidden = hidden or "its code fails under this case: call it with these arguments to see where"
 
 
-# Diagnoses that more than one check comes upon (in the layers, the values or Keras' errors), filled in there.
-SAME_PADDING = "padding of the (f,f) convolution must be 'same', so that it keeps the height and width."
-TRAINING_NOT_PASSED = (
-    "`training` is not passed to BatchNormalization{where}: call it as BatchNormalization(...)(X, training=training)."
-)
+def hidden_case(name: str, case: dict, public: dict | None, failure: CheckFailed) -> str:
+    """What a student is told of a hidden case ``failure``: what the case changes from the visible
+    ``public`` one and what went wrong, in words that carry none of the case's values or outputs
+    beyond the arguments named."""
+    changes = []
+    if public is not None:
+        for key, said in (("f", "f = {}"), ("s", "s = {}"), ("classes", "classes = {}")):
+            if key in case and case.get(key) != public.get(key):
+                changes.append(said.format(case[key]))
+        shape = (lambda c: c.get("input_shape", [])[1:]) if name != "ResNet50" else (lambda c: c.get("input_shape"))
+        if shape(case) != shape(public):
+            changes.append("another input shape")
+        if case.get("filters") != public.get("filters"):
+            changes.append("other filters")
+        if (case.get("stage"), case.get("block")) != (public.get("stage"), public.get("block")):
+            changes.append("another stage and block")
+    with_changes = f" (with {', '.join(changes)})" if changes else ""
+    return f"{name} passes the visible case but not a hidden one{with_changes}: {failure.hidden}."
+
+
 INITIALIZER_IGNORED = (
     "some convolution ignores the `initializer` argument ({evidence}): give every Conv2D "
     "kernel_initializer=initializer(seed=0)."
@@ -41,13 +69,6 @@ NO_SHORTCUT_CONVOLUTION = (
     "1x1, stride (s, s)) followed by BatchNormalization named bn_name_base + '1'."
 )
 SHORTCUT_INPUT = "the shortcut convolution '{conv}1' must take the block's input (X_shortcut), not the main path."
-CONVOLUTIONAL_STRIDES = (
-    "the stride belongs on the first 1x1 convolution and on the shortcut: strides=(s, s) for "
-    "'{conv}2a' and '{conv}1', (1, 1) for the others, so both paths shrink the same way{found}."
-)
-IDENTITY_STRIDES = (
-    "every convolution of the identity block has strides (1, 1), so the output keeps the input's shape{found}."
-)
 
 
 def _has(key: str, got: dict, want: dict) -> str:
@@ -91,19 +112,38 @@ def judge(name: str, observation: dict, case: dict) -> None:
     if name == "ResNet50":
         got, expected = numbers(observation["outputs"], "the predictions"), numbers(case["outputs"], "expected")
         advice = "block receives, and that every block is given X from the previous one"
-        diagnosis = diagnose_resnet50(observation["rows"], case["summary"], case) or _values_differ(
+        rows, built = observation["rows"], observation.get("built", [])
+        diagnosis = diagnose_resnet50(rows, case["summary"], case, built) or _values_differ(
             "the predictions on fixed inputs", got, expected, advice
         )
-    else:
-        diagnosis = diagnose_block(name, observation["rows"], case["summary"], case)
-        for row in observation["rows_training"]:  # built with training=True: every BatchNormalization received it
-            if not diagnosis and row["type"] == "BatchNormalization" and row.get("training") is not True:
-                diagnosis = TRAINING_NOT_PASSED.format(where=f" ('{row['name']}')")
-        if not diagnosis and "outputs_error" in observation:
-            raise CheckFailed(observation["outputs_error"])  # reported after any mistake in the layers
-        diagnosis = diagnosis or _block_values(observation, case)
-    if diagnosis:
-        raise CheckFailed(f"{name}: {diagnosis}")
+        if diagnosis:
+            raise CheckFailed(f"{name}: {diagnosis}", _resnet50_hidden(rows, case))
+        return
+    graph = observation["graph"]
+    difference = first_difference(name, graph, case["summary"], case)
+    if difference:
+        raise CheckFailed(f"{name}: {difference.text}", hidden_words(name, difference, case["summary"], case))
+    for failure in ("error", "model_error", "outputs_error"):  # after any difference in the layers
+        if failure in (graph if failure == "error" else observation):
+            raise CheckFailed((graph if failure == "error" else observation)[failure])
+    if diagnosis := _block_values(observation, case):
+        numbers_shown = "largest difference" in diagnosis or "output shape" in diagnosis
+        hidden = VALUES_DIFFER if numbers_shown else diagnosis.rstrip(".")
+        raise CheckFailed(f"{name}: {diagnosis}", hidden)
+
+
+VALUES_DIFFER = (
+    "the layers match the reference's but the output values differ: check which tensor each layer "
+    "receives and the order of the steps"
+)
+
+
+def _resnet50_hidden(rows: list[dict], case: dict) -> str:
+    """What may be said of a hidden ResNet50 case: the last Dense layer's units, or only that it differs."""
+    dense = [row for row in rows if row.get("type") == "Dense"]
+    if dense and dense[-1].get("units") != case.get("classes"):
+        return f"with classes = {case.get('classes')} the last Dense layer needs `classes` units: Dense(classes, ...)"
+    return "the model it builds for this input differs from the reference's: check what depends on input_shape"
 
 
 def _block_values(observation: dict, case: dict) -> str | None:
@@ -136,101 +176,6 @@ def _named(rows):
     return {row["name"]: row for row in rows}
 
 
-def diagnose_block(name: str, rows: list[dict], expected: list[dict], case: dict) -> str | None:
-    """One sentence naming the likely mistake in a block's layers, or None if they match."""
-    student, reference = _named(rows), _named(expected)
-    conv, bn = f"res{case['stage']}{case['block']}_branch", f"bn{case['stage']}{case['block']}_branch"
-    is_conv_block = name == "convolutional_block"
-
-    adds = [row for row in rows if row["type"] == "Add"]
-    if not adds:
-        return "the shortcut is not added: add it to the main path with Add()([X, X_shortcut]), then apply ReLU."
-    output = rows[-1]
-    if output["type"] == "Add":
-        if any(student[source]["type"] == "Activation" for source in output["inputs"]):
-            return (
-                "ReLU applied before the addition: add the shortcut to the output of the last "
-                "BatchNormalization first, then apply ReLU to the sum."
-            )
-        return "missing ReLU after the addition: apply Activation('relu') to the sum."
-    if output["type"] != "Activation" or student[output["inputs"][0]]["type"] != "Add":
-        return "the block must end with the addition followed by ReLU."
-
-    for row in rows:
-        if row["type"] == "BatchNormalization" and row.get("axis") not in (3, -1, [3], [-1]):
-            return (
-                f"BatchNormalization is not normalising the channels axis ('{row['name']}' has "
-                f"axis={row.get('axis')}): use BatchNormalization(axis=3, ...)."
-            )
-        if "training" in row:
-            return TRAINING_NOT_PASSED.format(where=f" ('{row['name']}' is called with training={row['training']})")
-
-    for layer in reference:
-        if layer.startswith(("res", "bn")) and layer not in student:
-            return _missing_layer(layer, conv, bn, student)
-
-    for layer in [layer for layer in reference if layer.startswith("res")]:
-        if message := _conv_setting_mismatch(layer, student[layer], reference[layer], conv, is_conv_block):
-            return message
-
-    add_sources = set(adds[0]["inputs"])
-    if is_conv_block:
-        if f"{bn}1" not in add_sources:
-            return (
-                f"the shortcut path must end in the addition: add the output of BatchNormalization "
-                f"'{bn}1' to the main path."
-            )
-        if student[f"{conv}1"]["inputs"] != reference[f"{conv}1"]["inputs"]:
-            return SHORTCUT_INPUT.format(conv=conv)
-    elif not any(student[source]["type"] == "InputLayer" for source in add_sources):
-        return "the shortcut must be the block's input: keep X_shortcut = X before the main path and add it at the end."
-    if f"{bn}2c" not in add_sources:
-        return f"add the main path's last BatchNormalization ('{bn}2c') to the shortcut, with no ReLU between."
-
-    return _first_difference(rows, expected)
-
-
-def _missing_layer(layer, conv, bn, student):
-    suffix = layer[len(conv if layer.startswith("res") else bn) :]
-    if suffix == "1" and layer.startswith("bn") and f"{conv}1" in student:
-        return (
-            f"the shortcut needs BatchNormalization(axis=3, name=bn_name_base + '1') after its convolution '{conv}1'."
-        )
-    if suffix == "1":
-        return NO_SHORTCUT_CONVOLUTION.format(conv=conv)
-    if layer.startswith("bn"):
-        return (
-            f"no BatchNormalization named '{layer}': every convolution of the main path is followed by "
-            f"BatchNormalization(axis=3, name=bn_name_base + '{suffix}')."
-        )
-    return f"no layer named '{layer}': name the convolution conv_name_base + '{suffix}'."
-
-
-def _conv_setting_mismatch(layer, got, expected, conv, is_conv_block):
-    suffix = layer[len(conv) :]
-    key = next(
-        (key for key in ("kernel_size", "strides", "padding", "filters") if got.get(key) != expected.get(key)), None
-    )
-    if key == "padding":
-        if suffix == "2b":
-            return SAME_PADDING
-        return f"the 1x1 convolutions use padding 'valid' ('{layer}' has padding '{got.get(key)}')."
-    if key == "strides":
-        found = f" ('{layer}' has strides {tuple(got.get(key))})"
-        return (CONVOLUTIONAL_STRIDES if is_conv_block else IDENTITY_STRIDES).format(conv=conv, found=found)
-    if key == "kernel_size":
-        if suffix == "2b":
-            return f"the middle convolution '{layer}' must have an (f, f) window: kernel_size=(f, f)."
-        return f"'{layer}' is a 1x1 convolution: kernel_size=(1, 1)."
-    if key == "filters":
-        which = {"2a": "F1", "2b": "F2", "2c": "F3", "1": "F3"}[suffix]
-        return (
-            f"'{layer}' should have {which} = {expected['filters']} filters, found {got['filters']} "
-            "(filters = [F1, F2, F3] for '2a', '2b', '2c'; the shortcut's convolution has F3)."
-        )
-    return None
-
-
 def _first_difference(rows, expected) -> str | None:
     if len(rows) != len(expected):
         got_types, expected_types = Counter(row["type"] for row in rows), Counter(row["type"] for row in expected)
@@ -246,19 +191,55 @@ def _first_difference(rows, expected) -> str | None:
     return None
 
 
-def error_message(name: str, case: dict, doing: str, error_type: str, text: str, built: list[dict], line=None) -> str:
-    """The message for an error the student's code raised while ``doing`` something: a diagnosis
-    from what ResNet50 had ``built`` or from the shapes in Keras' message if either tells one,
-    else where it arose (``line``: the student's line number and text, if found) and Keras' words."""
+def error_message(
+    name: str, case: dict, doing: str, error_type: str, text: str, built: list[dict], line=None, held=None, lines=None
+) -> str:
+    """The message for an error the student's code raised while ``doing`` something: a diagnosis from
+    what ResNet50 had ``built`` or from the shapes in Keras' message if either tells one, else where it
+    arose (``line``: the student's line number and text, if found), what it means in plain words and,
+    shortened, Keras' own; ``held``: ``(variable, layer type)`` when a variable on that line holds a layer;
+    ``lines``: the lines that built each named layer."""
     message = _first_line(text)
-    diagnosis = diagnose_partial_resnet50(built, error_type, message, case) or diagnose_shape_error(name, message, case)
+    diagnosis = diagnose_partial_resnet50(built, message, case) or diagnose_shape_error(name, message, case)
     if diagnosis:
         return f"{name}: {diagnosis}"
-    hint = ""
-    if re.search(r"name .* used .* times|unique", message, re.I):
-        hint = " Two layers have the same name: check the names built from conv_name_base and bn_name_base."
     where = f" at line {line[0]} of its cell (`{line[1][:120]}`)" if line else ""
-    return f"{name} failed{where} while {doing} ({error_type}: {message}).{hint}"
+    plain = plain_words(message, held, line[1] if line else "", lines or {})
+    said = f"{plain} (the error reads: {message[:200]})" if plain else f"the error reads: {message[:300]}"
+    return f"{name} failed{where} while {doing}: {said}."
+
+
+def plain_words(message: str, held=None, line: str = "", lines=None) -> str | None:
+    """What an error of Python or Keras means for this assignment, in a sentence; None if unknown."""
+    if held:
+        variable, kind = held
+        return (
+            f"{variable} holds a {kind} layer, not a tensor: the line that made it creates the layer without "
+            f"calling it; call it on the tensor, as in `{variable} = {kind}(...)({variable})`"
+        )
+    if re.search(r"\bkernel_initializer\s*=\s*initializer\s*[,)]", line):
+        return "the initializer is passed without being called: write kernel_initializer=initializer(seed=0)"
+    if match := re.search(r"name ['\"](\w+)['\"] is not defined", message):
+        return f"`{match.group(1)}` is not defined at that point: use the function's arguments or a name set above"
+    if match := re.search(r"(\w+)\(\) got an unexpected keyword argument '(\w+)'", message):
+        return f"{match.group(1)} is given an argument `{match.group(2)}` that it does not take"
+    if match := re.search(r"(\w+)\(\) missing \d+ required positional arguments?: (.+)", message):
+        return f"{match.group(1)} is called without {match.group(2)}"
+    if match := re.search(r"name ['\"]?(\w+)['\"]? is used (\d+) times", message):
+        layer, place = match.group(1), place_of(match.group(1))
+        repeated = f" ({place}): two blocks are called with the same stage and block" if place else ""
+        built = (lines or {}).get(layer, [])
+        if len(built) > 1:
+            repeated += ", on lines " + " and ".join(f"{n} (`{text[:70]}`)" for n, text in built[:2])
+        return f"two layers are named '{layer}'{repeated}; every layer needs a name of its own"
+    if "output size would be negative" in message or "Computed output size" in message:
+        return (
+            "a window is larger than the tensor it slides over: padding 'valid' shrinks height and width "
+            "by the window's size minus 1"
+        )
+    if "Only input tensors may be passed" in message:
+        return "a layer is passed where a tensor belongs: create each layer and call it on X in one line"
+    return None
 
 
 def _first_line(text: str) -> str:
@@ -285,6 +266,12 @@ def diagnose_shape_error(name: str, message: str, case: dict) -> str | None:
     shapes = [shape[-3:] for shape in shapes if len(shape) >= 3]
     if "incompatible" not in message.lower() or len(shapes) < 2:
         return None
+    if name == "ResNet50" and shapes[0][:2] != shapes[1][:2]:
+        return (
+            f"a block adds two tensors of different heights and widths, {shapes[0]} and {shapes[1]}: its main "
+            "path and its shortcut shrink the input differently; in convolutional_block both take their "
+            "stride from the argument s (strides=(s, s)), whatever s is."
+        )
     if name == "ResNet50":
         return (
             f"a block adds two tensors of different shapes {shapes[0]} and {shapes[1]}: within a stage, the "
@@ -313,9 +300,19 @@ def diagnose_shape_error(name: str, message: str, case: dict) -> str | None:
     return None
 
 
-def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict) -> str | None:
-    """One sentence naming the likely mistake in ResNet-50's layers, or None if they match."""
+def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=()) -> str | None:
+    """One sentence naming the likely mistake in ResNet-50's layers, or None if they match; ``built``:
+    every named layer the function built, used or not, with the line of ResNet50 that built it."""
     student = _named(rows)
+    for layer in built:  # a block whose result is not used: its layers are built but not in the model
+        place = place_of(layer["name"])
+        if layer["name"] not in student and place and layer["name"].endswith("_branch2a"):
+            at = f" on line {layer['at'][0]} (`{layer['at'][1][:70]}`)" if layer.get("at") else ""
+            stage, block = place.split(", ")
+            return (
+                f"{block} of {stage} is built{at}, but its result is never used: assign it to X, "
+                "as in `X = identity_block(X, ...)`, so that the next block takes it."
+            )
     for row in rows:
         if row.get("training") is True:
             return (
@@ -334,6 +331,13 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict) -> str
             )
         if f"res{stage}a_branch1" not in student:
             return f"stage {stage} must start with a convolutional block named 'a' (it has a shortcut convolution)."
+        convolutional = [b for b in letters[1:] if f"res{stage}{b}_branch1" in student]
+        if convolutional:
+            return (
+                f"stage {stage} has {len(convolutional) + 1} convolutional blocks: blocks "
+                f"{', '.join(repr(b) for b in convolutional)} are identity blocks (their shortcut has no "
+                "convolution): build them with identity_block."
+            )
         stride = student[f"res{stage}a_branch2a"]["strides"]
         if stride != [STAGE_STRIDES[stage]] * 2:
             return (
@@ -359,7 +363,7 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict) -> str
     return _first_difference(rows, expected)
 
 
-def diagnose_partial_resnet50(rows: list[dict], error_type: str, message: str, case: dict) -> str | None:
+def diagnose_partial_resnet50(rows: list[dict], message: str, case: dict) -> str | None:
     """Compare what ResNet50 had built when Keras failed (``rows``) with the reference, stage by stage, and
     name the first layer whose output goes wrong, or the step that failed (None without both, as in a worker)."""
     if not rows or "summary" not in case:
@@ -385,7 +389,7 @@ def diagnose_partial_resnet50(rows: list[dict], error_type: str, message: str, c
     last = reference[-1]["name"]
     return (
         f"everything up to {place_of(last) or repr(last)} matches the reference, then the "
-        f"next step fails ({error_type}: {message})."
+        f"next step fails ({plain_words(message) or 'the error reads: ' + message})."
     )
 
 
