@@ -28,23 +28,27 @@ BN_2B = 'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=tr
 BN_2C = 'X = BatchNormalization(axis=3, name=bn_name_base + "2c")(X, training=training)'
 CONV_2A_GIVEN = '''strides=(s, s), padding="valid",
                name=conv_name_base + "2a"'''
+CONV_2C = """X = Conv2D(filters=F3, kernel_size=(1, 1), strides=(1, 1), padding="valid",
+               name=conv_name_base + "2c", kernel_initializer=initializer(seed=0))(X)"""
+MIDDLE_RELU = BN_2B + '\n    X = Activation("relu")(X)'
+SHORTCUT_KEPT = "X_shortcut = X  # kept to be added back at the end"
 
 # name: (grade id, [(text in the solution, replacement)], words the diagnosis must contain)
 MISTAKES = {
     "identity: shortcut never added": (
         ID,
         [(RELU_AFTER_ADD, 'X = Activation("relu")(X)')],
-        "the shortcut is not added",
+        "the addition is missing: the reference applies Add()([X, X_shortcut]) to the block's input",
     ),
     "identity: ReLU before the addition": (
         ID,
         [(RELU_AFTER_ADD, 'X = Activation("relu")(X)\n    X = Add()([X, X_shortcut])')],
-        "ReLU applied before the addition",
+        "is applied before the addition",
     ),
     "identity: no ReLU after the addition": (
         ID,
         [(RELU_AFTER_ADD, "X = Add()([X, X_shortcut])")],
-        "missing ReLU after the addition",
+        "the ReLU after the addition is missing",
     ),
     "identity: 'valid' padding in the f x f convolution": (
         ID,
@@ -79,22 +83,22 @@ MISTAKES = {
     "identity: 1x1 window in the middle": (
         ID,
         [(CONV_2B, CONV_2B.replace("kernel_size=(f, f)", "kernel_size=(1, 1)"))],
-        "must have an (f, f) window",
+        "needs an (f, f) window: kernel_size=(f, f)",
     ),
     "identity: no BatchNormalization after the third convolution": (
         ID,
         [(BN_2C, "pass")],
-        "no BatchNormalization named 'bn1a_branch2c'",
+        "'bn1a_branch2c' is missing: the reference applies BatchNormalization(axis=3",
     ),
     "identity: misnamed layer": (
         ID,
         [(CONV_2B, CONV_2B.replace('conv_name_base + "2b"', 'conv_name_base + "2B"'))],
-        "no layer named 'res1a_branch2b'",
+        "is named 'res1a_branch2B' where the spec names it 'res1a_branch2b'",
     ),
     "identity: the main path added to itself": (
         ID,
         [("X = Add()([X, X_shortcut])", "X = Add()([X, X])")],
-        "the shortcut must be the block's input",
+        "takes 'bn1a_branch2c' and 'bn1a_branch2c' where the reference gives it the block's input (X_shortcut)",
     ),
     "convolutional: stride on the middle convolution": (
         CONV,
@@ -112,22 +116,22 @@ MISTAKES = {
     "convolutional: no shortcut convolution": (
         CONV,
         [(SHORTCUT_CONV, "pass"), (SHORTCUT_BN, "pass")],
-        "the shortcut path needs its own Conv2D",
+        "'res1a_branch1' is missing",
     ),
     "convolutional: no BatchNormalization on the shortcut": (
         CONV,
         [(SHORTCUT_BN, "pass")],
-        "the shortcut needs BatchNormalization",
+        "'bn1a_branch1' is missing",
     ),
     "convolutional: shortcut taken from the main path": (
         CONV,
         [(SHORTCUT_CONV, SHORTCUT_CONV.replace("(X_shortcut)", "(X)"))],
-        "must take the block's input (X_shortcut)",
+        "takes 'bn1a_branch2c' where the reference gives it the block's input (X_shortcut)",
     ),
     "convolutional: F2 channels on the shortcut": (
         CONV,
         [(SHORTCUT_CONV, SHORTCUT_CONV.replace("filters=F3", "filters=F2"))],
-        "must both end with F3 = 6 channels",
+        "should have F3 = 6 filters, found 4",
     ),
     "ResNet50: stage 4 one identity block short": (
         NET,
@@ -163,12 +167,12 @@ MISTAKES = {
     "ResNet50: a stride given to an identity block": (
         NET,
         [("[256, 256, 1024], stage=4, block=block, training", "[256, 256, 1024], stage=4, block=block, s=2, training")],
-        "everything up to stage 4, block 'a' matches the reference, then the next step fails (TypeError",
+        "then the next step fails (identity_block is given an argument `s`",
     ),
     "ResNet50: an average pooling larger than stage 5's output": (
         NET,
         [('AveragePooling2D((2, 2), name="avg_pool")', 'AveragePooling2D((4, 4), name="avg_pool")')],
-        "up to stage 5, block 'c' matches the reference, then the next step fails (ValueError: Computed output size",
+        "up to stage 5, block 'c' matches the reference, then the next step fails (a window is larger than the tensor",
     ),
     "ResNet50: no max pooling": (
         NET,
@@ -182,6 +186,152 @@ MISTAKES = {
             ("3, [512, 512, 2048], stage=5", "3, [256, 256, 1024], stage=5"),
         ],
         "where stage 5 needs 512",
+    ),
+    "identity: epsilon copied from Keras' own ResNet": (
+        ID,
+        [(BN_2B, BN_2B.replace("axis=3,", "axis=3, epsilon=1.001e-5,"))],
+        "has epsilon 1.001e-05 where the spec's BatchNormalization keeps Keras' default 0.001",
+    ),
+    "identity: ReLU given to the convolution": (
+        ID,
+        [(CONV_2B, CONV_2B.replace('padding="same"', 'padding="same", activation="relu"'))],
+        "has activation 'relu': the convolutions have no activation of their own",
+    ),
+    "identity: sigmoid in the middle component": (
+        ID,
+        [(MIDDLE_RELU, MIDDLE_RELU.replace('"relu"', '"sigmoid"'))],
+        "is Activation('sigmoid') where the block uses ReLU",
+    ),
+    "identity: F3 filters in the middle": (
+        ID,
+        [(CONV_2B, CONV_2B.replace("filters=F2", "filters=F3"))],
+        "should have F2 = 4 filters, found 6",
+    ),
+    "identity: a stride of 2 in the middle": (
+        ID,
+        [(CONV_2B, CONV_2B.replace("strides=(1, 1)", "strides=(2, 2)"))],
+        "'res1a_branch2b' on line 32 (`X = Conv2D(filters=F2, kernel_size=(f, f), strides=(2, 2)",
+    ),
+    "identity: BatchNormalization before its convolution": (
+        ID,
+        [(CONV_2B + "\n    " + BN_2B, BN_2B + "\n    " + CONV_2B)],
+        "the BatchNormalization 'bn1a_branch2b' on line 32",
+    ),
+    "identity: the shortcut kept after the first component": (
+        ID,
+        [(SHORTCUT_KEPT, "pass"), (CONV_2B, "X_shortcut = X\n    " + CONV_2B)],
+        "takes 'bn1a_branch2c' and the ReLU after 'bn1a_branch2a' where the reference gives it the block's input",
+    ),
+    "identity: the middle ReLU forgotten": (
+        ID,
+        [(MIDDLE_RELU, BN_2B)],
+        "the ReLU after 'bn1a_branch2b' is missing",
+    ),
+    "identity: seed 1": (
+        ID,
+        [(CONV_2B, CONV_2B.replace("seed=0", "seed=1"))],
+        "has kernel_initializer GlorotUniform(seed=1) where the spec gives initializer(seed=0)",
+    ),
+    "identity: the initializer not called": (
+        ID,
+        [(CONV_2B, CONV_2B.replace("initializer(seed=0)", "initializer"))],
+        "has kernel_initializer GlorotUniform(seed=None)",
+    ),
+    "identity: BatchNormalization created but not called": (
+        ID,
+        [(BN_2B, BN_2B.replace("(X, training=training)", ""))],
+        "X holds a BatchNormalization layer, not a tensor",
+    ),
+    "identity: a BatchNormalization's result in another variable": (
+        ID,
+        [(BN_2C, BN_2C.replace("X = Batch", "Z = Batch"))],
+        "is built, but its output never reaches the block's output: the addition on line",
+    ),
+    "identity: training hard-wired to False": (
+        ID,
+        [(BN_2B, BN_2B.replace("training=training", "training=False"))],
+        "is called with training=False): call it as BatchNormalization(...)(X, training=training)",
+    ),
+    "identity: the sum returned before its ReLU": (
+        ID,
+        [(RELU_AFTER_ADD, RELU_AFTER_ADD.replace("X = Activation", "Y = Activation"))],
+        "the block returns the addition, not the ReLU after the addition",
+    ),
+    "convolutional: the shortcut added without its BatchNormalization": (
+        CONV,
+        [(SHORTCUT_BN, SHORTCUT_BN.replace("X_shortcut = Batch", "Y = Batch"))],
+        "which should take it, takes 'bn1a_branch2c' and 'res1a_branch1'",
+    ),
+    "convolutional: 'valid' padding in the middle": (
+        CONV,
+        [(CONV_2B, CONV_2B.replace('padding="same"', 'padding="valid"'))],
+        "has padding 'valid': the padding of the (f,f) convolution must be 'same'",
+    ),
+    "convolutional: an (f, f) window on the shortcut": (
+        CONV,
+        [(SHORTCUT_CONV, SHORTCUT_CONV.replace("kernel_size=(1, 1)", "kernel_size=(f, f)"))],
+        "has a (2, 2) window where it is a 1x1 convolution",
+    ),
+    "convolutional: F1 filters in the last convolution": (
+        CONV,
+        [(CONV_2C, CONV_2C.replace("filters=F3", "filters=F1"))],
+        "should have F3 = 6 filters, found 2",
+    ),
+    "convolutional: the shortcut's BatchNormalization on axis 1": (
+        CONV,
+        [(SHORTCUT_BN, SHORTCUT_BN.replace("axis=3", "axis=1"))],
+        "'bn1a_branch1' on line 49 (`X_shortcut = BatchNormalization(axis=1",
+    ),
+    "convolutional: the shortcut's BatchNormalization misnamed": (
+        CONV,
+        [(SHORTCUT_BN, SHORTCUT_BN.replace('"1"', '"2d"'))],
+        "is named 'bn1a_branch2d' where the spec names it 'bn1a_branch1'",
+    ),
+    "convolutional: training not passed on the shortcut": (
+        CONV,
+        [(SHORTCUT_BN, SHORTCUT_BN.replace("(X_shortcut, training=training)", "(X_shortcut)"))],
+        "`training` is not passed to BatchNormalization ('bn1a_branch1' on line 49",
+    ),
+    "convolutional: the stride on the last convolution": (
+        CONV,
+        [
+            (CONV_2A_GIVEN, CONV_2A_GIVEN.replace("strides=(s, s)", "strides=(1, 1)")),
+            (CONV_2C, CONV_2C.replace("strides=(1, 1)", "strides=(s, s)")),
+        ],
+        "'res1a_branch2a' on line 24 (`X = Conv2D(filters=F1, kernel_size=(1, 1), strides=(1, 1)",
+    ),
+    "ResNet50: stage 2 with a stride": (
+        NET,
+        [('stage=2, block="a", s=1', 'stage=2, block="a", s=2')],
+        "in stage 2, block 'a', 'res2a_branch2a' outputs 8x8x64 where the reference outputs 15x15x64",
+    ),
+    "ResNet50: stage 5 called with stage=4": (
+        NET,
+        [
+            ("filters=[512, 512, 2048], stage=5", "filters=[512, 512, 2048], stage=4"),
+            ("3, [512, 512, 2048], stage=5", "3, [512, 512, 2048], stage=4"),
+        ],
+        "two layers are named 'res4a_branch2a' (stage 4, block 'a'): two blocks are called with the same stage",
+    ),
+    "ResNet50: convolutional blocks where identity blocks belong": (
+        NET,
+        [
+            (
+                "X = identity_block(X, 3, [256, 256, 1024], stage=4, block=block, training=None)",
+                "X = convolutional_block(X, 3, [256, 256, 1024], stage=4, block=block, s=1, training=None)",
+            )
+        ],
+        "stage 4 has 6 convolutional blocks: blocks 'b', 'c', 'd', 'e', 'f' are identity blocks",
+    ),
+    "ResNet50: a block's result not assigned": (
+        NET,
+        [
+            (
+                "X = identity_block(X, 3, [128, 128, 512], stage=3, block=block, training=None)",
+                "Y = identity_block(X, 3, [128, 128, 512], stage=3, block=block, training=None)",
+            )
+        ],
+        "block 'b' of stage 3 is built on line",
     ),
 }
 
@@ -212,7 +362,7 @@ def test_reference_passes_every_check(reference, grade_id, cases, capsys):
 
 
 def test_the_corpus_is_large_enough():
-    assert len(MISTAKES) >= 15
+    assert len(MISTAKES) >= 40
 
 
 @pytest.mark.parametrize("mistake", MISTAKES)
@@ -259,6 +409,7 @@ def test_an_unfilled_stub_says_which_function_is_not_implemented(grade_id):
 def test_hard_coded_public_outputs_fail_the_hidden_checks(reference):
     """A function that returns the visible expected output passes nothing else."""
     import numpy as np
+    from keras.initializers import glorot_uniform
 
     public = checks.load_expected("public")["identity_block"][0]
     real = reference["identity_block"]
@@ -267,7 +418,8 @@ def test_hard_coded_public_outputs_fail_the_hidden_checks(reference):
         if isinstance(X, np.ndarray) and X.shape == tuple(public["input_shape"]):
             name = "constant" if initializer is cases.constant_initializer else "glorot_uniform"
             return np.asarray(public["outputs"][f"{name}/training={training}"], dtype=np.float32)
-        return real(X, f, [2, 4, 6], 1, "a", training=training)  # the visible case's layers, always
+        initializer = initializer or glorot_uniform
+        return real(X, f, [2, 4, 6], 1, "a", training=training, initializer=initializer)  # the visible case's layers
 
     checks.check_identity_block(memorised)  # passes the visible case...
     with pytest.raises(checks.CheckFailed):
@@ -366,7 +518,9 @@ def test_expected_results_are_in_sync_with_the_master():
 def test_resnet50_points_to_a_wrong_block_first():
     source = SOURCES[ID].replace(RELU_AFTER_ADD, "X = Add()([X, X_shortcut])")
     wrong_block = load_reference(replace={ID: source})
-    with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
+    with pytest.raises(
+        checks.CheckFailed, match="ResNet50 is built from your identity_block.*the ReLU after the addition is missing"
+    ):
         checks.check_resnet50(wrong_block["ResNet50"])
 
 
@@ -400,7 +554,9 @@ def test_resnet50_checks_do_not_rebuild_blocks_that_passed_but_do_check_a_redefi
     # The student runs the identity_block cell again, now with a mistake: checked afresh.
     wrong = load_reference(replace={ID: SOURCES[ID].replace(RELU_AFTER_ADD, "X = Add()([X, X_shortcut])")})
     namespace["identity_block"] = wrong["identity_block"]
-    with pytest.raises(checks.CheckFailed, match="ResNet50 is built from your identity_block.*missing ReLU"):
+    with pytest.raises(
+        checks.CheckFailed, match="ResNet50 is built from your identity_block.*the ReLU after the addition is missing"
+    ):
         checks.check_resnet50(namespace["ResNet50"])
     assert observed.count("identity_block") == 1
 
@@ -428,3 +584,62 @@ def test_x_plus_shortcut_is_told_to_use_the_add_layer_not_a_keras_traceback(grad
         checks.CheckFailed, match=r"written as `X \+ X_shortcut`.*write `X = Add\(\)\(\[X, X_shortcut\]\)`"
     ):
         CHECK[grade_id](function)
+
+
+# Spellings that build the same block, which the notebook's specification says are accepted.
+EQUIVALENT = {
+    "axis=-1": [("axis=3", "axis=-1")],
+    "Add()([X_shortcut, X])": [("Add()([X, X_shortcut])", "Add()([X_shortcut, X])")],
+    "padding='same' on 1x1 convolutions": [
+        ('kernel_size=(1, 1), strides=(1, 1), padding="valid"', 'kernel_size=(1, 1), strides=(1, 1), padding="same"'),
+        ('kernel_size=(1, 1), strides=(s, s), padding="valid"', 'kernel_size=(1, 1), strides=(s, s), padding="same"'),
+    ],
+    "strides=s": [("strides=(s, s)", "strides=s"), ("strides=(1, 1)", "strides=1")],
+    "keras.layers.ReLU()": [('Activation("relu")(X)', "keras.layers.ReLU()(X)")],
+    "one Activation object reused": [
+        ("F1, F2, F3 = filters", 'F1, F2, F3 = filters\n    relu = Activation("relu")'),
+        ('Activation("relu")(X)', "relu(X)"),
+    ],
+}
+
+
+@pytest.mark.parametrize("spelling", EQUIVALENT)
+@pytest.mark.parametrize("grade_id", [ID, CONV])
+def test_equivalent_spellings_pass_the_visible_and_hidden_checks(grade_id, spelling):
+    source = SOURCES[grade_id]
+    for old, new in EQUIVALENT[spelling]:
+        source = source.replace(old, new)
+    assert source != SOURCES[grade_id]
+    function = load_reference(replace={grade_id: source})[FUNCTION[grade_id]]
+    CHECK[grade_id](function)
+    CHECK[grade_id](function, cases="hidden")
+
+
+def test_a_hidden_case_is_told_in_the_references_words_never_in_what_the_code_made(reference):
+    """What a student reads of a hidden case says what it changes and what went wrong, but carries nothing
+    the student's code made at run time (a layer name, an error's text), which could carry the case's values."""
+    from keras.initializers import glorot_uniform
+
+    public = checks.load_expected("public")["identity_block"][0]
+    real = reference["identity_block"]
+
+    def marks(X, f, filters, stage, block, training=None, initializer=glorot_uniform):
+        if tuple(X.shape[1:]) == tuple(public["input_shape"][1:]):
+            return real(X, f, filters, stage, block, training=training, initializer=initializer)
+        import keras
+
+        X = keras.layers.Conv2D(filters[0], (1, 1), name=f"MARK{list(X.shape)}f{f}")(X)  # a name that carries the case
+        return real(X, f, filters, stage, block, training=training, initializer=initializer)
+
+    def raises(X, f, filters, stage, block, training=None, initializer=glorot_uniform):
+        if tuple(X.shape[1:]) != tuple(public["input_shape"][1:]):
+            raise ValueError(f"MARK{list(X.shape)}f{f}")  # an error whose text carries the case
+        return real(X, f, filters, stage, block, training=training, initializer=initializer)
+
+    for function in (marks, raises):
+        checks.check_identity_block(function)
+        with pytest.raises(checks.CheckFailed) as failure:
+            checks.check_identity_block(function, cases="hidden")
+        message = str(failure.value)
+        assert message.startswith("identity_block passes the visible case but not a hidden one (with f = "), message
+        assert "MARK" not in message, message
