@@ -333,6 +333,22 @@ MISTAKES = {
         ],
         "block 'b' of stage 3 is built on line",
     ),
+    "identity: Concatenate in place of the addition": (
+        ID,
+        [("X = Add()([X, X_shortcut])", "X = keras.layers.Concatenate()([X, X_shortcut])")],
+        "(`X = keras.layers.Concatenate()([X, X_shortcut])`) stands where the reference applies Add()",
+    ),
+    "convolutional: MaxPooling on the shortcut instead of its stride": (
+        CONV,
+        [
+            (
+                SHORTCUT_CONV,
+                SHORTCUT_CONV.replace("strides=(s, s)", "strides=(1, 1)")
+                + "\n    X_shortcut = keras.layers.MaxPooling2D((s, s))(X_shortcut)",
+            )
+        ],
+        "'res1a_branch1' on line 47 (`X_shortcut = Conv2D(filters=F3, kernel_size=(1, 1), strides=(1, 1)",
+    ),
 }
 
 CHECK = {ID: checks.check_identity_block, CONV: checks.check_convolutional_block, NET: checks.check_resnet50}

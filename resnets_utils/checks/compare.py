@@ -62,7 +62,13 @@ class Graphs:
         self.bn = f"bn{case['stage']}{case['block']}_branch"
         self.match = self._align()
         self.reference_of = {index: key for key, index in self.match.items()}
-        self.connected = self._ancestors(self.output) if not self.failed else None
+        # What reaches the output; when the code failed, what reaches the failing call, for the layers
+        # that lead to it in the reference (``reaching``).
+        self.connected, self.reaching = (self._ancestors(self.output), None) if not self.failed else (None, None)
+        failing = len(self.calls) - 1
+        if self.failed and self.calls and self.calls[failing]["shape"] is None and failing in self.reference_of:
+            self.connected = self._ancestors(failing)
+            self.reaching = self._ancestors_in_reference(self.reference_of[failing])
 
     # -- alignment ---------------------------------------------------------------------------------
 
@@ -228,7 +234,8 @@ class Graphs:
         checks = [("twice", self._twice), ("name", self._type_or_name), ("setting", self._setting)]
         checks.append(("inputs", self._inputs))
         finished = self.calls[index]["shape"] is not None  # else the call that failed: the error follows
-        if finished and self.connected is not None and index not in self.connected:
+        reaches = self.reaching is None or key in self.reaching
+        if finished and self.connected is not None and index not in self.connected and reaches:
             checks.append(("unconnected", self._unconnected))
         if finished:
             checks.append(("variant", self._variants))
@@ -239,8 +246,18 @@ class Graphs:
         return None
 
     def _missing(self, key) -> str:
-        sources = " and ".join(self.says(s) for s in self.rows[key]["_inputs"]) or "the input"
+        inputs = self.rows[key]["_inputs"]
+        sources = " and ".join(self.says(s) for s in inputs) or "the input"
         consumers = " and ".join(self.says(c) for c in self.consumers[key]) or "the block's output"
+        fed = sorted(self.match.get(s, -2) for s in inputs)
+        instead = [  # a layer of another type in its place
+            i for i, call in enumerate(self.calls) if i not in self.reference_of and sorted(call["inputs"]) == fed
+        ]
+        if instead:
+            return (
+                f"{self.student(instead[0])} stands where the reference applies {self.code(key)} to {sources}: "
+                f"{self.says(key)} is missing."
+            )
         return (
             f"{self.says(key)} is missing: the reference applies {self.code(key)} to {sources} "
             f"and passes the result to {consumers}."
@@ -339,11 +356,13 @@ class Graphs:
                     f"straight to {self.says(key)}."
                 )
             if source in self._descendants(key):  # a later step applied first
-                advice = (
-                    COMPONENT_ORDER
-                    if row["type"] != "Add" and self.rows[source]["type"] != "Add"
-                    else "add the shortcut to the main path first, then apply ReLU to the sum"
-                )
+                kinds = {row["type"], self.rows[source]["type"]}
+                if "Add" not in kinds:
+                    advice = COMPONENT_ORDER
+                elif "Activation" in kinds:
+                    advice = "add the shortcut to the main path first, then apply ReLU to the sum"
+                else:
+                    advice = "each path ends with its BatchNormalization; then the addition, then ReLU"
                 return (
                     f"{self.student(self.match[source])} is applied before {self.says(key)}{self.at(index)}, "
                     f"which the reference applies first: {advice}."
@@ -351,6 +370,15 @@ class Graphs:
         takes = " and ".join(self.source(i) for i in call["inputs"]) or "nothing"
         should = " and ".join(self.says(s) for s in row["_inputs"])
         return f"{self.says(key)}{self.at(index)} takes {takes} where the reference gives it {should}."
+
+    def _ancestors_in_reference(self, key) -> set:
+        seen, todo = set(), list(self.rows[key]["_inputs"])
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self.rows[current]["_inputs"])
+        return seen
 
     def _descendants(self, key) -> set:
         seen, todo = set(), list(self.consumers[key])
