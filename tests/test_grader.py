@@ -863,3 +863,28 @@ def test_run_inside_a_copy_of_the_course_it_grades_that_copy_with_its_own_hidden
     assert (course / "feedback" / "ann" / ASSIGNMENT / RELEASE.with_suffix(".html").name).is_file()
     assert (course / "gradebook.db").is_file() and (course / "release" / ASSIGNMENT / RELEASE.name).is_file()
     assert _files(REPO / "course") == repository_course  # nothing written in the repository's course
+
+
+def test_the_feedback_tells_a_hidden_case_in_the_notebooks_own_words():
+    from resnets_utils.autograde import verdicts
+
+    cases = {which: checks.load_expected(which) for which in ("public", "hidden")}
+    expected = {g: cases[test.cases][test.function] for g, test in catalogue.TESTS.items()}
+    points = {grade_id: 1.0 for grade_id in catalogue.TESTS}
+    solutions = {cell: "" for cell in catalogue.FUNCTIONS}
+    # Right on the visible case only: the shortcut's stride written as (2, 2) instead of (s, s).
+    shortcut = 'strides=(s, s), padding="valid",\n                        name=conv_name_base + "1"'
+    source = solution("convolutional_block").replace(shortcut, shortcut.replace("(s, s)", "(2, 2)"))
+    assert "strides=(2, 2)" in source
+    namespace = load_reference(replace={"convolutional_block": source})
+    results = {
+        grade_id: {"cases": [checks.observe(test.function, namespace[test.function], c) for c in expected[grade_id]]}
+        for grade_id, test in catalogue.TESTS.items()
+    }
+    found = verdicts.verdicts(results, expected, points, solutions)
+    assert not found["convolutional_block_public"].reason
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_convolutional_block(namespace["convolutional_block"], cases="hidden")
+    assert found["convolutional_block_hidden"].reason == str(failure.value)
+    assert "(with f = 3, s = 3, another input shape" in str(failure.value)
+    assert "the setting strides of the Conv2D conv_name_base + '1' differs from the spec's" in str(failure.value)
