@@ -372,21 +372,20 @@ class Graphs:
         return f"{self.says(key)}{self.at(index)} takes {takes} where the reference gives it {should}."
 
     def _ancestors_in_reference(self, key) -> set:
-        seen, todo = set(), list(self.rows[key]["_inputs"])
-        while todo:
-            current = todo.pop()
-            if current not in seen:
-                seen.add(current)
-                todo.extend(self.rows[current]["_inputs"])
-        return seen
+        return self._reached(key, lambda k: self.rows[k]["_inputs"])
 
     def _descendants(self, key) -> set:
-        seen, todo = set(), list(self.consumers[key])
+        return self._reached(key, lambda k: self.consumers[k])
+
+    @staticmethod
+    def _reached(key, next_of) -> set:
+        """The reference layers reached from ``key`` by following ``next_of`` (inputs or consumers)."""
+        seen, todo = set(), list(next_of(key))
         while todo:
             current = todo.pop()
             if current not in seen:
                 seen.add(current)
-                todo.extend(self.consumers[current])
+                todo.extend(next_of(current))
         return seen
 
     def _unconnected(self, key, index) -> str:

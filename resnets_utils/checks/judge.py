@@ -123,9 +123,9 @@ def judge(name: str, observation: dict, case: dict) -> None:
     difference = first_difference(name, graph, case["summary"], case)
     if difference:
         raise CheckFailed(f"{name}: {difference.text}", hidden_words(name, difference, case["summary"], case))
-    for failure in ("error", "model_error", "outputs_error"):  # after any difference in the layers
-        if failure in (graph if failure == "error" else observation):
-            raise CheckFailed((graph if failure == "error" else observation)[failure])
+    for found, failure in ((graph, "error"), (observation, "model_error"), (observation, "outputs_error")):
+        if failure in found:  # told after any difference in the layers
+            raise CheckFailed(found[failure])
     if diagnosis := _block_values(observation, case):
         numbers_shown = "largest difference" in diagnosis or "output shape" in diagnosis
         hidden = VALUES_DIFFER if numbers_shown else diagnosis.rstrip(".")

@@ -173,8 +173,7 @@ def caller_line(code=None) -> list | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        mine = not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen")
-        if (frame.f_code is code) if code is not None else mine:
+        if (frame.f_code is code) if code is not None else _students(filename):
             text = linecache.getline(filename, frame.f_lineno).strip()
             return [frame.f_lineno, text] if text else None
         frame = frame.f_back
@@ -211,17 +210,25 @@ _LIBRARIES = tuple(
 )
 
 
+def _students(filename: str) -> bool:
+    """Whether code in ``filename`` is the student's: in no library, not Python's own."""
+    return not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen")
+
+
+def _student_frame(error: BaseException):
+    """``(frame, line number)`` of the deepest frame of ``error``'s traceback in the student's code, or None."""
+    found = None
+    for frame, number in traceback.walk_tb(error.__traceback__):
+        if _students(frame.f_code.co_filename):
+            found = (frame, number)
+    return found
+
+
 def student_line(error: BaseException) -> tuple[int, str] | None:
     """``(line number, text)`` of the student's line where ``error`` arose: the deepest frame of its
     traceback in code that is no library's (a notebook cell, a grader's cell); None if none is."""
-    found = None
-    for frame, number in traceback.walk_tb(error.__traceback__):
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen"):
-            found = (filename, number)
-    if found is None:
-        return None
-    text = linecache.getline(*found).strip()
+    found = _student_frame(error)
+    text = linecache.getline(found[0].f_code.co_filename, found[1]).strip() if found else ""
     return (found[1], text) if text else None
 
 
@@ -229,14 +236,11 @@ def _held_layer(error: BaseException) -> tuple[str, str] | None:
     """``(variable, layer type)`` if a variable on the student's failing line holds a layer, not a tensor."""
     import keras
 
-    found = None
-    for frame, number in traceback.walk_tb(error.__traceback__):
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_LIBRARIES) and not filename.startswith("<frozen"):
-            found = (frame, linecache.getline(filename, number))
+    found = _student_frame(error)
     if found is None:
         return None
-    frame, text = found
+    frame, number = found
+    text = linecache.getline(frame.f_code.co_filename, number)
     for variable, value in frame.f_locals.items():
         if isinstance(value, keras.Layer) and re.search(rf"\(\s*{re.escape(variable)}\s*[,)\]]", text):
             return variable, type(value).__name__
