@@ -29,6 +29,7 @@ SMOKE_STEPS = 5  # while nbgrader executes the notebook: it needs to know the co
 BATCH_SIZE = 64
 LEARNING_RATE = 0.02
 FIRST_STRIDE = 2
+CLASSES = range(6)  # the hand signs 0 to 5
 
 
 def build_network(depth: int, residual: bool, input_shape=(SIZE, SIZE, 3), classes: int = 6, width: int = WIDTH):
@@ -80,6 +81,8 @@ class Degradation:
                 smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
                 steps = np.arange(window, len(loss) + 1)
                 axis.plot(steps, smooth, color=colour, linewidth=width, label=f"{kind}-{depth}")
+            chance = np.log(len(CLASSES))  # the loss of a network that answers 1/6 for every class
+            axis.axhline(chance, color="0.4", linestyle="--", linewidth=1, label=f"chance (ln {len(CLASSES)})")
             axis.set_title(f"{kind} networks")
             axis.set_xlabel("training step")
             axis.legend()

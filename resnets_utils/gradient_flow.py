@@ -16,9 +16,10 @@ geometrically towards the input; a shortcut passes it on unchanged, whatever the
 (The gradients of the kernels themselves would not show this: in a same-width stack the
 shrinking forward signal and the shrinking backward signal cancel in their product.)
 
-``batchnorm=True`` puts a BatchNormalization after every convolution, as in ResNet-50:
-normalisation rescales every layer's signal, so the plain network's gradient no longer
-fades, it grows towards the input instead; the residual network's stays level.
+``batchnorm=True`` puts a BatchNormalization after every convolution, the first included,
+as in ResNet-50: normalisation rescales every layer's signal, so the plain network's
+gradient no longer fades, it grows towards the input instead (Yang et al., 2019, explain
+this explosion at initialisation); the residual network's grows far less.
 
 Gradients are read through the public Keras API only: a zero "probe" is added to each
 layer's output, one step of plain SGD moves it by ``-learning_rate * gradient``, and every
@@ -73,8 +74,10 @@ def build_network(
 
     Probe = _probe_class()
     inputs = keras.Input(input_shape, batch_size=batch_size)
-    x = layers.Conv2D(width, 3, strides=4, padding="same", activation="relu", name="conv_01")(inputs)
-    x = Probe(name="probe_01")(x)
+    x = layers.Conv2D(width, 3, strides=4, padding="same", name="conv_01")(inputs)
+    if batchnorm:
+        x = layers.BatchNormalization(name="bn_01")(x)
+    x = Probe(name="probe_01")(layers.Activation("relu")(x))
     for index in range(2, depth + 1):
         y = layers.Conv2D(width, 3, padding="same", name=f"conv_{index:02d}")(x)
         if batchnorm:

@@ -120,7 +120,7 @@ def test_nothing_is_saved_or_loaded_while_grading(monkeypatch, capsys):
     assert saved_models.load_yours()[1]["test_accuracy"] == 0.5  # the earlier model is untouched
 
 
-def test_the_best_trained_model_is_yours_then_the_pretrained_one_then_none():
+def test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none():
     from resnets_utils import pretrain
 
     model, reason = saved_models.best_trained()
@@ -133,9 +133,12 @@ def test_the_best_trained_model_is_yours_then_the_pretrained_one_then_none():
     )
     model, description = saved_models.best_trained()
     assert description.startswith("the pre-trained ResNet-50") and "96.7%" in description
-    saved_models.save_yours(_tiny_model(), test_accuracy=0.8)
+    saved_models.save_yours(_tiny_model(), test_accuracy=0.8)  # lower: the pre-trained one stays
     model, description = saved_models.best_trained()
-    assert description.startswith("your ResNet-50") and "80.0%" in description
+    assert description.startswith("the pre-trained ResNet-50")
+    saved_models.save_yours(_tiny_model(), test_accuracy=0.98)
+    model, description = saved_models.best_trained()
+    assert description.startswith("your ResNet-50") and "98.0%" in description
 
 
 def test_running_the_training_cell_again_starts_from_a_fresh_untrained_model(generated, monkeypatch):
