@@ -23,6 +23,7 @@ WHAT = {
     "pretrain": "`make pretrain` ({epochs} epochs)",
     "degradation": "the degradation experiment",
     "gradient_flow": "one gradient-flow measurement",
+    "no_shortcuts": "the training with and without shortcuts",
     "realism": "the pre-trained ResNet-50 on real photos",
 }
 

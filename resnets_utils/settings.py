@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -43,6 +44,25 @@ def find_course(start: Path | str | None = None) -> Path | None:
         if (candidate / COURSE_CONFIG).is_file():
             return candidate
     return None
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send what native code writes to the process's stderr (file descriptor 2) to /dev/null meanwhile.
+
+    TensorFlow's C++ start-up lines (absl's "log messages before absl::InitializeLog()" and
+    oneDNN's notice) are written there while it loads, before any log level is read. Python's
+    own errors and warnings go through ``sys.stderr`` and still show.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@
     python scripts/measure.py realism                   # that model on real SIGNS photos (../shared/real_signs)
     python scripts/measure.py degradation [--runs N]    # Explore's degradation experiment (~1.5 min)
     python scripts/measure.py gradient_flow [--runs N]  # one gradient-flow measurement (~40 s)
+    python scripts/measure.py no_shortcuts [--runs N]   # Explore's ResNet-50 with and without shortcuts (~3 min)
 
 Run it alone on the machine: the times are wall-clock. The first run uses the seed the
 course ships (the notebook's, the recipe's), the next ones the seeds after it.
@@ -107,14 +108,33 @@ def gradient_flow(seed: int) -> tuple[float, None]:
     return time.perf_counter() - start, None
 
 
+def no_shortcuts(seed: int) -> tuple[float, None]:
+    from resnets_utils import no_shortcuts as experiment
+    from resnets_utils.reference import load_reference
+
+    resnet50 = load_reference()["ResNet50"]
+    images, labels, *_ = data.load_dataset()
+    start = time.perf_counter()
+    experiment.compare(lambda: resnet50(input_shape=(64, 64, 3), classes=6), images / 255.0, labels, seed=seed)
+    return time.perf_counter() - start, None
+
+
 # Run k uses seed FIRST_SEED[name] + k - 1: the first run is the one the course ships.
-FIRST_SEED = {"assignment_training": 1, "pretrain": 7, "realism": 7, "degradation": 0, "gradient_flow": 0}
+FIRST_SEED = {
+    "assignment_training": 1,
+    "pretrain": 7,
+    "realism": 7,
+    "degradation": 0,
+    "gradient_flow": 0,
+    "no_shortcuts": 0,
+}
 MEASUREMENTS = {
     "assignment_training": assignment,
     "pretrain": pretrain,
     "realism": realism,
     "degradation": degradation,
     "gradient_flow": gradient_flow,
+    "no_shortcuts": no_shortcuts,
 }
 ALIASES = {"assignment": "assignment_training"}
 

@@ -1,0 +1,173 @@
+"""What the notebooks say about the student's own objects: self-check answers and the reading of a training.
+
+Every number here is computed from what the student built or trained, when the cell runs:
+an answer never states a figure the student's code did not produce. The questions
+themselves are in the notebooks' text; ``Answers`` shows each answer folded
+(``<details>``), so the student thinks first and unfolds after.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import numpy as np
+
+GAP_POINTS = 5  # training accuracy this many points above test accuracy: overfitting worth naming
+
+
+class Answers:
+    """Answers shown folded, each computed when the cell runs; a failing one says what to finish first."""
+
+    def __init__(self, *answers: tuple[str, Callable[[], str]]):
+        self.answers = []
+        for title, compute in answers:
+            try:
+                text = compute()
+            except Exception as error:  # the student's code is not ready: say so, never stop the notebook
+                text = f"Not computed: your code does not run yet ({type(error).__name__}: {error}). Finish it first."
+            self.answers.append((title, text))
+
+    def _repr_html_(self) -> str:
+        return "".join(
+            f"<details><summary><b>{html.escape(title)}</b> (click to unfold)</summary>"
+            f"<p>{html.escape(text)}</p></details>"
+            for title, text in self.answers
+        )
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{title}: {text}" for title, text in self.answers)
+
+
+def _kernel_weights(model) -> int:
+    import keras
+
+    return sum(int(np.prod(layer.kernel.shape)) for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+
+
+def _block_model(block, shape, filters, **arguments):
+    import keras
+
+    inputs = keras.Input(shape)
+    return keras.Model(inputs, block(inputs, 3, filters, stage=9, block="q", **arguments))
+
+
+def bottleneck_weights(identity_block, channels: int = 256, filters=(64, 64, 256)) -> str:
+    """How many kernel weights the student's bottleneck holds, against two 3x3 convolutions on ``channels``."""
+    yours = _kernel_weights(_block_model(identity_block, (15, 15, channels), list(filters)))
+    basic = 2 * 3 * 3 * channels * channels  # the basic block of ResNet-18/34, on the same channels
+    return (
+        f"Your block's three convolutions hold {yours:,} weights in their kernels (each 1x1 or 3x3 window "
+        f"times input channels times filters). Two 3x3 convolutions on {channels} channels would hold "
+        f"2 x 9 x {channels} x {channels} = {basic:,}, {basic / yours:.0f} times as many: the 1x1 convolutions "
+        f"let the 3x3 one work on {channels // filters[1]} times fewer channels. He et al. use this bottleneck "
+        "in ResNet-50 and deeper to keep their training time affordable (2015, section 4.1)."
+    )
+
+
+def zero_branch(identity_block, channels: int = 8, seed: int = 0) -> str:
+    """What the student's identity block does when its last convolution's weights are zero."""
+    import keras
+
+    model = _block_model(identity_block, (5, 5, channels), [4, 4, channels], training=False)
+    last = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+    last.kernel.assign(np.zeros(last.kernel.shape))
+    if last.use_bias:
+        last.bias.assign(np.zeros(last.bias.shape))
+    inputs = np.maximum(np.random.default_rng(seed).normal(size=(2, 5, 5, channels)), 0).astype("float32")
+    difference = float(np.abs(np.asarray(model(inputs)) - inputs).max())
+    return (
+        f"Tried on your block, with moving averages as at the start: the largest difference between its output "
+        f"and its input was {difference:.2g}. The branch then gives zeros (BatchNormalization of zeros is zero "
+        "before training), the addition gives the input back, and a ReLU leaves an input that came out of a "
+        "ReLU unchanged: the block is the identity. A residual block reaches the identity by setting weights to "
+        "zero; a plain block would have to learn it."
+    )
+
+
+def strided_shape(convolutional_block, shape=(15, 15, 256), filters=(128, 128, 512), s: int = 2) -> str:
+    """The output shape of the student's convolutional block on ``shape`` with stride ``s``."""
+    model = _block_model(convolutional_block, shape, list(filters), s=s)
+    out = tuple(model.output.shape[1:])
+    return (
+        f"Your block turns {shape[0]}x{shape[1]}x{shape[2]} into {out[0]}x{out[1]}x{out[2]}: the stride {s} keeps "
+        f"every other row and column (ceil({shape[0]} / {s}) = {-(-shape[0] // s)}) and the last convolution has "
+        f"{filters[2]} filters. The input, {shape[0]}x{shape[1]}x{shape[2]}, cannot be added to that: the shortcut's "
+        f"1x1 convolution with stride {s} brings it to the same shape."
+    )
+
+
+def stage_output(model, stage: int = 3) -> str:
+    """The output shape of ``stage`` in the student's model, read from its last BatchNormalization's name."""
+    import keras
+
+    names = [layer.name for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+    def output(number):  # a stage's output has the shape of its last block's last BatchNormalization
+        last = [name for name in names if name.startswith(f"bn{number}") and name.endswith("branch2c")][-1]
+        return last, tuple(model.get_layer(last).output.shape[1:])
+
+    last, out = output(stage)
+    _, before = output(stage - 1)
+    return (
+        f"{out[0]} x {out[1]} x {out[2]} in your model (its layer {last}, the last of stage {stage}). Stage "
+        f"{stage - 1} leaves {before[0]} x {before[1]} x {before[2]}; stage {stage}'s convolutional block has "
+        f"stride 2, so {before[0]} becomes ceil({before[0]} / 2) = {out[0]}, and {out[2]} filters in its last "
+        "convolution; its identity blocks keep the shape."
+    )
+
+
+def shortcut_parameters(model) -> str:
+    """How many of the student's model's parameters are on shortcuts (projection convolutions and their BN)."""
+    import keras
+
+    shortcut = [layer for layer in model.layers if layer.name.endswith("_branch1")]
+    count = sum(layer.count_params() for layer in shortcut)
+    projections = sum(1 for layer in shortcut if isinstance(layer, keras.layers.Conv2D))
+    additions = sum(1 for layer in model.layers if isinstance(layer, keras.layers.Add))
+    return (
+        f"Only the {projections} projection shortcuts of the convolutional blocks have weights: {count:,} "
+        f"parameters with their BatchNormalizations, {count / model.count_params():.1%} of your model's "
+        f"{model.count_params():,}. The other {additions - projections} shortcuts have none: a skip connection "
+        "costs an addition."
+    )
+
+
+def read_training(history: dict, test_accuracy: float, training_pictures: int, epochs: int) -> str:
+    """A paragraph reading the student's learning curves, and how ``make pretrain``'s training differs, in numbers.
+
+    ``history``: the training's metrics by epoch (``LiveProgress().history`` or ``History.history``),
+    on the mirrored training pictures, as the assignment trains.
+    """
+    from resnets_utils.pretrain import RECIPE
+
+    trained = history.get("accuracy") or [float("nan")]
+    train_accuracy = float(trained[-1])
+    gap = 100 * (train_accuracy - test_accuracy)
+    lines = [
+        f"After the last epoch your network read {train_accuracy:.1%} of its training pictures correctly "
+        f"and {test_accuracy:.1%} of the test pictures."
+    ]
+    if not np.isfinite(gap):
+        lines.append("There is no training accuracy to compare (was the model compiled with metrics=['accuracy']?).")
+    elif gap >= GAP_POINTS:
+        lines.append(
+            f"The gap, {gap:.0f} points, is overfitting: the network has learned the {training_pictures:,} "
+            "pictures it saw again and again better than what makes a hand show a count."
+        )
+    elif train_accuracy < 0.9:
+        lines.append("Both are still low and close together: the network has not finished learning (underfitting).")
+    else:
+        lines.append(f"The two are within {GAP_POINTS} points: no sign of overfitting.")
+    yours = epochs * 2 * training_pictures  # each picture and its mirror image, every epoch
+    fresh = RECIPE["fresh_pictures_per_epoch"]
+    theirs = RECIPE["epochs"] * (training_pictures + fresh)  # mirrored at random, plus fresh ones
+    distinct = training_pictures + RECIPE["epochs"] * fresh
+    lines.append(
+        f"Your training showed {yours:,} pictures: {epochs} times the same {training_pictures:,} and their mirror "
+        f"images. `make pretrain`, with the same recipe otherwise, shows {theirs:,} in {RECIPE['epochs']} epochs, "
+        f"{theirs / yours:.1f} times as many, made from {distinct:,} different pictures ({fresh:,} fresh ones "
+        f"every epoch), {distinct / training_pictures:.0f} times as many as yours: a network that keeps seeing "
+        "new pictures cannot learn them by heart."
+    )
+    return "\n".join(lines)
