@@ -220,3 +220,43 @@ def test_without_its_shortcuts_resnet50_learns_more_slowly(reference, generated)
     assert abs(run.final("without shortcuts") - np.log(6)) < 0.3
     lines = run.figure().axes[0].lines
     assert len(lines) == 3 and np.allclose(lines[-1].get_ydata(), np.log(6))
+
+
+# ------------------------------------------------------------------ every quantitative sentence has a source
+
+
+def _quantities():
+    import importlib.util
+
+    from resnets_utils.reference import REPO
+
+    spec = importlib.util.spec_from_file_location("quantities", REPO / "scripts" / "quantities.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_quantitative_sentence_of_the_notebooks_names_a_source_that_resolves():
+    rows, problems = _quantities().report()
+    assert not problems, "\n".join(problems)
+    assert len(rows) >= 50  # the notebooks' numbers and comparisons, not an empty match
+
+
+def test_a_new_unsourced_claim_and_a_wrong_source_are_caught(tmp_path, monkeypatch):
+    import nbformat
+
+    quantities = _quantities()
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("Shortcuts make training 3 times faster. Stage 2 has three blocks."),
+        nbformat.v4.new_markdown_cell("It has 50 layers in all. Is it deeper than VGG-19?"),
+    ]
+    path = tmp_path / "claims.ipynb"
+    nbformat.write(notebook, path)
+    monkeypatch.setattr(quantities, "NOTEBOOKS", [path])
+    monkeypatch.setattr(quantities, "SOURCES", {"It has 50 layers": "arithmetic:1 + 47 + 1", "gone": "paper:He et al."})
+    _, problems = quantities.report()
+    assert any("no source for: Shortcuts make training 3 times faster." in problem for problem in problems)
+    assert any("1 + 47 + 1 = 49 is not in the sentence" in problem for problem in problems)
+    assert any("stale entry" in problem and "gone" in problem for problem in problems)
+    assert not any("Stage 2 has three blocks" in problem or "VGG-19" in problem for problem in problems)

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -71,6 +72,13 @@ def test_explorer_stage_table_adds_up(resnet):
     shapes = {name: shape for name, shape, _, _ in summary}
     assert shapes["stage 2"] == "15x15x256" and shapes["stage 5"] == "2x2x2048"
     assert max(summary, key=lambda row: row[2])[0] == "stage 5"
+    # The assignment's sentence about it: "23.6 million parameters, most of them (15 million) in stage 5".
+    master = nbformat.read(REPO / "course" / "source" / "residual_networks" / "Residual_Networks.ipynb", 4)
+    text = re.sub(r"\s+", " ", " ".join(cell.source for cell in master.cells if cell.cell_type == "markdown"))
+    total, stage5 = re.search(r"([\d.]+) million parameters, most of them \((\d+) million\) in stage 5", text).groups()
+    parameters = {name: params for name, _, params, _ in summary}
+    assert f"{resnet.count_params() / 1e6:.1f}" == total
+    assert round(parameters["stage 5"] / 1e6) == int(stage5) and parameters["stage 5"] > resnet.count_params() / 2
 
 
 def test_explorer_understands_keras_own_resnet_names():
