@@ -3,23 +3,80 @@
 from __future__ import annotations
 
 import io
+import struct
+import sys
+import warnings
 
 import numpy as np
 from matplotlib.figure import Figure
 
+# A retina picture: 144 pixels per inch, shown at 72 per inch (half its pixel size), so it keeps
+# its on-screen size (1 point = 1 CSS pixel at 100% zoom) and is sharp on high-density screens.
+DISPLAY_DPI = 72
+DPI = 2 * DISPLAY_DPI
+MIN_FONTSIZE = 11  # points, so at least 11 CSS pixels at DISPLAY_DPI: the smallest text in the widgets
 
-def figure_png(figure: Figure, dpi: int = 72) -> bytes:
+
+def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes (for notebooks and ``ipywidgets.Image``)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
-class NotebookFigure(Figure):
-    """A Figure that a notebook shows as a picture when it is a cell's value, pyplot or not."""
+def png_size(png: bytes) -> tuple[int, int]:
+    """``(width, height)`` in pixels, read from the PNG's header (its IHDR chunk)."""
+    png = bytes(png[:24])
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG picture")
+    return struct.unpack(">II", png[16:24])
 
-    def _repr_png_(self) -> bytes:
-        return figure_png(self)
+
+def display_size(png: bytes, dpi: int = DPI) -> dict[str, int]:
+    """The size in CSS pixels to show a picture rendered at ``dpi``: ``{"width": ..., "height": ...}``."""
+    width, height = png_size(png)
+    return {"width": round(width * DISPLAY_DPI / dpi), "height": round(height * DISPLAY_DPI / dpi)}
+
+
+class NotebookFigure(Figure):
+    """A Figure that a notebook shows as a picture when it is a cell's value, pyplot or not.
+
+    Without pyplot it is a retina PNG (:func:`figure_png`) shown at :data:`DISPLAY_DPI`; once pyplot
+    runs inline, IPython's formatter draws it as any figure (retina too, see below).
+    """
+
+    def _repr_png_(self):
+        png = figure_png(self)
+        return png, display_size(png)
+
+
+def _retina_inline_figures() -> None:
+    """In a notebook, draw pyplot's inline figures at twice their pixel density, shown at the same size.
+
+    Sets IPython's ``InlineBackend.figure_formats`` (``%config InlineBackend.figure_formats = {'retina'}``),
+    which the inline backend reads whenever pyplot starts it, unless the user chose formats other
+    than the default PNG. Outside IPython (scripts, tests with Agg) it does nothing.
+    """
+    if "IPython" not in sys.modules:  # IPython is not running, so there is no notebook to configure
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    try:
+        from matplotlib_inline.config import InlineBackend
+    except ImportError:  # no inline backend installed: the notebook draws figures some other way
+        return
+    config = InlineBackend.instance(parent=shell)
+    if config.figure_formats == {"png"}:
+        # matplotlib_inline reacts through traitlets' old ``_changed`` hook, which warns.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            config.figure_formats = {"retina"}  # also updates IPython's formatters if the backend already runs
+
+
+_retina_inline_figures()
 
 
 def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str | None = None) -> Figure:

@@ -13,36 +13,54 @@ here needs a browser or a display until the widget is shown.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 
 import ipywidgets as widgets
 import keras
 import numpy as np
+from matplotlib.text import Text
 
 from resnets_utils.architecture import describe, shape_text
-from resnets_utils.plotting import NotebookFigure, figure_png
+from resnets_utils.plotting import MIN_FONTSIZE, NotebookFigure, display_size, figure_png
 
 SHORTCUT_COLOUR = "tab:orange"
+TITLE_FONTSIZE = 12
 
 # ----------------------------------------------------------------------------- static pictures
 
 
 class _StaticPicture:
-    """Adds a PNG of the view's main picture to its notebook output, next to the live widget.
+    """Adds a PNG of everything the view shows to its notebook output, next to the live widget.
 
     JupyterLab shows the widget; viewers without a kernel (GitHub, nbviewer) show the picture,
-    which nbconvert keeps in the executed notebook where it keeps no widget.
+    which nbconvert keeps in the executed notebook where it keeps no widget. The picture is a
+    retina PNG with its display size in the output's metadata, as the live view's pictures.
     """
 
-    def _static_png(self) -> bytes:
+    def static_figure(self) -> NotebookFigure:
+        """The figure of the static picture: what the live view shows, in one picture."""
         raise NotImplementedError
+
+    def _static_png(self) -> bytes:
+        return figure_png(self.static_figure())
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
         png = bytes(self._static_png() or b"")
-        if bundle is not None and png:
-            bundle["image/png"] = png
-        return bundle
+        if bundle is None or not png:
+            return bundle
+        bundle["image/png"] = png
+        return bundle, {"image/png": display_size(png)}
+
+
+def _show(image: widgets.Image, figure) -> None:
+    """Draw ``figure`` into ``image``: retina pixels, shown at the figure's size as the static picture."""
+    png = figure_png(figure)
+    size = display_size(png)
+    with image.hold_sync():
+        image.value = png
+        image.width, image.height = str(size["width"]), str(size["height"])
 
 
 # ----------------------------------------------------------------------------- stages and blocks
@@ -98,92 +116,129 @@ def _table(header, rows) -> str:
     return f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>"
 
 
-def block_diagram(rows: list[dict], title: str) -> NotebookFigure:
-    """The block's main path as a column of layers and its shortcut beside it, in orange."""
-    main = [r for r in rows if not is_shortcut(r["name"]) and r["type"] not in ("Add",)]
+def text_table(header, rows) -> str:
+    """The table as monospaced text lines: the first column aligned left, the others right."""
+    table = [[str(cell) for cell in row] for row in (header, *rows)]
+    widths = [max(len(row[column]) for row in table) for column in range(len(header))]
+
+    def line(cells):
+        return "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(table[0]), "  ".join("-" * width for width in widths), *map(line, table[1:])])
+
+
+DIAGRAM_WIDTH = 5.6  # inches: two columns of boxes as wide as "BatchNormalization 15x15x256" in 11 points
+STEP = 0.6  # inches from one layer's box to the next: a two-line box and an arrow
+SHORTCUT_X = 2.75  # the shortcut's column, in the diagram's units (about inches); the main path is at 0
+
+
+def _block_parts(rows: list[dict]):
+    """``(main path, addition, layers after it, shortcut layers)`` of a block's rows."""
+    main = [r for r in rows if not is_shortcut(r["name"]) and r["type"] != "Add"]
     add = next((r for r in rows if r["type"] == "Add"), None)
     after_add = [r for r in main if add and add["name"] in r["inputs"]]
     main = [r for r in main if r not in after_add]
-    shortcut = [r for r in rows if is_shortcut(r["name"])]
+    return main, add, after_add, [r for r in rows if is_shortcut(r["name"])]
 
-    steps = len(main) + (2 if add else 0) + len(after_add)
-    figure = NotebookFigure(figsize=(4.6, 0.42 * steps + 1.2), layout="constrained")
+
+def _block_steps(rows: list[dict]) -> int:
+    main, add, after_add, _ = _block_parts(rows)
+    return len(main) + (2 if add else 0) + len(after_add)
+
+
+def _block_height(rows: list[dict]) -> float:
+    return STEP * (_block_steps(rows) + 1.4) + 0.5  # the layers, the block input and the title
+
+
+def block_diagram(rows: list[dict], title: str) -> NotebookFigure:
+    """The block's main path as a column of layers and its shortcut beside it, in orange."""
+    figure = NotebookFigure(figsize=(DIAGRAM_WIDTH, _block_height(rows)), layout="constrained")
+    draw_block(figure, rows, title)
+    return figure
+
+
+def draw_block(figure, rows: list[dict], title: str) -> None:
+    """Draw :func:`block_diagram` into ``figure`` (a Figure or a SubFigure).
+
+    Arrows run from box to box and are clipped at the boxes' edges, so each one ends on the box,
+    or the addition's circle (gid ``"add"``), that it points to; the shortcut's last arrow has
+    gid ``"shortcut"``.
+    """
+    main, add, after_add, shortcut = _block_parts(rows)
+    steps = _block_steps(rows)
     axis = figure.subplots()
     axis.set_axis_off()
-    axis.set_xlim(-1.2, 2.4)
-    axis.set_ylim(-steps - 0.6, 1.0)
-    axis.set_title(title, fontsize=10)
+    axis.set_xlim(-1.35, 4.1)
+    axis.set_ylim(-steps - 0.4, 1.0)
+    axis.set_title(title, fontsize=TITLE_FONTSIZE)
 
-    def box(x, y, row, colour):
+    def box(x, y, row, colour) -> Text:
         named = "" if "#" in row["name"] else row["name"] + "\n"  # unnamed layers: the type says it all
-        label = f"{named}{row['type']} {shape_text(row)}"
-        axis.text(
-            x,
-            y,
-            label,
-            ha="center",
-            va="center",
-            fontsize=6.5,
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": colour, "edgecolor": "grey"},
+        return label(x, y, f"{named}{row['type']} {shape_text(row)}", facecolor=colour, edgecolor="grey")
+
+    def label(x, y, text, colour="black", **frame) -> Text:
+        frame = {"boxstyle": "round,pad=0.3", "facecolor": "none", "edgecolor": "none", **frame}
+        return axis.text(x, y, text, ha="center", va="center", color=colour, fontsize=MIN_FONTSIZE, bbox=frame)
+
+    def arrow(start: Text, end: Text, colour="black", corner=None, gid=None):
+        """An arrow from one box's edge to another's; ``corner``: leave vertically or horizontally."""
+        style = {"h": "angle,angleA=0,angleB=90,rad=0", "v": "angle,angleA=-90,angleB=0,rad=0"}.get(corner, "arc3")
+        axis.annotate(
+            "",
+            xy=end.get_position(),
+            xytext=start.get_position(),
+            gid=gid,
+            arrowprops={
+                "arrowstyle": "->",
+                "color": colour,
+                "lw": 1.5 if colour == SHORTCUT_COLOUR else 1.2,
+                "connectionstyle": style,
+                "patchA": start.get_bbox_patch(),
+                "patchB": end.get_bbox_patch(),
+                "shrinkA": 1,
+                "shrinkB": 0,
+            },
         )
 
-    def arrow(start, end, colour="black"):
-        axis.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.2})
-
-    axis.text(0, 0.6, "block input", ha="center", fontsize=8)
+    previous = block_input = label(0, 0.6, "block input")
     y = 0.0
     for row in main:
         y -= 1
-        box(0, y, row, "#dbe9f6")
-        arrow((0, y + 0.75), (0, y + 0.3))
-    if add:
-        y -= 1.2
-        axis.text(
-            0,
-            y,
-            "+",
-            ha="center",
-            va="center",
-            fontsize=14,
-            bbox={"boxstyle": "circle,pad=0.1", "facecolor": "white", "edgecolor": "black"},
-        )
-        arrow((0, y + 0.95), (0, y + 0.3))
-        if shortcut:  # a convolutional block: the shortcut has its own layers
-            for index, row in enumerate(shortcut):
-                box(1.5, -1.5 - 1.3 * index, row, "#fde3c8")
-                if index:
-                    arrow((1.5, -1.5 - 1.3 * index + 0.95), (1.5, -1.5 - 1.3 * index + 0.3), SHORTCUT_COLOUR)
-            axis.annotate(
-                "",
-                xy=(1.5, -1.2),
-                xytext=(0.3, 0.5),
-                arrowprops={"arrowstyle": "->", "color": SHORTCUT_COLOUR, "lw": 1.5},
-            )
-            axis.annotate(
-                "",
-                xy=(0.25, y),
-                xytext=(1.5, -1.8 - 1.3 * (len(shortcut) - 1)),
-                arrowprops={"arrowstyle": "->", "color": SHORTCUT_COLOUR, "lw": 1.5},
-            )
-            axis.text(1.5, 0.0, "shortcut (convolution)", color=SHORTCUT_COLOUR, ha="center", fontsize=8)
-        else:  # an identity block: the input itself
-            axis.annotate(
-                "",
-                xy=(0.25, y),
-                xytext=(0.3, 0.5),
-                arrowprops={
-                    "arrowstyle": "->",
-                    "color": SHORTCUT_COLOUR,
-                    "lw": 1.5,
-                    "connectionstyle": "arc3,rad=-0.35",
-                },
-            )
-            axis.text(1.35, y / 2, "shortcut\n(identity)", color=SHORTCUT_COLOUR, ha="center", fontsize=8)
-        for row in after_add:
-            y -= 1
-            box(0, y, row, "#dbe9f6")
-            arrow((0, y + 0.75), (0, y + 0.3))
-    return figure
+        current = box(0, y, row, "#dbe9f6")
+        arrow(previous, current)
+        previous = current
+    if not add:
+        return
+    y -= 1.2
+    plus = axis.text(
+        0,
+        y,
+        "+",
+        ha="center",
+        va="center",
+        fontsize=14,
+        gid="add",
+        bbox={"boxstyle": "circle,pad=0.1", "facecolor": "white", "edgecolor": "black"},
+    )
+    arrow(previous, plus)
+    if shortcut:  # a convolutional block: the shortcut has its own layers
+        stations = [label(SHORTCUT_X, -0.35, "shortcut\n(convolution)", SHORTCUT_COLOUR)]
+        stations += [box(SHORTCUT_X, -1.5 - 1.3 * index, row, "#fde3c8") for index, row in enumerate(shortcut)]
+    else:  # an identity block: the input itself
+        stations = [label(SHORTCUT_X, y / 2, "shortcut\n(identity)", SHORTCUT_COLOUR)]
+    arrow(block_input, stations[0], SHORTCUT_COLOUR, corner="h")
+    for start, end in itertools.pairwise(stations):
+        arrow(start, end, SHORTCUT_COLOUR)
+    arrow(stations[-1], plus, SHORTCUT_COLOUR, corner="v", gid="shortcut")
+    previous = plus
+    for row in after_add:
+        y -= 1
+        current = box(0, y, row, "#dbe9f6")
+        arrow(previous, current)
+        previous = current
 
 
 class ArchitectureExplorer(_StaticPicture, widgets.VBox):
@@ -198,10 +253,10 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         self.block = widgets.Dropdown(description="Block")
         self.layers = widgets.HTML()
         self.diagram = widgets.Image(format="png")
-        self.stages = widgets.HTML(self._stage_table())
+        self.stages = widgets.HTML(_table(*self.stage_table()))
         super().__init__(
             [
-                widgets.HTML(f"<b>{html.escape(model.name)}</b>: {model.count_params():,} parameters"),
+                widgets.HTML(f"<b>{html.escape(self.heading)}</b>"),
                 widgets.HBox([self.stage, self.block]),
                 widgets.HBox([self.diagram, self.layers]),
                 widgets.HTML("<b>Stages</b>"),
@@ -213,8 +268,29 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         self.stage.value = next((s for s in stages if s == 2), stages[0])
         self._on_stage()
 
-    def _static_png(self) -> bytes:
-        return self.diagram.value
+    @property
+    def heading(self) -> str:
+        return f"{self.model.name}: {self.model.count_params():,} parameters"
+
+    @property
+    def title(self) -> str:
+        """The selected block, as the diagram's title says it."""
+        return f"{stage_label(self.stage.value)}, block {self.block.value or '-'}"
+
+    def static_figure(self) -> NotebookFigure:
+        """The selected block's diagram beside the table of stages."""
+        rows = self.selected_rows
+        table = text_table(*self.stage_table()).splitlines()
+        line = 1.2 * MIN_FONTSIZE / 72  # inches: a line of text
+        table_width = 0.6 * MIN_FONTSIZE / 72 * max(map(len, table)) + 0.4  # a monospaced character is 0.6 em wide
+        height = max(_block_height(rows), line * (len(table) + 3) + 0.5)
+        figure = NotebookFigure(figsize=(DIAGRAM_WIDTH + table_width, height), layout="constrained")
+        diagram, stages = figure.subfigures(1, 2, width_ratios=[DIAGRAM_WIDTH, table_width])
+        draw_block(diagram, rows, self.title)
+        top = 1 - 0.1 / height  # the same height as the diagram's title
+        stages.text(0.02, top, self.heading, fontsize=TITLE_FONTSIZE, fontweight="bold", va="top")
+        stages.text(0.02, top - 0.4 / height, "\n".join(table), fontsize=MIN_FONTSIZE, family="monospace", va="top")
+        return figure
 
     def _on_stage(self, _=None):
         blocks = sorted(block for stage, block in self.groups if stage == self.stage.value)
@@ -234,8 +310,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
             ["layer", "type", "output shape", "parameters"],
             [(r["name"], r["type"], shape_text(r), f"{r['params']:,}") for r in rows],
         )
-        title = f"{stage_label(self.stage.value)}, block {self.block.value or '-'}"
-        self.diagram.value = figure_png(block_diagram(rows, title))
+        _show(self.diagram, block_diagram(rows, self.title))
 
     def stage_summary(self) -> list[tuple[str, str, int, float]]:
         """``(stage, output shape, parameters, share of the total)`` for each stage."""
@@ -247,8 +322,9 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
             summary.append((stage_label(stage), shape_text(rows[-1]), params, params / total))
         return summary
 
-    def _stage_table(self) -> str:
-        return _table(
+    def stage_table(self) -> tuple[list[str], list[tuple[str, ...]]]:
+        """``(header, rows)`` of the table of stages, as the widget and its static picture show it."""
+        return (
             ["stage", "output shape", "parameters", "share"],
             [(name, shape, f"{params:,}", f"{share:.1%}") for name, shape, params, share in self.stage_summary()],
         )
@@ -292,8 +368,12 @@ class FeatureMapViewer(_StaticPicture, widgets.VBox):
             control.observe(self._on_change, names="value")
         self._on_change()
 
+    def static_figure(self) -> NotebookFigure:
+        """The picture, the layer's name and shape, and the current page of its channels."""
+        return self._figure(self.feature_maps(self.layer.value, self.image.value))
+
     def _static_png(self) -> bytes:
-        return self.view.value
+        return self.view.value  # the live view's picture is already the static figure, drawn
 
     def feature_maps(self, layer: str, image: int) -> np.ndarray:
         """The layer's output for one picture: ``(height, width, channels)``."""
@@ -320,26 +400,35 @@ class FeatureMapViewer(_StaticPicture, widgets.VBox):
             f"(height x width x channels), channels {self.page.value * self.per_page} to "
             f"{self.page.value * self.per_page + self.panels - 1}"
         )
-        self.view.value = figure_png(self._figure(maps))
+        _show(self.view, self._figure(maps))
 
     def _figure(self, maps):
         first = self.page.value * self.per_page
         columns = 4
         rows = -(-self.panels // columns)
-        figure = NotebookFigure(figsize=(2.2 + 1.4 * columns, max(2.2, 1.4 * rows)), layout="constrained")
+        figure = NotebookFigure(figsize=(2.4 + 1.45 * columns, max(2.4, 1.5 * rows) + 0.4), layout="constrained")
+        figure.suptitle(
+            f"{self.layer.value}: output {'x'.join(map(str, maps.shape))}, "
+            f"channels {first} to {first + self.panels - 1} of {maps.shape[-1]}",
+            fontsize=TITLE_FONTSIZE,
+        )
         grid = figure.add_gridspec(rows, columns + 2)
         picture = figure.add_subplot(grid[:, :2])
         shown = self.images[self.image.value]
         picture.imshow(shown if shown.dtype == np.uint8 else np.clip(shown, 0, 1))
         label = "" if self.labels is None else f" (label {self.labels[self.image.value]})"
-        picture.set_title(f"picture {self.image.value}{label}", fontsize=9)
+        picture.set_title(f"picture {self.image.value}{label}", fontsize=MIN_FONTSIZE)
         picture.set_axis_off()
         for index in range(self.panels):
             axis = figure.add_subplot(grid[index // columns, 2 + index % columns])
             axis.imshow(maps[..., first + index], cmap="viridis")
-            axis.set_title(f"channel {first + index}", fontsize=7)
+            axis.set_title(f"channel {first + index}", fontsize=MIN_FONTSIZE)
             axis.set_axis_off()
         return figure
+
+
+MATRIX_SIZE = (3.8, 3.6)  # inches
+GALLERY_COLUMNS = 6
 
 
 def confusion_matrix(true_labels, predicted_labels, classes: int) -> np.ndarray:
@@ -363,12 +452,22 @@ class ResultsView(_StaticPicture, widgets.VBox):
         summary = widgets.HTML(
             f"<b>Accuracy {accuracy:.1%}</b>: {len(self.misclassified)} of {len(self.true)} pictures misclassified"
         )
-        self.matrix_view = widgets.Image(value=figure_png(self._matrix_figure()), format="png")
-        self.gallery_view = widgets.Image(value=figure_png(self._gallery_figure(np.asarray(images))), format="png")
+        self.images = np.asarray(images)
+        self.matrix_view, self.gallery_view = widgets.Image(format="png"), widgets.Image(format="png")
+        _show(self.matrix_view, self._draw_matrix(NotebookFigure(figsize=MATRIX_SIZE, layout="constrained")))
+        _show(self.gallery_view, self._draw_gallery(NotebookFigure(figsize=self._gallery_size, layout="constrained")))
         super().__init__([summary, widgets.HBox([self.matrix_view, self.gallery_view])])
 
-    def _static_png(self) -> bytes:
-        return self.matrix_view.value
+    def static_figure(self) -> NotebookFigure:
+        """The confusion matrix beside the misclassified pictures."""
+        gallery_width, gallery_height = self._gallery_size
+        figure = NotebookFigure(
+            figsize=(MATRIX_SIZE[0] + gallery_width, max(MATRIX_SIZE[1], gallery_height)), layout="constrained"
+        )
+        matrix, gallery = figure.subfigures(1, 2, width_ratios=[MATRIX_SIZE[0], gallery_width])
+        self._draw_matrix(matrix)
+        self._draw_gallery(gallery)
+        return figure
 
     @classmethod
     def from_model(cls, model, X, Y, images, **options):
@@ -378,32 +477,40 @@ class ResultsView(_StaticPicture, widgets.VBox):
         predicted = model.predict(X, verbose=0).argmax(axis=1)
         return cls(true, predicted, images, **options)
 
-    def _matrix_figure(self):
-        figure = NotebookFigure(figsize=(3.6, 3.3), layout="constrained")
+    def _draw_matrix(self, figure):
+        """Draw the confusion matrix into ``figure`` (a Figure or a SubFigure) and return it."""
         axis = figure.subplots()
         axis.imshow(self.matrix, cmap="Blues")
         for (true, predicted), count in np.ndenumerate(self.matrix):
             colour = "white" if count > self.matrix.max() / 2 else "black"
-            axis.text(predicted, true, str(count), ha="center", va="center", color=colour, fontsize=8)
-        axis.set_xlabel("predicted")
-        axis.set_ylabel("true")
+            axis.text(predicted, true, str(count), ha="center", va="center", color=colour, fontsize=MIN_FONTSIZE)
+        axis.set_xlabel("predicted", fontsize=MIN_FONTSIZE)
+        axis.set_ylabel("true", fontsize=MIN_FONTSIZE)
         axis.set_xticks(range(self.classes))
         axis.set_yticks(range(self.classes))
-        axis.set_title("Confusion matrix", fontsize=10)
+        axis.tick_params(labelsize=MIN_FONTSIZE)
+        axis.set_title("Confusion matrix", fontsize=TITLE_FONTSIZE)
         return figure
 
-    def _gallery_figure(self, images):
-        columns = 6
-        rows = max(1, -(-self.gallery_size // columns))
-        figure = NotebookFigure(figsize=(1.3 * columns, 1.45 * rows + 0.4), layout="constrained")
+    @property
+    def _gallery_size(self) -> tuple[float, float]:
+        rows = max(1, -(-self.gallery_size // GALLERY_COLUMNS))
+        return 1.2 * GALLERY_COLUMNS, 1.75 * rows + 0.4  # a picture and two lines of 11-point labels
+
+    def _draw_gallery(self, figure):
+        """Draw the misclassified pictures into ``figure`` (a Figure or a SubFigure) and return it."""
         if not self.gallery_size:
-            figure.text(0.5, 0.5, "no misclassified pictures", ha="center")
+            figure.text(0.5, 0.5, "no misclassified pictures", ha="center", fontsize=MIN_FONTSIZE)
             return figure
-        for index, axis in enumerate(figure.subplots(rows, columns, squeeze=False).flat):
+        rows = -(-self.gallery_size // GALLERY_COLUMNS)
+        for index, axis in enumerate(figure.subplots(rows, GALLERY_COLUMNS, squeeze=False).flat):
             axis.set_axis_off()
             if index < self.gallery_size:
                 which = self.misclassified[index]
-                axis.imshow(images[which])
-                axis.set_title(f"pred {self.predicted[which]} / true {self.true[which]}", fontsize=7, color="red")
-        figure.suptitle("Misclassified", fontsize=10)
+                axis.imshow(self.images[which])
+                axis.set_title(
+                    f"predicted {self.predicted[which]}\ntrue {self.true[which]}", fontsize=MIN_FONTSIZE, color="red"
+                )
+        shown = "" if self.gallery_size == len(self.misclassified) else f" ({self.gallery_size} shown)"
+        figure.suptitle(f"Misclassified: {len(self.misclassified)}{shown}", fontsize=TITLE_FONTSIZE)
         return figure

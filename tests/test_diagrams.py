@@ -254,21 +254,24 @@ def test_without_graphviz_the_diagrams_print_why_and_a_summary(resnet, identity,
 # ----------------------------------------------------------------------------- widgets' static pictures
 
 
-def assert_static_picture(view, expected_png):
-    bundle = view._repr_mimebundle_()
+def assert_static_picture(view, expected_png=None) -> bytes:
+    bundle, metadata = view._repr_mimebundle_()
     assert WIDGET_VIEW in bundle and bundle[WIDGET_VIEW]["model_id"] == view.model_id
     png = bundle["image/png"]
     assert isinstance(png, bytes) and png.startswith(PNG_SIGNATURE)
-    assert png == bytes(expected_png)
+    if expected_png is not None:
+        assert png == bytes(expected_png)
     width, height = png_size(png)
     assert width > 100 and height > 100
+    assert metadata == {"image/png": {"width": round(width / 2), "height": round(height / 2)}}  # a retina picture
+    return png
 
 
 def test_explorer_output_holds_its_block_diagram_as_a_png(resnet):
     explorer = views.ArchitectureExplorer(resnet)
-    assert_static_picture(explorer, explorer.diagram.value)
+    first = assert_static_picture(explorer)
     explorer.stage.value = 3
-    assert_static_picture(explorer, explorer.diagram.value)  # the picture follows the current state
+    assert assert_static_picture(explorer) != first  # the picture follows the current state
 
 
 def test_feature_map_viewer_and_results_view_outputs_hold_a_png():
@@ -279,4 +282,5 @@ def test_feature_map_viewer_and_results_view_outputs_hold_a_png():
     assert_static_picture(viewer, viewer.view.value)
 
     results = views.ResultsView(np.arange(12) % 3, np.arange(12) % 2, np.zeros((12, 8, 8, 3), np.uint8))
-    assert_static_picture(results, results.matrix_view.value)
+    width, _ = png_size(assert_static_picture(results))
+    assert width > sum(png_size(picture.value)[0] for picture in (results.matrix_view, results.gallery_view)) * 0.9
