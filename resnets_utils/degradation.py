@@ -109,20 +109,10 @@ def run(images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS) 
     import keras
 
     from resnets_utils.settings import grading
+    from resnets_utils.training import losses_per_step
 
     if steps is None:
         steps = SMOKE_STEPS if grading() else STEPS
-
-    class LossPerStep(keras.callbacks.Callback):
-        """Each step's own loss: fit reports the running mean over the epoch, so it is undone."""
-
-        def on_train_begin(self, logs=None):
-            self.losses, self._total = [], 0.0
-
-        def on_train_batch_end(self, batch, logs=None):
-            total = float(logs["loss"]) * (batch + 1)
-            self.losses.append(total - self._total)
-            self._total = total
 
     labels = np.asarray(labels).reshape(-1)
     X = _pictures(images)
@@ -138,7 +128,5 @@ def run(images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS) 
             model.compile(
                 optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=0.9), loss="sparse_categorical_crossentropy"
             )
-            recorder = LossPerStep()
-            model.fit(X, Y, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
-            result.losses[kind, depth] = np.array(recorder.losses)
+            result.losses[kind, depth] = losses_per_step(model, X, Y, BATCH_SIZE)
     return result

@@ -148,6 +148,7 @@ def compare(build, images, labels, steps: int | None = None, seed: int = 0) -> S
     import keras
 
     from resnets_utils.settings import grading
+    from resnets_utils.training import losses_per_step
 
     if steps is None:
         steps = SMOKE_STEPS if grading() else STEPS
@@ -166,7 +167,5 @@ def compare(build, images, labels, steps: int | None = None, seed: int = 0) -> S
         else:
             start_branches_at_zero(model)
         model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="sparse_categorical_crossentropy")
-        batches = range(0, len(X), BATCH_SIZE)
-        losses = [model.train_on_batch(X[i : i + BATCH_SIZE], Y[i : i + BATCH_SIZE]) for i in batches]
-        result.losses[name] = np.array(losses, dtype=float)
+        result.losses[name] = losses_per_step(model, X, Y, BATCH_SIZE)
     return result

@@ -59,3 +59,26 @@ def input_pipeline(X, Y, batch_size: int, shuffle: bool = False, repeat: bool = 
     options = tf.data.Options()
     options.autotune.enabled = False
     return pictures.prefetch(1).with_options(options)
+
+
+def losses_per_step(model, X, Y, batch_size: int) -> np.ndarray:
+    """Train a compiled ``model`` once through ``X`` in order (no shuffling); return each step's own loss.
+
+    ``model.fit`` reports the running mean over the epoch, which is undone here. One ``fit`` call
+    traces the training step once, where a loop of ``train_on_batch`` calls on several models
+    makes TensorFlow warn about retracing.
+    """
+    import keras
+
+    class LossPerStep(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.losses, self._total = [], 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            total = float(logs["loss"]) * (batch + 1)
+            self.losses.append(total - self._total)
+            self._total = total
+
+    recorder = LossPerStep()
+    model.fit(X, Y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    return np.array(recorder.losses)

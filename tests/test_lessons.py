@@ -242,6 +242,16 @@ def test_every_quantitative_sentence_of_the_notebooks_names_a_source_that_resolv
     assert len(rows) >= 50  # the notebooks' numbers and comparisons, not an empty match
 
 
+def test_the_notebooks_state_no_time_or_accuracy_by_hand():
+    """A time or a percentage comes from a measurement, the student's own run or a cited work."""
+    typed = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|minutes?\b|min\b|seconds?\b|s\b(?!\s*=))")
+    rows, _ = _quantities().report()
+    for notebook, sentence, source in rows:
+        if typed.search(sentence):
+            kinds = {part.strip().split(":")[0] for part in source.split(";")}
+            assert kinds & {"measured", "printed", "paper", "the work it cites"}, (notebook, sentence, source)
+
+
 def test_a_new_unsourced_claim_and_a_wrong_source_are_caught(tmp_path, monkeypatch):
     import nbformat
 

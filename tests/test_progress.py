@@ -168,16 +168,6 @@ def test_running_the_training_cell_again_starts_from_a_fresh_untrained_model(gen
     assert len(gammas) == 16 and all(not gamma.any() for gamma in gammas)
 
 
-def test_the_notebooks_state_no_time_or_accuracy_by_hand():
-    import re
-
-    for notebook in sorted(MASTER.parent.glob("*.ipynb")):
-        for cell in nbformat.read(notebook, as_version=4).cells:
-            if cell.cell_type == "markdown":
-                typed = re.findall(r"\b\d+(?:\.\d+)?\s?(?:%|minutes?\b|min\b|seconds?\b|s\b(?!\s*=))", cell.source)
-                assert not typed, (notebook.name, typed)
-
-
 def test_a_measurement_becomes_one_sentence(monkeypatch, tmp_path):
     monkeypatch.setattr(measured, "MEASURED", tmp_path / "measured.json")
     assert "Not measured yet" in measured.say("pretrain")
