@@ -100,6 +100,7 @@ SOURCES = {  # a piece of the sentence's text -> where its figure comes from
     "for a few more epochs and with one difference that matters": "code:resnets_utils.pretrain:RECIPE",
     "the closer the photo is to the training pictures, the better": "measured:realism",
     "the trained model with the higher test accuracy": "test:tests/test_progress.py::test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none",
+    "the pre-trained one, the one with the higher test accuracy": "test:tests/test_progress.py::test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none",
     # The papers.
     "largely deal with this (He et al., 2015, section 1)": "paper:He et al.",
     "a deeper plain network can end with a *higher training error*": "paper:He et al.",
