@@ -1,14 +1,15 @@
-"""How fast ResNet-50 trains here: a plain ``model.fit``, with and without oneDNN, and the course's ``fit``.
+"""How fast ResNet-50 trains here, path by path: oneDNN, the course's ``fit``, XLA, bfloat16, batch size.
 
-One table, one run: the same reference ResNet-50 (same initial weights), data, optimizer,
-batch size and epochs on each row, timed as a student waits for the whole call (graph
-tracing included). The first row runs in a child process with TensorFlow's own settings,
-because oneDNN, once TensorFlow is loaded, cannot be switched. Below the table: the float32
-peak of a large matrix product here, and the share of it a training step reaches, from the
-FLOPs per training picture counted over the model's layers. Appends its rows, dated and
-labelled with the CPU, to docs/performance.md.
+One table, one run: the same reference ResNet-50 (same initial weights), data, optimizer
+and epochs on each row. Each row gives the whole call as a student waits for it (graph
+tracing included), the first epoch alone, and the steady rate of the later epochs, as
+images/s and as a share of the peak of its precision: the best large matrix product here in
+float32, and in bfloat16 where the CPU has native bfloat16 (AVX512_BF16 or AMX; the
+bfloat16 row is skipped elsewhere). The first row runs in a child process with TensorFlow's
+own settings, because oneDNN, once TensorFlow is loaded, cannot be switched. Appends its
+rows, dated and labelled with the CPU, to docs/performance.md.
 
-    python benchmarks/training_speed.py [--epochs 2] [--batch-size 128]
+    python benchmarks/training_speed.py [--epochs 3] [--batch-size 128]
 """
 
 import argparse
@@ -30,17 +31,35 @@ from resnets_utils.reference import load_reference  # noqa: E402
 
 HEADING = "## Training speed (`make bench`, benchmarks/training_speed.py)"
 COLUMNS = (
-    "| date | CPU | path | epochs | batch | seconds | images/s | vs defaults | vs oneDNN "
-    "| float32 peak GFLOP/s | share of peak |"
+    "| date | CPU | path | precision | epochs | batch | seconds | first epoch s | steady images/s "
+    "| vs defaults | peak GFLOP/s | share of peak |"
 )
 
 
-def fresh_model(build):
+def native_bfloat16() -> bool:
+    """Whether the CPU computes bfloat16 natively (AVX512_BF16 or AMX), from /proc/cpuinfo's flags."""
+    try:
+        flags = set(open("/proc/cpuinfo").read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def fresh_model(build, precision: str = "float32", jit_compile=False):
     import keras
 
     keras.utils.set_random_seed(0)  # the same initial weights on every row
-    model = build(input_shape=(64, 64, 3), classes=6)
-    model.compile(optimizer=keras.optimizers.Adam(0.001), loss="categorical_crossentropy", metrics=["accuracy"])
+    keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        model = build(input_shape=(64, 64, 3), classes=6)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+    )
     return model
 
 
@@ -59,11 +78,11 @@ def training_flops_per_picture(model) -> float:
     return 3.0 * flops  # the backward pass costs about twice the forward one
 
 
-def float32_peak(size: int = 4096, repeats: int = 5) -> float:
-    """FLOP/s of the best of ``repeats`` float32 products of two ``size`` x ``size`` matrices."""
+def peak(precision: str = "float32", size: int = 4096, repeats: int = 5) -> float:
+    """FLOP/s of the best of ``repeats`` products of two ``size`` x ``size`` matrices in ``precision``."""
     import tensorflow as tf
 
-    a, b = tf.random.normal((size, size)), tf.random.normal((size, size))
+    a, b = (tf.cast(tf.random.normal((size, size)), precision) for _ in range(2))
     (a @ b).numpy()  # warm-up
     best = float("inf")
     for _ in range(repeats):
@@ -73,63 +92,95 @@ def float32_peak(size: int = 4096, repeats: int = 5) -> float:
     return 2 * size**3 / best
 
 
-def timed(build, X, Y, epochs, batch_size, course_fit: bool) -> float:
-    model = fresh_model(build)
+def timed(build, X, Y, epochs, batch_size, course_fit: bool, precision="float32", jit_compile=False) -> list[float]:
+    """The seconds each epoch ended at, from the start of the call (tracing included)."""
+    import keras
+
+    class EpochEnds(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            ends.append(time.perf_counter() - start)
+
+    ends: list[float] = []
+    model = fresh_model(build, precision, jit_compile)
     start = time.perf_counter()
     if course_fit:
-        training.fit(model, X, Y, epochs, batch_size, verbose=0)
+        training.fit(model, X, Y, epochs, batch_size, verbose=0, callbacks=[EpochEnds()])
     else:
-        model.fit(X, Y, epochs=epochs, batch_size=batch_size, verbose=0)
-    return time.perf_counter() - start
+        model.fit(X, Y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[EpochEnds()])
+    ends.append(time.perf_counter() - start)  # the whole call, as the student waits for it
+    return ends
 
 
-def defaults_in_child(epochs: int, batch_size: int) -> float:
+def defaults_in_child(epochs: int, batch_size: int) -> list[float]:
     environment = {key: value for key, value in os.environ.items() if key != settings.ONEDNN}
     command = [sys.executable, __file__, "--epochs", str(epochs), "--batch-size", str(batch_size), "--defaults"]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"the run with TensorFlow's settings failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+    return json.loads(result.stdout.strip().splitlines()[-1])["ends"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3, help="at least 2: the first one traces the graph")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--defaults", action="store_true", help=argparse.SUPPRESS)  # the child's part
     arguments = parser.parse_args()
-    epochs, batch_size = arguments.epochs, arguments.batch_size
+    epochs, batch_size = max(2, arguments.epochs), arguments.batch_size
 
     X_train_orig, Y_train_orig, *_ = load_dataset()
     X, Y = X_train_orig / 255.0, convert_to_one_hot(Y_train_orig, 6).T
     build = load_reference()["ResNet50"]
     if arguments.defaults:
-        print(json.dumps({"seconds": timed(build, X, Y, epochs, batch_size, course_fit=False)}))
+        print(json.dumps({"ends": timed(build, X, Y, epochs, batch_size, course_fit=False)}))
         return
 
-    rows = [("plain model.fit, TensorFlow's settings", defaults_in_child(epochs, batch_size))]
-    rows.append(("plain model.fit, oneDNN on", timed(build, X, Y, epochs, batch_size, course_fit=False)))
-    rows.append(("the course's fit (oneDNN on)", timed(build, X, Y, epochs, batch_size, course_fit=True)))
+    # (path, precision, batch, epoch ends)
+    rows = [("plain model.fit, TensorFlow's settings", "float32", batch_size, defaults_in_child(epochs, batch_size))]
+    rows.append(("plain model.fit, oneDNN on", "float32", batch_size, timed(build, X, Y, epochs, batch_size, False)))
+    rows.append(("the course's fit (oneDNN on)", "float32", batch_size, timed(build, X, Y, epochs, batch_size, True)))
+    for other in (batch_size // 2, batch_size * 2):
+        rows.append(("the course's fit, batch size", "float32", other, timed(build, X, Y, epochs, other, True)))
+    rows.append(
+        (
+            "the course's fit, XLA (jit_compile)",
+            "float32",
+            batch_size,
+            timed(build, X, Y, epochs, batch_size, True, jit_compile=True),
+        )
+    )
+    precisions = ["float32"]
+    if native_bfloat16():
+        precisions.append("bfloat16")
+        ends = timed(build, X, Y, epochs, batch_size, True, precision="bfloat16")
+        rows.append(("the course's fit, mixed_bfloat16", "bfloat16", batch_size, ends))
     per_picture = training_flops_per_picture(fresh_model(build))
-    peak = float32_peak()
+    peaks = {precision: peak(precision) for precision in precisions}
 
-    print(f"ResNet-50, {len(X)} training pictures 64x64, {epochs} epochs, batch {batch_size}, {measured.cpu_name()}")
-    print(f"{'path':40} {'seconds':>8} {'images/s':>9} {'vs defaults':>12} {'vs oneDNN':>10} {'of peak':>8}")
-    today, cpu = datetime.date.today().isoformat(), measured.cpu_name()
-    for name, seconds in rows:
-        rate = epochs * len(X) / seconds
-        ratios = rows[0][1] / seconds, rows[1][1] / seconds
-        share = rate * per_picture / peak
-        print(f"{name:40} {seconds:8.1f} {rate:9.1f} {ratios[0]:11.2f}x {ratios[1]:9.2f}x {share:8.1%}")
+    cpu = measured.cpu_name()
+    print(f"ResNet-50, {len(X)} training pictures 64x64, {epochs} epochs, {cpu}")
+    print(
+        f"{'path':38} {'precision':>9} {'batch':>5} {'seconds':>8} {'1st epoch':>9} {'images/s':>9} "
+        f"{'vs dflt':>8} {'of peak':>8}"
+    )
+    today = datetime.date.today().isoformat()
+    for name, precision, batch, ends in rows:
+        total, first = ends[-1], ends[0]
+        steady = (epochs - 1) * len(X) / (ends[epochs - 1] - first)  # the epochs after the first
+        versus = rows[0][3][-1] / total
+        share = steady * per_picture / peaks[precision]
+        print(
+            f"{name:38} {precision:>9} {batch:5d} {total:8.1f} {first:9.1f} {steady:9.1f} {versus:7.2f}x {share:8.1%}"
+        )
         measured.log_row(
             HEADING,
             COLUMNS,
-            f"| {today} | {cpu} | {name} | {epochs} | {batch_size} | {seconds:.1f} | {rate:.1f} "
-            f"| {ratios[0]:.2f}x | {ratios[1]:.2f}x | {peak / 1e9:.0f} | {share:.1%} |",
+            f"| {today} | {cpu} | {name} | {precision} | {epochs} | {batch} | {total:.1f} | {first:.1f} | {steady:.1f} "
+            f"| {versus:.2f}x | {peaks[precision] / 1e9:.0f} | {share:.1%} |",
         )
-    print(f"float32 peak (4096 x 4096 matrix product): {peak / 1e9:.0f} GFLOP/s")
+    for precision, value in peaks.items():
+        print(f"{precision} peak (4096 x 4096 matrix product): {value / 1e9:.0f} GFLOP/s")
     print(f"one training picture: {per_picture / 1e9:.2f} GFLOP (convolutions and dense layers, forward x 3)")
-    print(f"so the peak would allow {peak / per_picture:.0f} images/s")
 
 
 if __name__ == "__main__":
