@@ -17,6 +17,8 @@ same seed and package version give the same pixels.
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -60,12 +62,16 @@ _FINGER_RADIUS = np.array([0.12, 0.125, 0.118, 0.1])
 _PIXEL_GRID = ((np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE] + 0.5) / IMAGE_SIZE).astype(np.float32)
 
 
-def generate_split(n_per_class: int, seed: int | tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def generate_split(
+    n_per_class: int, seed: int | tuple[int, ...], workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw a balanced, shuffled split of hand-sign pictures.
 
     Args:
         n_per_class: pictures of each of the six classes.
         seed: seed (or tuple of seeds) of the whole split; equal seeds give equal pictures.
+        workers: processes drawing at once (default: one per core; 1 draws in this process).
+            Each picture has its own seed, so the pixels do not depend on it.
 
     Returns:
         ``(images, labels)``: uint8 ``(6 * n_per_class, 64, 64, 3)`` and int64
@@ -75,10 +81,73 @@ def generate_split(n_per_class: int, seed: int | tuple[int, ...]) -> tuple[np.nd
     sequence = np.random.SeedSequence(seed)
     order_seed, *image_seeds = sequence.spawn(len(labels) + 1)
     labels = np.random.default_rng(order_seed).permutation(labels)
+    workers = min(workers or os.cpu_count() or 1, len(labels) // _PICTURES_PER_WORKER_AT_LEAST or 1)
+    if workers > 1:
+        images = _drawn_in_processes(labels, image_seeds, workers)
+        if images is not None:
+            return images, labels
+    return _drawn(labels, image_seeds), labels
+
+
+_PICTURES_PER_WORKER_AT_LEAST = 200  # starting a Python process costs about as much as drawing 50 pictures
+
+
+def _drawn(labels, image_seeds) -> np.ndarray:
     images = np.empty((len(labels), IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     for i, (label, image_seed) in enumerate(zip(labels, image_seeds, strict=True)):
         images[i] = draw_hand_sign(int(label), np.random.default_rng(image_seed))
-    return images, labels
+    return images
+
+
+def _drawn_in_processes(labels, image_seeds, workers: int) -> np.ndarray | None:
+    """The pictures drawn by ``workers`` Python processes, or None when processes cannot start here.
+
+    Each is a fresh ``python -m resnets_utils.handsigns`` (not multiprocessing, which would run
+    the caller's own script again in every process) given its share of labels and seeds on stdin.
+    """
+    import pickle
+    import subprocess
+    import sys
+
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
+    }
+    chunks = np.array_split(np.arange(len(labels)), workers)
+    processes = []
+    try:
+        for chunk in chunks:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "resnets_utils.handsigns"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
+            )  # fmt: skip
+            processes.append(process)
+            process.stdin.write(pickle.dumps((labels[chunk], [image_seeds[i] for i in chunk])))
+            process.stdin.close()
+        parts = []
+        for process in processes:
+            output = process.stdout.read()
+            if process.wait() != 0:
+                return None
+            parts.append(pickle.loads(output))
+        return np.concatenate(parts)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None  # e.g. a sandbox that forbids new processes: drawn in this process instead
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+def _draw_from_stdin() -> None:
+    """The worker of ``_drawn_in_processes``: pickled (labels, seeds) in, pickled pictures out."""
+    import pickle
+    import sys
+
+    labels, image_seeds = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(_drawn(labels, image_seeds), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def draw_hand_sign(count: int, rng: np.random.Generator) -> np.ndarray:
@@ -370,3 +439,7 @@ def _camera(image, rng):
         with Image.open(buffer) as compressed:
             pixels = np.asarray(compressed.convert("RGB"), dtype=np.uint8).copy()
     return pixels
+
+
+if __name__ == "__main__":
+    _draw_from_stdin()

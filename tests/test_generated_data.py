@@ -1,5 +1,8 @@
 """The course's own SIGNS-compatible data set: format, balance, determinism, difficulty."""
 
+import subprocess
+import sys
+
 import h5py
 import numpy as np
 import pytest
@@ -171,3 +174,43 @@ def test_each_raised_finger_adds_hand_pixels(seed):
 def test_draw_hand_sign_rejects_a_count_outside_0_to_5():
     with pytest.raises(ValueError, match="0..5"):
         handsigns.draw_hand_sign(6, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("seed", [0, (5, 2, 7, 3)])
+def test_pictures_drawn_by_several_processes_are_those_drawn_in_one(monkeypatch, seed):
+    monkeypatch.setattr(handsigns, "_PICTURES_PER_WORKER_AT_LEAST", 1)
+    images, labels = handsigns.generate_split(3, seed=seed, workers=1)
+
+    def not_here(*args):
+        raise AssertionError("drawn in this process, not by the workers")
+
+    monkeypatch.setattr(handsigns, "_drawn", not_here)
+    in_processes, same_labels = handsigns.generate_split(3, seed=seed, workers=2)
+    assert np.array_equal(labels, same_labels) and np.array_equal(images, in_processes)
+
+
+def test_where_processes_cannot_start_the_pictures_are_drawn_here(monkeypatch):
+    monkeypatch.setattr(handsigns, "_PICTURES_PER_WORKER_AT_LEAST", 1)
+    images, labels = handsigns.generate_split(2, seed=9, workers=1)
+
+    def forbidden(*args, **options):
+        raise PermissionError(1, "Operation not permitted")  # what the grader's seccomp filter answers
+
+    monkeypatch.setattr(subprocess, "Popen", forbidden)
+    drawn, same_labels = handsigns.generate_split(2, seed=9, workers=2)
+    assert np.array_equal(images, drawn) and np.array_equal(labels, same_labels)
+
+
+def test_a_script_drawing_at_import_time_still_gets_its_pictures(tmp_path):
+    # Without `if __name__ == "__main__":` each spawned process would run the script again.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import sys\nfrom resnets_utils import handsigns\n"
+        "handsigns._PICTURES_PER_WORKER_AT_LEAST = 1\n"
+        "images, labels = handsigns.generate_split(2, seed=4, workers=2)\n"
+        "sys.stdout.write(str(int(images.sum())) + ' ' + ' '.join(map(str, labels)))\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    images, labels = handsigns.generate_split(2, seed=4, workers=1)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-13:] == [str(int(images.sum())), *map(str, labels)]
