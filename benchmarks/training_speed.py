@@ -1,4 +1,4 @@
-"""How fast ResNet-50 trains here, path by path: oneDNN, the course's ``fit``, XLA, bfloat16, batch size.
+"""How fast ResNet-50 trains here, path by path: oneDNN, the course's ``fit``, camera changes, bfloat16.
 
 One table, one run: the same reference ResNet-50 (same initial weights), data, optimizer
 and epochs on each row. Each row gives the whole call as a student waits for it (graph
@@ -27,6 +27,7 @@ if "--defaults" in sys.argv:  # the child: TensorFlow loads before the package c
 
 from resnets_utils import measured, settings, training  # noqa: E402
 from resnets_utils.data import convert_to_one_hot, load_dataset  # noqa: E402
+from resnets_utils.precision import native_bfloat16  # noqa: E402
 from resnets_utils.reference import load_reference  # noqa: E402
 
 HEADING = "## Training speed (`make bench`, benchmarks/training_speed.py)"
@@ -36,16 +37,7 @@ COLUMNS = (
 )
 
 
-def native_bfloat16() -> bool:
-    """Whether the CPU computes bfloat16 natively (AVX512_BF16 or AMX), from /proc/cpuinfo's flags."""
-    try:
-        flags = set(open("/proc/cpuinfo").read().split())
-    except OSError:
-        return False
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
-
-
-def fresh_model(build, precision: str = "float32", jit_compile=False):
+def fresh_model(build, precision: str = "float32"):
     import keras
 
     keras.utils.set_random_seed(0)  # the same initial weights on every row
@@ -58,7 +50,6 @@ def fresh_model(build, precision: str = "float32", jit_compile=False):
         optimizer=keras.optimizers.Adam(0.001),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
-        jit_compile=jit_compile,
     )
     return model
 
@@ -92,7 +83,7 @@ def peak(precision: str = "float32", size: int = 4096, repeats: int = 5) -> floa
     return 2 * size**3 / best
 
 
-def timed(build, X, Y, epochs, batch_size, course_fit: bool, precision="float32", jit_compile=False) -> list[float]:
+def timed(build, X, Y, epochs, batch_size, course_fit: bool, precision="float32", augment=None) -> list[float]:
     """The seconds each epoch ended at, from the start of the call (tracing included)."""
     import keras
 
@@ -101,10 +92,10 @@ def timed(build, X, Y, epochs, batch_size, course_fit: bool, precision="float32"
             ends.append(time.perf_counter() - start)
 
     ends: list[float] = []
-    model = fresh_model(build, precision, jit_compile)
+    model = fresh_model(build, precision)
     start = time.perf_counter()
     if course_fit:
-        training.fit(model, X, Y, epochs, batch_size, verbose=0, callbacks=[EpochEnds()])
+        training.fit(model, X, Y, epochs, batch_size, augment=augment, verbose=0, callbacks=[EpochEnds()])
     else:
         model.fit(X, Y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[EpochEnds()])
     ends.append(time.perf_counter() - start)  # the whole call, as the student waits for it
@@ -139,28 +130,27 @@ def main() -> None:
     rows = [("plain model.fit, TensorFlow's settings", "float32", batch_size, defaults_in_child(epochs, batch_size))]
     rows.append(("plain model.fit, oneDNN on", "float32", batch_size, timed(build, X, Y, epochs, batch_size, False)))
     rows.append(("the course's fit (oneDNN on)", "float32", batch_size, timed(build, X, Y, epochs, batch_size, True)))
-    for other in (batch_size // 2, batch_size * 2):
-        rows.append(("the course's fit, batch size", "float32", other, timed(build, X, Y, epochs, other, True)))
     rows.append(
         (
-            "the course's fit, XLA (jit_compile)",
+            "the course's fit with camera_changes",
             "float32",
             batch_size,
-            timed(build, X, Y, epochs, batch_size, True, jit_compile=True),
+            timed(build, X, Y, epochs, batch_size, True, augment=training.camera_changes()),
         )
     )
     precisions = ["float32"]
     if native_bfloat16():
         precisions.append("bfloat16")
-        ends = timed(build, X, Y, epochs, batch_size, True, precision="bfloat16")
-        rows.append(("the course's fit, mixed_bfloat16", "bfloat16", batch_size, ends))
+        changes = training.camera_changes()
+        ends = timed(build, X, Y, epochs, batch_size, True, precision="bfloat16", augment=changes)
+        rows.append(("the course's fit with camera_changes, mixed_bfloat16", "bfloat16", batch_size, ends))
     per_picture = training_flops_per_picture(fresh_model(build))
     peaks = {precision: peak(precision) for precision in precisions}
 
     cpu = measured.cpu_name()
     print(f"ResNet-50, {len(X)} training pictures 64x64, {epochs} epochs, {cpu}")
     print(
-        f"{'path':38} {'precision':>9} {'batch':>5} {'seconds':>8} {'1st epoch':>9} {'images/s':>9} "
+        f"{'path':52} {'precision':>9} {'batch':>5} {'seconds':>8} {'1st epoch':>9} {'images/s':>9} "
         f"{'vs dflt':>8} {'of peak':>8}"
     )
     today = datetime.date.today().isoformat()
@@ -170,7 +160,7 @@ def main() -> None:
         versus = rows[0][3][-1] / total
         share = steady * per_picture / peaks[precision]
         print(
-            f"{name:38} {precision:>9} {batch:5d} {total:8.1f} {first:9.1f} {steady:9.1f} {versus:7.2f}x {share:8.1%}"
+            f"{name:52} {precision:>9} {batch:5d} {total:8.1f} {first:9.1f} {steady:9.1f} {versus:7.2f}x {share:8.1%}"
         )
         measured.log_row(
             HEADING,

@@ -1,0 +1,61 @@
+"""The number format training computes in: bfloat16 where the CPU computes it natively, float32 elsewhere.
+
+A model built inside ``fastest()`` keeps its weights in float32 and computes in bfloat16
+(Keras' ``mixed_bfloat16`` policy) when the CPU has native bfloat16 instructions
+(AVX512_BF16 or AMX); elsewhere bfloat16 would be emulated and slower, so it stays float32.
+While nbgrader grades a notebook it is always float32: the checks' expected values are
+float32 numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from resnets_utils.settings import grading
+
+NATIVE_FLAGS = {"avx512_bf16", "amx_bf16"}  # /proc/cpuinfo's names of native bfloat16 arithmetic
+
+
+def native_bfloat16(cpuinfo: Path | str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU computes bfloat16 natively, from the flags in ``cpuinfo``."""
+    try:
+        flags = set(Path(cpuinfo).read_text().split())
+    except OSError:
+        return False
+    return bool(flags & NATIVE_FLAGS)
+
+
+def chosen() -> str:
+    """The Keras dtype policy ``fastest()`` builds models with here: ``mixed_bfloat16`` or ``float32``."""
+    return "mixed_bfloat16" if native_bfloat16() and not grading() else "float32"
+
+
+@contextlib.contextmanager
+def fastest():
+    """Build models inside this block with ``chosen()``'s policy; the previous policy comes back after it."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(chosen())
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def describe(model) -> str:
+    """One line: the precision ``model`` computes in and why, with the backend and oneDNN setting."""
+    import os
+
+    import keras
+
+    policy = model.dtype_policy.name if hasattr(model, "dtype_policy") else keras.config.dtype_policy().name
+    if policy == "mixed_bfloat16":
+        why = "bfloat16 arithmetic with float32 weights: this CPU computes bfloat16 natively"
+    elif grading():
+        why = "float32: the notebook is being graded, and the checks' values are float32"
+    else:
+        why = "float32: this CPU has no native bfloat16 arithmetic"
+    onednn = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "TensorFlow's default"
+    return f"Training path: {why}; {keras.backend.backend()} backend, oneDNN {onednn}."
