@@ -1,9 +1,10 @@
-"""Training for the notebooks: Keras' own ``model.fit``, and a smoke run under nbgrader.
+"""Training for the notebooks: ``model.fit`` fed from one pipeline, pictures changed as a camera would, a smoke run.
 
 ``fit`` takes ``model.fit``'s arguments. On TensorFlow it feeds ``model.fit`` from one
 ``tf.data`` pipeline that lasts all epochs, without autotuning: ``model.fit`` on arrays
 builds a new, autotuned iterator every epoch, and deleting the old one can stall the next
-epoch for tens of seconds on ResNet-50 (``make bench`` measures both).
+epoch for tens of seconds on ResNet-50 (``make bench`` measures both). With
+``augment=camera_changes()`` every picture is changed anew each time it is shown.
 """
 
 from __future__ import annotations
@@ -15,9 +16,44 @@ from resnets_utils.settings import grading
 SMOKE_EXAMPLES = 4  # one eager step on 4 pictures: about 3 s for ResNet-50
 
 
-def fit(model, X, Y, epochs: int, batch_size: int = 32, shuffle: bool = True, **options):
+# What a phone photo of a hand varies in besides the hand (docs/performance.md holds the trials).
+CAMERA_CHANGES = {
+    "shift": 0.06,  # of the picture's height and width, each way
+    "turn": 0.03,  # of a full turn, each way: about 11 degrees
+    "zoom": 0.1,
+    "exposure": 0.15,  # of the range of pixel values
+    "contrast": 0.2,
+}
+
+
+def camera_changes(**amounts):
+    """A Keras model that changes a batch of pictures (values in [0, 1]) at random, as another photo would.
+
+    Each picture is shifted, turned and zoomed (the edges filled by reflection), and its
+    exposure and contrast changed, by up to the amounts in ``CAMERA_CHANGES`` unless given.
+    """
+    import keras
+
+    if unknown := set(amounts) - set(CAMERA_CHANGES):
+        raise TypeError(f"camera_changes takes {', '.join(CAMERA_CHANGES)}, not {', '.join(sorted(unknown))}")
+    amounts = {**CAMERA_CHANGES, **amounts}
+    return keras.Sequential(
+        [
+            keras.layers.RandomTranslation(amounts["shift"], amounts["shift"], fill_mode="reflect"),
+            keras.layers.RandomRotation(amounts["turn"], fill_mode="reflect"),
+            keras.layers.RandomZoom(amounts["zoom"], fill_mode="reflect"),
+            keras.layers.RandomBrightness(amounts["exposure"], value_range=(0.0, 1.0)),
+            keras.layers.RandomContrast(amounts["contrast"], value_range=(0.0, 1.0)),
+        ],
+        name="camera_changes",
+    )
+
+
+def fit(model, X, Y, epochs: int, batch_size: int = 32, shuffle: bool = True, augment=None, **options):
     """Train ``model`` like ``model.fit(X, Y, epochs=epochs, batch_size=batch_size, **options)``.
 
+    ``augment``: a Keras model (``camera_changes()``) that changes each batch of training
+    pictures before the step sees it; the validation pictures stay as they are.
     Returns a ``keras.callbacks.History``. While nbgrader grades a notebook, only one batch of
     ``SMOKE_EXAMPLES`` pictures is trained, eagerly: grading needs to know that training runs,
     and tracing ResNet-50's training step takes longer than one eager step.
@@ -32,16 +68,18 @@ def fit(model, X, Y, epochs: int, batch_size: int = 32, shuffle: bool = True, **
 
     unsupported = {"sample_weight", "class_weight", "validation_split", "steps_per_epoch"} & set(options)
     if keras.backend.backend() != "tensorflow" or unsupported:
+        if augment is not None:
+            raise ValueError(f"augment needs the TensorFlow backend and none of {sorted(unsupported)}")
         return model.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, **options)
     # One batch of each epoch is short, as in model.fit, so epochs stay aligned.
-    pictures = input_pipeline(X, Y, batch_size, shuffle=shuffle, repeat=True)
+    pictures = input_pipeline(X, Y, batch_size, shuffle=shuffle, repeat=True, augment=augment)
     steps = int(np.ceil(len(X) / batch_size))
     # shuffle=False: the pipeline shuffles; Keras would only warn that it ignores the flag.
     return model.fit(pictures, epochs=epochs, steps_per_epoch=steps, shuffle=False, **options)
 
 
-def input_pipeline(X, Y, batch_size: int, shuffle: bool = False, repeat: bool = False):
-    """A ``tf.data`` pipeline of ``(X, Y)`` batches, without tf.data's autotuning.
+def input_pipeline(X, Y, batch_size: int, shuffle: bool = False, repeat: bool = False, augment=None):
+    """A ``tf.data`` pipeline of ``(X, Y)`` batches, without tf.data's autotuning; ``augment`` changes each X batch.
 
     Deleting an autotuned iterator at the end of a ResNet-50 epoch waits for tf.data's idle
     autotuning thread (TensorFlow 2.21). A batch takes milliseconds to slice and seconds to
@@ -54,6 +92,9 @@ def input_pipeline(X, Y, batch_size: int, shuffle: bool = False, repeat: bool = 
     if shuffle:
         pictures = pictures.shuffle(len(X))  # a new order every epoch, as model.fit
     pictures = pictures.batch(batch_size)
+    if augment is not None:
+        # Clipped: a changed picture stays a picture (values in [0, 1]), whatever the layers do.
+        pictures = pictures.map(lambda x, y: (tf.clip_by_value(augment(x, training=True), 0.0, 1.0), y))
     if repeat:
         pictures = pictures.repeat()
     options = tf.data.Options()
@@ -82,3 +123,21 @@ def losses_per_step(model, X, Y, batch_size: int) -> np.ndarray:
     recorder = LossPerStep()
     model.fit(X, Y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
     return np.array(recorder.losses)
+
+
+def set_batchnorm_momentum(model, momentum: float) -> None:
+    """Give every BatchNormalization layer of ``model`` this momentum for its moving averages."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+
+
+def warmup_then_cosine(peak: float, steps: int, warmup_fraction: float = 0.1):
+    """A learning rate that rises from 0 to ``peak`` over the first ``warmup_fraction`` of ``steps``, then
+    falls to 0 along a cosine by the last step (a Keras schedule)."""
+    import keras
+
+    warmup = int(steps * warmup_fraction)
+    return keras.optimizers.schedules.CosineDecay(0.0, steps - warmup, warmup_target=peak, warmup_steps=warmup)

@@ -148,3 +148,39 @@ def test_every_notebook_turns_onednn_on_before_tensorflow_loads(notebook, genera
                             resources={"metadata": {"path": str(notebook.parent)}})  # fmt: skip
     executed = client.execute(env=environment)
     assert executed.cells[1].outputs[-1]["text"].strip() == "oneDNN True"
+
+
+def test_camera_changes_train_on_new_versions_of_each_picture_and_validate_on_the_originals(not_grading):
+    trained_on, validated_on = [], []
+    inputs = keras.Input((16, 16, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(inputs)))
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", run_eagerly=True)
+    train_step, test_step = model.train_step, model.test_step
+
+    def recording_train_step(data):
+        trained_on.append(np.asarray(data[0]))
+        return train_step(data)
+
+    def recording_test_step(data):
+        validated_on.append(np.asarray(data[0]))
+        return test_step(data)
+
+    model.train_step, model.test_step = recording_train_step, recording_test_step
+    rng = np.random.default_rng(5)
+    X, Y = rng.random((8, 16, 16, 3)).astype("float32"), np.eye(2, dtype="float32")[rng.integers(0, 2, 8)]
+    validation = rng.random((4, 16, 16, 3)).astype("float32")
+    training.fit(model, X, Y, epochs=2, batch_size=8, augment=training.camera_changes(),
+                 validation_data=(validation, Y[:4]), verbose=0)  # fmt: skip
+    first, second = trained_on
+    for shown in (first, second):
+        assert shown.shape == X.shape and shown.min() >= 0.0 and shown.max() <= 1.0
+        # no shown picture is one of the originals: each was changed
+        assert all(np.abs(shown[:, None] - X[None]).max(axis=(2, 3, 4)).min(axis=1) > 0.01)
+    assert np.abs(np.sort(first.ravel()) - np.sort(second.ravel())).max() > 0.01  # changed anew each epoch
+    np.testing.assert_array_equal(validated_on[0], validation)
+
+
+def test_camera_changes_name_what_they_take():
+    with pytest.raises(TypeError, match="shift, turn, zoom, exposure, contrast"):
+        training.camera_changes(blur=0.5)
+    assert len(training.camera_changes(zoom=0.0).layers) == len(training.CAMERA_CHANGES)
