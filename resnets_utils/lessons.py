@@ -133,11 +133,14 @@ def shortcut_parameters(model) -> str:
     )
 
 
-def read_training(history: dict, test_accuracy: float, training_pictures: int, epochs: int) -> str:
+def read_training(
+    history: dict, test_accuracy: float, training_pictures: int, epochs: int, camera_changes: bool = False
+) -> str:
     """A paragraph reading the student's learning curves, and how ``make pretrain``'s training differs, in numbers.
 
     ``history``: the training's metrics by epoch (``LiveProgress().history`` or ``History.history``),
-    on the mirrored training pictures, as the assignment trains.
+    on the mirrored training pictures, as the assignment trains; ``camera_changes``: whether each
+    picture was changed at random every time it was shown (``training.camera_changes``).
     """
     from resnets_utils.pretrain import RECIPE
 
@@ -163,9 +166,11 @@ def read_training(history: dict, test_accuracy: float, training_pictures: int, e
     fresh = RECIPE["fresh_pictures_per_epoch"]
     theirs = RECIPE["epochs"] * (training_pictures + fresh)  # mirrored at random, plus fresh ones
     distinct = training_pictures + RECIPE["epochs"] * fresh
+    changed = ", each time shifted, turned, zoomed and re-exposed at random" if camera_changes else ""
+    same = " (its pictures unchanged but for mirroring)" if camera_changes else ", with the same recipe otherwise,"
     lines.append(
         f"Your training showed {yours:,} pictures: {epochs} times the same {training_pictures:,} and their mirror "
-        f"images. `make pretrain`, with the same recipe otherwise, shows {theirs:,} in {RECIPE['epochs']} epochs, "
+        f"images{changed}. `make pretrain`{same} shows {theirs:,} in {RECIPE['epochs']} epochs, "
         f"{theirs / yours:.1f} times as many, made from {distinct:,} different pictures ({fresh:,} fresh ones "
         f"every epoch), {distinct / training_pictures:.0f} times as many as yours: a network that keeps seeing "
         "new pictures cannot learn them by heart."

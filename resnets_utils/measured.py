@@ -19,7 +19,7 @@ MEASURED = Path(__file__).resolve().parent / "measured.json"
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"  # the measurement history
 
 WHAT = {
-    "assignment_training": "the training cell (10 epochs)",
+    "assignment_training": "the training cell ({epochs} epochs)",
     "pretrain": "`make pretrain` ({epochs} epochs)",
     "degradation": "the degradation experiment",
     "gradient_flow": "one gradient-flow measurement",
@@ -69,7 +69,8 @@ def say(name: str) -> str:
     from resnets_utils.pretrain import RECIPE  # cheap: TensorFlow is imported only to train
 
     entry = figures().get(name)
-    what = WHAT.get(name, name).format(epochs=RECIPE["epochs"])
+    epochs = (entry or {}).get("epochs") or (RECIPE["epochs"] if name == "pretrain" else None)
+    what = WHAT.get(name, name).format(epochs=epochs) if epochs else WHAT.get(name, name).split(" (")[0]
     if not entry:
         return f"Not measured yet for {what}: `python scripts/measure.py {name}` measures it."
     if name == "realism":

@@ -88,8 +88,10 @@ SOURCES = {  # a piece of the sentence's text -> where its figure comes from
     "0 mostly as the fingertips meeting the thumb": "code:resnets_utils.handsigns:GESTURES",
     "showing 0 to 5 fingers against a plain background": "code:resnets_utils.handsigns:NUM_CLASSES",
     # The training recipe and what the training shows.
-    "The recipe below trains for 10 epochs": "measured:assignment_training",
-    "starts at 0, so each identity block starts as the identity": "printed:lessons.zero_branch(identity_block)",
+    "The recipe below trains for 16": "measured:assignment_training",
+    "so each identity block starts as the identity (a convolutional": "printed:lessons.zero_branch(identity_block)",
+    "not the pixels of 1,080 pictures": "printed:X_train.shape[0]",
+    "**bfloat16 arithmetic where the CPU has it.**": "code:resnets_utils.precision:NATIVE_FLAGS",
     "**BatchNormalization momentum 0.9**": "code:resnets_utils.pretrain:RECIPE",
     "the mirrored copies double the training set": "printed:np.concatenate([X_train, X_train[:, :, ::-1]])",
     "in batches of 128": "code:resnets_utils.pretrain:RECIPE",

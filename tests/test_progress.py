@@ -175,6 +175,10 @@ def test_a_measurement_becomes_one_sentence(monkeypatch, tmp_path):
     sentence = measured.say("pretrain")
     assert "(Some CPU x2, 2026-12-01, 3 seeded runs)" in sentence
     assert "it took 12 to 14 minutes and reached 95.0% to 96.7% test accuracy" in sentence
+    measured.record("assignment_training", [281.0], "Some CPU x2", "2026-12-01", [0.9], epochs=16)
+    assert measured.say("assignment_training").startswith("Measured for the training cell (16 epochs) on")
+    measured.record("assignment_training", [281.0], "Some CPU x2", "2026-12-01", [0.9])  # epochs not recorded
+    assert measured.say("assignment_training").startswith("Measured for the training cell on")
     measured.record("degradation", [67.4], "Some CPU x2", "2026-12-01")
     assert "one run): it took 67 s." in measured.say("degradation")
     measured.record("realism", [3.1], "Some CPU x2", "2026-12-01", [0.75], photos=60)
