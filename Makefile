@@ -63,9 +63,9 @@ bench: $(VENV)/.installed graphviz data bench-data
 	$(BIN)/python benchmarks/grading.py
 	$(BIN)/python benchmarks/degradation.py
 
-# The assignment's 10-epoch training, model.fit against the course's fit (about 30 minutes).
+# The training cell's recipe and its variants (precision, camera changes, fresh pictures, epochs; about 30 minutes).
 bench-assignment: $(VENV)/.installed data
-	$(BIN)/python benchmarks/assignment_engines.py
+	$(BIN)/python benchmarks/recipe_trials.py
 
 # 30 submissions graded by serial nbgrader, resnets-grade cold, warm and on Dask (about 10 minutes on 2 cores).
 bench-grading: $(VENV)/.installed
