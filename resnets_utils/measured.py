@@ -43,6 +43,27 @@ def cpu_name() -> str:
     return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
 
 
+def recipe_fingerprint(name: str) -> str | None:
+    """A short hash of what ``name``'s figure depends on besides the data: the training cell's
+    code, or ``make pretrain``'s recipe. A figure measured under another one is stale."""
+    import hashlib
+
+    if name == "assignment_training":
+        import nbformat
+
+        from resnets_utils.reference import MASTER
+
+        cells = nbformat.read(MASTER, as_version=4).cells
+        what = "".join(cell.source for cell in cells if "callbacks=[progress]" in cell.source)
+    elif name in ("pretrain", "realism"):
+        from resnets_utils.pretrain import RECIPE
+
+        what = json.dumps(RECIPE, sort_keys=True)
+    else:
+        return None
+    return hashlib.sha256(what.encode()).hexdigest()[:12]
+
+
 def figures() -> dict:
     return json.loads(MEASURED.read_text()) if MEASURED.exists() else {}
 
@@ -82,18 +103,43 @@ def say(name: str) -> str:
     runs = len(entry["seconds"])
     reached = f" and reached {_accuracy(entry['test_accuracy'])} test accuracy" if entry.get("test_accuracy") else ""
     how = "one run" if runs == 1 else f"{runs} seeded runs"
-    return (
+    sentence = (
         f"Measured for {what} on the course's test machine ({entry['cpu']}, {entry['date']}, {how}): "
-        f"it took {_minutes(entry['seconds'])}{reached}. Expect about that on a recent 2-core CPU."
+        f"it took {_minutes(entry['seconds'])}{reached}."
     )
+    others = list((entry.get("other_cpus") or {}).values())
+    if not others:
+        return sentence + (
+            " Only this CPU kind has been measured so far; on another the time can differ several-fold "
+            "(docs/performance.md)."
+        )
+    every = [entry, *others]
+    seconds = [value for one in every for value in one["seconds"]]
+    accuracies = [value for one in every for value in one.get("test_accuracy") or []]
+    reached = f", {_accuracy(accuracies)} test accuracy" if accuracies else ""
+    return sentence + f" On the {len(every)} CPU kinds measured: {_minutes(seconds)}{reached}."
 
 
 def record(
     name: str, seconds: list[float], cpu: str, date: str, test_accuracy: list[float] | None = None, **details
 ) -> None:
-    """Replace ``name``'s measurement, with ``details`` stored beside it (only ``scripts/measure.py`` calls this)."""
+    """Replace ``name``'s measurement on ``cpu``, with ``details`` stored beside it; the latest figures of other
+    CPU kinds, made with the same recipe, are kept (only ``scripts/measure.py`` calls this)."""
     entries = figures()
+    previous = entries.get(name) or {}
+    others = dict(previous.get("other_cpus") or {})
+    if previous and previous["cpu"] != cpu:
+        others[previous["cpu"]] = {key: value for key, value in previous.items() if key != "other_cpus"}
     entries[name] = {"seconds": [round(s, 1) for s in seconds], "cpu": cpu, "date": date, **details}
+    if fingerprint := recipe_fingerprint(name):
+        entries[name]["recipe"] = fingerprint
+    # Another CPU's figure stays beside this one only when measured on the same pictures and recipe.
+    same = ("recipe", "generator_version", "epochs")
+    entries[name]["other_cpus"] = {
+        other: entry
+        for other, entry in others.items()
+        if other != cpu and all(entry.get(key) == entries[name].get(key) for key in same)
+    }
     if test_accuracy:
         entries[name]["test_accuracy"] = [round(a, 4) for a in test_accuracy]
     write_atomically(MEASURED, json.dumps(entries, indent=1, sort_keys=True) + "\n")

@@ -175,6 +175,13 @@ def test_a_measurement_becomes_one_sentence(monkeypatch, tmp_path):
     sentence = measured.say("pretrain")
     assert "(Some CPU x2, 2026-12-01, 3 seeded runs)" in sentence
     assert "it took 12 to 14 minutes and reached 95.0% to 96.7% test accuracy" in sentence
+    assert "Only this CPU kind has been measured" in sentence
+    measured.record("pretrain", [300.0, 330.0, 360.0], "Faster CPU x2", "2026-12-04", [0.97, 0.975, 0.98])
+    sentence = measured.say("pretrain")  # the latest machine first, the range over both after it
+    assert "(Faster CPU x2, 2026-12-04, 3 seeded runs): it took 5 to 6 minutes and reached 97.0% to 98.0%" in sentence
+    assert sentence.endswith("On the 2 CPU kinds measured: 5 to 14 minutes, 95.0% to 98.0% test accuracy.")
+    measured.record("pretrain", [310.0], "Faster CPU x2", "2026-12-05", [0.97], epochs=30)  # another recipe
+    assert "Only this CPU kind has been measured" in measured.say("pretrain")
     measured.record("assignment_training", [281.0], "Some CPU x2", "2026-12-01", [0.9], epochs=16)
     assert measured.say("assignment_training").startswith("Measured for the training cell (16 epochs) on")
     measured.record("assignment_training", [281.0], "Some CPU x2", "2026-12-01", [0.9])  # epochs not recorded
@@ -211,3 +218,6 @@ def test_every_figure_the_notebooks_print_has_been_measured():
     # Measured on other pictures, a figure no longer says what the notebook's data gives.
     stale = {name for name in named if measured.figures()[name].get("generator_version") != handsigns.GENERATOR_VERSION}
     assert not stale, f"measured on another generator version: run `python scripts/measure.py NAME` for {sorted(stale)}"
+    # Measured with another training cell or pretrain recipe, a figure no longer says what the code does.
+    changed = {name for name in named if measured.figures()[name].get("recipe") != measured.recipe_fingerprint(name)}
+    assert not changed, f"measured with another recipe: run `python scripts/measure.py NAME` for {sorted(changed)}"
