@@ -99,7 +99,7 @@ SOURCES = {  # a piece of the sentence's text -> where its figure comes from
     "the network is **overfitting**": "printed:lessons.read_training(",
     "The usual cure is more, and more varied, pictures": "printed:lessons.read_training(",
     "More, and more varied, pictures are the cure": "printed:lessons.read_training(",
-    "for a few more epochs and with one difference that matters": "code:resnets_utils.pretrain:RECIPE",
+    "with the same recipe, with one difference": "code:resnets_utils.pretrain:RECIPE",
     "the closer the photo is to the training pictures, the better": "measured:realism",
     "the trained model with the higher test accuracy": "test:tests/test_progress.py::test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none",
     "the pre-trained one, the one with the higher test accuracy": "test:tests/test_progress.py::test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none",
