@@ -167,7 +167,10 @@ def read_training(
     theirs = RECIPE["epochs"] * (training_pictures + fresh)  # mirrored at random, plus fresh ones
     distinct = training_pictures + RECIPE["epochs"] * fresh
     changed = ", each time shifted, turned, zoomed and re-exposed at random" if camera_changes else ""
-    same = " (its pictures unchanged but for mirroring)" if camera_changes else ", with the same recipe otherwise,"
+    if camera_changes == bool(RECIPE.get("camera_changes")):
+        same = ", with the same recipe otherwise,"
+    else:
+        same = " (its pictures changed at random too)" if RECIPE.get("camera_changes") else " (unchanged pictures)"
     lines.append(
         f"Your training showed {yours:,} pictures: {epochs} times the same {training_pictures:,} and their mirror "
         f"images{changed}. `make pretrain`{same} shows {theirs:,} in {RECIPE['epochs']} epochs, "
