@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from resnets_utils import data, handsigns, measured, training  # noqa: E402
 from resnets_utils.no_shortcuts import start_branches_at_zero  # noqa: E402
-from resnets_utils.precision import native_bfloat16  # noqa: E402
+from resnets_utils.precision import building_with, native_bfloat16  # noqa: E402
 from resnets_utils.reference import load_reference  # noqa: E402
 
 HEADING = "## Training recipes (benchmarks/recipe_trials.py)"
@@ -50,11 +50,8 @@ def trial(epochs: int, seed: int, bfloat16=False, fresh=0, changes=None) -> tupl
     Y = np.eye(6, dtype="float32")[np.concatenate([labels, labels])]
     X_test, Y_test = X_test_orig / np.float32(255), np.eye(6, dtype="float32")[Y_test_orig.reshape(-1)]
     keras.utils.set_random_seed(seed)
-    keras.config.set_dtype_policy("mixed_bfloat16" if bfloat16 else "float32")
-    try:
+    with building_with("mixed_bfloat16" if bfloat16 else "float32"):
         model = load_reference()["ResNet50"](input_shape=(64, 64, 3), classes=6)
-    finally:
-        keras.config.set_dtype_policy("float32")
     start_branches_at_zero(model)
     training.set_batchnorm_momentum(model, 0.9)
     steps_per_epoch = int(np.ceil(2 * 1080 / 128))  # the training cell's epoch, whatever the pool

@@ -27,7 +27,7 @@ if "--defaults" in sys.argv:  # the child: TensorFlow loads before the package c
 
 from resnets_utils import measured, settings, training  # noqa: E402
 from resnets_utils.data import convert_to_one_hot, load_dataset  # noqa: E402
-from resnets_utils.precision import native_bfloat16  # noqa: E402
+from resnets_utils.precision import building_with, native_bfloat16  # noqa: E402
 from resnets_utils.reference import load_reference  # noqa: E402
 
 HEADING = "## Training speed (`make bench`, benchmarks/training_speed.py)"
@@ -41,11 +41,8 @@ def fresh_model(build, precision: str = "float32"):
     import keras
 
     keras.utils.set_random_seed(0)  # the same initial weights on every row
-    keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
-    try:
+    with building_with("mixed_bfloat16" if precision == "bfloat16" else "float32"):
         model = build(input_shape=(64, 64, 3), classes=6)
-    finally:
-        keras.config.set_dtype_policy("float32")
     model.compile(
         optimizer=keras.optimizers.Adam(0.001),
         loss="categorical_crossentropy",

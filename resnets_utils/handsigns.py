@@ -89,7 +89,7 @@ def generate_split(
     return _drawn(labels, image_seeds), labels
 
 
-_PICTURES_PER_WORKER_AT_LEAST = 200  # starting a Python process costs about as much as drawing 50 pictures
+_PICTURES_PER_WORKER_AT_LEAST = 200  # fewer: starting a Python process (numpy's import) is not worth it
 
 
 def _drawn(labels, image_seeds) -> np.ndarray:

@@ -32,16 +32,21 @@ def chosen() -> str:
 
 
 @contextlib.contextmanager
-def fastest():
-    """Build models inside this block with ``chosen()``'s policy; the previous policy comes back after it."""
+def building_with(policy: str):
+    """Build models inside this block with the Keras dtype ``policy``; the previous policy comes back after it."""
     import keras
 
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(chosen())
+    keras.config.set_dtype_policy(policy)
     try:
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def fastest():
+    """Build models inside this block with ``chosen()``'s policy (``with precision.fastest(): ...``)."""
+    return building_with(chosen())
 
 
 def describe(model) -> str:
@@ -50,8 +55,7 @@ def describe(model) -> str:
 
     import keras
 
-    policy = model.dtype_policy.name if hasattr(model, "dtype_policy") else keras.config.dtype_policy().name
-    if policy == "mixed_bfloat16":
+    if model.dtype_policy.name == "mixed_bfloat16":
         why = "bfloat16 arithmetic with float32 weights: this CPU computes bfloat16 natively"
     elif grading():
         why = "float32: the notebook is being graded, and the checks' values are float32"
