@@ -90,6 +90,7 @@ def generate_split(
 
 
 _PICTURES_PER_WORKER_AT_LEAST = 200  # fewer: starting a Python process (numpy's import) is not worth it
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
 def _drawn(labels, image_seeds) -> np.ndarray:
@@ -113,6 +114,8 @@ def _drawn_in_processes(labels, image_seeds, workers: int) -> np.ndarray | None:
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
+        # One core each: NumPy's BLAS would start a thread per core in every process and slow them all.
+        **dict.fromkeys(_THREAD_VARIABLES, "1"),
     }
     chunks = np.array_split(np.arange(len(labels)), workers)
     processes = []

@@ -158,7 +158,9 @@ def log_row(heading: str, columns: str, row: str) -> None:
         end = table[-1] + 1
         while end < len(lines) and lines[end].startswith("|"):
             end += 1
-    else:  # a new section, or the columns changed: a new table
+    else:  # a new section, or the columns changed: a new table, before the blank lines ending the section
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1
         lines[end:end] = ["", columns, "| --- " * (columns.count("|") - 1) + "|"]
         end += 3
     lines.insert(end, row)

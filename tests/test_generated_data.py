@@ -214,3 +214,21 @@ def test_a_script_drawing_at_import_time_still_gets_its_pictures(tmp_path):
     images, labels = handsigns.generate_split(2, seed=4, workers=1)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-13:] == [str(int(images.sum())), *map(str, labels)]
+
+
+def test_each_drawing_process_keeps_to_one_thread(monkeypatch):
+    # Many threads per process on few cores made two processes slower than one (make bench-data).
+    monkeypatch.setattr(handsigns, "_PICTURES_PER_WORKER_AT_LEAST", 1)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    started = []
+    real_popen = subprocess.Popen
+
+    def recording(*args, **options):
+        started.append(options.get("env") or {})
+        return real_popen(*args, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    handsigns.generate_split(2, seed=3, workers=2)
+    assert len(started) == 2
+    for environment in started:
+        assert all(environment.get(name) == "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")), environment

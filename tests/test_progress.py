@@ -203,6 +203,8 @@ def test_a_logged_row_goes_under_its_own_heading_and_table(monkeypatch, tmp_path
     assert text.startswith("# P\n\n### Speed (old)\n\nold text\n\n### Data\n\ntext\n\n## Other\n")
     assert "| a |\n| --- |\n| 1 |\n| 2 |\n" in text
     assert text.endswith("## Speed (old)\n\n| x | y |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n")
+    measured.log_row("## Other", "| a | b |", "| 5 | 6 |")  # new columns: a second table, then a blank line
+    assert "| 1 |\n| 2 |\n\n| a | b |\n| --- | --- |\n| 5 | 6 |\n\n## Speed (old)\n" in history.read_text()
 
 
 def test_every_figure_the_notebooks_print_has_been_measured():
