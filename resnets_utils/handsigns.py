@@ -90,6 +90,7 @@ def generate_split(
 
 
 _PICTURES_PER_WORKER_AT_LEAST = 200  # fewer: starting a Python process (numpy's import) is not worth it
+_RUN_AS_MAIN = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
@@ -103,17 +104,16 @@ def _drawn(labels, image_seeds) -> np.ndarray:
 def _drawn_in_processes(labels, image_seeds, workers: int) -> np.ndarray | None:
     """The pictures drawn by ``workers`` Python processes, or None when processes cannot start here.
 
-    Each is a fresh ``python -m resnets_utils.handsigns`` (not multiprocessing, which would run
-    the caller's own script again in every process) given its share of labels and seeds on stdin.
+    Each is a fresh Python running this very file (not multiprocessing, which would run the
+    caller's own script again in every process; not the installed package, which may be another
+    version of the generator) given its share of labels and seeds on stdin.
     """
     import pickle
     import subprocess
     import sys
 
-    package_parent = str(Path(__file__).resolve().parent.parent)
     environment = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
         # One core each: NumPy's BLAS would start a thread per core in every process and slow them all.
         **dict.fromkeys(_THREAD_VARIABLES, "1"),
     }
@@ -122,7 +122,7 @@ def _drawn_in_processes(labels, image_seeds, workers: int) -> np.ndarray | None:
     try:
         for chunk in chunks:
             process = subprocess.Popen(
-                [sys.executable, "-m", "resnets_utils.handsigns"],
+                [sys.executable, "-c", _RUN_AS_MAIN, str(Path(__file__).resolve())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
             )  # fmt: skip
             processes.append(process)

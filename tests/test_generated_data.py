@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -232,3 +233,21 @@ def test_each_drawing_process_keeps_to_one_thread(monkeypatch):
     assert len(started) == 2
     for environment in started:
         assert all(environment.get(name) == "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")), environment
+
+
+def test_another_version_of_the_generator_draws_its_own_pictures_in_processes(monkeypatch, tmp_path):
+    # benchmarks/realism.py --generator compares versions: the workers must run that version, not the package's.
+    import importlib.util
+
+    source = Path(handsigns.__file__).read_text()
+    assert source.count("    return pixels\n") == 1
+    other_file = tmp_path / "other_handsigns.py"
+    other_file.write_text(source.replace("    return pixels\n", "    return 255 - pixels\n"))
+    spec = importlib.util.spec_from_file_location("other_handsigns", other_file)
+    other = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(other)
+    monkeypatch.setattr(other, "_PICTURES_PER_WORKER_AT_LEAST", 1)
+    drawn_here, _ = other.generate_split(2, seed=6, workers=1)
+    in_processes, _ = other.generate_split(2, seed=6, workers=2)
+    assert np.array_equal(drawn_here, in_processes)
+    assert np.array_equal(255 - drawn_here, handsigns.generate_split(2, seed=6, workers=1)[0])
