@@ -14,7 +14,8 @@ import os
 import time
 
 from resnets_utils import data, degradation
-from resnets_utils.measured import PERFORMANCE, cpu_name, log_row
+from resnets_utils.machine import cpu_name
+from resnets_utils.measured import PERFORMANCE, log_row
 
 HEADING = "## Degradation experiment (`make bench`, benchmarks/degradation.py)"
 COLUMNS = "| date | CPU | seed | seconds | plain-8 | plain-32 | residual-8 | residual-32 |"

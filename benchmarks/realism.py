@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from resnets_utils import data, handsigns, settings
-from resnets_utils.measured import PERFORMANCE, cpu_name, log_row
+from resnets_utils.machine import cpu_name
+from resnets_utils.measured import PERFORMANCE, log_row
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real_signs" / "dev_signs.h5"
 HEADING = "## Real photos (`make bench-realism`, benchmarks/realism.py)"

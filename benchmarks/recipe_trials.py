@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from resnets_utils import data, handsigns, measured, training  # noqa: E402
+from resnets_utils import data, handsigns, machine, measured, training  # noqa: E402
 from resnets_utils.no_shortcuts import start_branches_at_zero  # noqa: E402
 from resnets_utils.precision import building_with, native_bfloat16  # noqa: E402
 from resnets_utils.reference import load_reference  # noqa: E402
@@ -73,7 +73,7 @@ def main() -> None:
     arguments = parser.parse_args()
     if unknown := set(arguments.variants) - set(VARIANTS):
         parser.error(f"no variant {', '.join(sorted(unknown))}: choose from {', '.join(VARIANTS)}")
-    cpu, today = measured.cpu_name(), datetime.date.today().isoformat()
+    cpu, today = machine.cpu_name(), datetime.date.today().isoformat()
     print(f"{'variant':40} {'seconds':>8} {'train':>7} {'test':>7}   ({cpu}, seed {arguments.seed})")
     for name in arguments.variants or VARIANTS:
         options = dict(VARIANTS[name])

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if "--defaults" in sys.argv:  # the child: TensorFlow loads before the package can set oneDNN
     import keras  # noqa: F401
 
-from resnets_utils import measured, settings, training  # noqa: E402
+from resnets_utils import machine, measured, settings, training  # noqa: E402
 from resnets_utils.data import convert_to_one_hot, load_dataset  # noqa: E402
 from resnets_utils.precision import building_with, native_bfloat16  # noqa: E402
 from resnets_utils.reference import load_reference  # noqa: E402
@@ -144,7 +144,7 @@ def main() -> None:
     per_picture = training_flops_per_picture(fresh_model(build))
     peaks = {precision: peak(precision) for precision in precisions}
 
-    cpu = measured.cpu_name()
+    cpu = machine.cpu_name()
     print(f"ResNet-50, {len(X)} training pictures 64x64, {epochs} epochs, {cpu}")
     print(
         f"{'path':52} {'precision':>9} {'batch':>5} {'seconds':>8} {'1st epoch':>9} {'images/s':>9} "

@@ -32,27 +32,38 @@ FIRST_STRIDE = 2
 CLASSES = range(6)  # the hand signs 0 to 5
 
 
-def build_network(depth: int, residual: bool, input_shape=(SIZE, SIZE, 3), classes: int = 6, width: int = WIDTH):
-    """A plain or residual network of ``depth`` weight layers (``depth - 2`` must be even)."""
+def build_network(residual: bool, depth: int, width: int = WIDTH, input_shape=(SIZE, SIZE, 3), classes: int = 6):
+    """A plain or residual network of ``depth`` weight layers (``depth - 2`` must be even).
+
+    Layers are named by position, as in ``gradient_flow.build_network``: ``conv_01`` and
+    ``bn_01`` (the stem), then ``conv_02`` ... with ``add_01`` ... joining each pair's shortcut.
+    """
     import keras
     from keras import layers
 
     if depth < 4 or depth % 2:
         raise ValueError(f"depth must be an even number of at least 4, not {depth}")
+    index = 0
 
     def conv_bn(x, strides=1):
-        x = layers.Conv2D(width, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal")(x)
-        return layers.BatchNormalization()(x)
+        nonlocal index
+        index += 1
+        x = layers.Conv2D(
+            width, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
+            name=f"conv_{index:02d}",
+        )(x)  # fmt: skip
+        return layers.BatchNormalization(name=f"bn_{index:02d}")(x)
 
     inputs = keras.Input(input_shape)
-    x = layers.Activation("relu")(conv_bn(inputs, strides=FIRST_STRIDE))
-    for _ in range((depth - 2) // 2):
-        y = conv_bn(layers.Activation("relu")(conv_bn(x)))
+    x = layers.Activation("relu", name="relu_01")(conv_bn(inputs, strides=FIRST_STRIDE))
+    for pair in range(1, (depth - 2) // 2 + 1):
+        y = conv_bn(x)
+        y = conv_bn(layers.Activation("relu", name=f"relu_{index:02d}")(y))
         if residual:
-            y = layers.Add()([x, y])
-        x = layers.Activation("relu")(y)
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(classes, activation="softmax")(x)
+            y = layers.Add(name=f"add_{pair:02d}")([x, y])
+        x = layers.Activation("relu", name=f"relu_{index:02d}")(y)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(classes, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name=f"{'residual' if residual else 'plain'}_{depth}")
 
 
@@ -124,7 +135,7 @@ def run(images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS) 
     for kind in ("plain", "residual"):
         for depth in depths:
             keras.utils.set_random_seed(seed)
-            model = build_network(depth, kind == "residual", X.shape[1:], int(labels.max()) + 1)
+            model = build_network(kind == "residual", depth, input_shape=X.shape[1:], classes=int(labels.max()) + 1)
             model.compile(
                 optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=0.9), loss="sparse_categorical_crossentropy"
             )

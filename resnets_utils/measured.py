@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import platform
 from pathlib import Path
 
 from resnets_utils.settings import write_atomically
@@ -26,21 +24,6 @@ WHAT = {
     "no_shortcuts": "the training with and without shortcuts",
     "realism": "the pre-trained ResNet-50 on real photos",
 }
-
-
-def cpu_name() -> str:
-    """The CPU's model name, family and model: "AMD EPYC" names AVX-512 and AVX2-only CPUs alike."""
-    try:
-        fields = {}
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
-        if "model name" in fields:
-            family = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
-            return f"{fields['model name']} ({family}) x{os.cpu_count()}"
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
 
 
 def recipe_fingerprint(name: str) -> str | None:

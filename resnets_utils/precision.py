@@ -12,18 +12,15 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from resnets_utils import machine
 from resnets_utils.settings import grading
 
 NATIVE_FLAGS = {"avx512_bf16", "amx_bf16"}  # /proc/cpuinfo's names of native bfloat16 arithmetic
 
 
-def native_bfloat16(cpuinfo: Path | str = "/proc/cpuinfo") -> bool:
+def native_bfloat16(cpuinfo: Path | str = machine.CPUINFO) -> bool:
     """Whether the CPU computes bfloat16 natively, from the flags in ``cpuinfo``."""
-    try:
-        flags = set(Path(cpuinfo).read_text().split())
-    except OSError:
-        return False
-    return bool(flags & NATIVE_FLAGS)
+    return bool(machine.cpu_flags(cpuinfo) & NATIVE_FLAGS)
 
 
 def chosen() -> str:

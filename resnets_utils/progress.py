@@ -14,15 +14,9 @@ import time
 import keras
 
 from resnets_utils.plotting import NotebookFigure
+from resnets_utils.wording import duration
 
 REFRESH_SECONDS = 1.0  # the status line is redrawn at most this often
-
-
-def duration(seconds: float) -> str:
-    """``75`` -> ``"1 min 15 s"``; ``42`` -> ``"42 s"``."""
-    seconds = int(round(seconds))
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def learning_curves(history: dict, validation: str = "test") -> NotebookFigure:

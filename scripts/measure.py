@@ -28,7 +28,7 @@ from pathlib import Path
 from unittest import mock
 
 from resnets_utils import data, handsigns, measured, settings  # turns oneDNN on, as the notebooks do
-from resnets_utils.measured import cpu_name
+from resnets_utils.machine import cpu_name
 from resnets_utils.reference import MASTER
 
 os.environ.setdefault(settings.LOG_LEVEL, "2")

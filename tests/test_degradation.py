@@ -33,9 +33,9 @@ def test_a_network_has_the_depth_it_is_named_after():
 
     for depth in degradation.DEPTHS:
         for residual in (False, True):
-            model = degradation.build_network(depth, residual)
+            model = degradation.build_network(residual, depth)
             weighted = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
             assert len(weighted) == depth
             assert any(isinstance(layer, keras.layers.Add) for layer in model.layers) == residual
     with pytest.raises(ValueError, match="even number"):
-        degradation.build_network(7, False)
+        degradation.build_network(False, 7)

@@ -157,10 +157,10 @@ def test_a_residual_network_without_shortcuts_is_the_plain_network_of_its_depth(
 
     from resnets_utils import degradation, no_shortcuts
 
-    residual = degradation.build_network(depth, residual=True)
+    residual = degradation.build_network(True, depth)
     rewired = no_shortcuts.without_shortcuts(residual)
     assert not any(isinstance(layer, keras.layers.Add) for layer in rewired.layers)
-    assert _layer_kinds(rewired) == _layer_kinds(degradation.build_network(depth, residual=False))
+    assert _layer_kinds(rewired) == _layer_kinds(degradation.build_network(False, depth))
     pictures = np.random.default_rng(depth).random((2, *residual.input_shape[1:]), dtype="float32")
     assert rewired(pictures).shape == residual(pictures).shape
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from resnets_utils import notebooks, settings
 from resnets_utils.autograde import catalogue, cluster, gradebook, grader, intake, local, sandbox
-from resnets_utils.autograde.verdicts import counted
 from resnets_utils.checks import CheckFailed
 from resnets_utils.checks.cases import hidden_expected_path
+from resnets_utils.wording import counted, duration
 
 
 def _at_least(minimum: float, kind=float):
@@ -265,18 +265,13 @@ class Progress:
         eta = elapsed / self.done * (self.total - self.done)
         filled = int(30 * self.done / self.total)
         bar = "#" * filled + "." * (30 - filled)
-        line = f"[{bar}] {self.done}/{self.total}  {_clock(elapsed)} elapsed, ETA {_clock(eta)}"
+        line = f"[{bar}] {self.done}/{self.total}  {duration(elapsed)} elapsed, about {duration(eta)} left"
         self.stream.write(f"\r\033[K{what}\n{line}" if self.tty else f"{line}  {what}\n")
         self.stream.flush()
 
     def close(self) -> None:
         if self.tty and self.done:
             self.stream.write("\n")
-
-
-def _clock(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes}:{seconds:02d}"
 
 
 def _summary(course: Path, assignment: str, submissions, grades: Path) -> None:

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 
+from resnets_utils import machine
 from resnets_utils.autograde import intake, local, sandbox
 
 # What decides a worker's observations, beside its CPU.
@@ -40,16 +41,9 @@ def describe() -> dict:
         except importlib.metadata.PackageNotFoundError:
             continue
     protections = sandbox.protections()
-    kind = ", ".join([platform.machine(), _cpu(), *(f"{name} {version}" for name, version in versions.items())])
+    libraries = (f"{name} {version}" for name, version in versions.items())
+    kind = ", ".join([platform.machine(), machine.cpu_model(), *libraries])
     return {"kind": kind, "host": socket.gethostname(), "versions": versions, "protections": protections}
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as file:
-            return next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 _engine: local.LocalEngine | None = None

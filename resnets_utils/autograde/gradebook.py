@@ -21,8 +21,8 @@ import warnings
 from pathlib import Path
 
 from resnets_utils import notebooks
-from resnets_utils.autograde.verdicts import counted
 from resnets_utils.settings import write_atomically
+from resnets_utils.wording import counted
 
 MARKER = ".resnets-grade.json"
 # nbconvert cleans the HTML of markdown and outputs (off by default): defence beside our own escaping.

@@ -119,8 +119,3 @@ def not_graded(points: dict[str, float], detail: str) -> dict:
     """Verdicts for a submission the grader could not run (its own failure): 0 for now, graded again next run."""
     reason = "the grader could not run this test (its own failure, not your code's); it will be graded again."
     return {grade_id: Verdict(0.0, points[grade_id], reason, _short(detail)) for grade_id in TESTS}
-
-
-def counted(number: float, noun: str) -> str:
-    """``counted(1, "point")`` -> ``"1 point"``; ``counted(3, "worker")`` -> ``"3 workers"``."""
-    return f"{number:g} {noun}{'' if number == 1 else 's'}"
