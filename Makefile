@@ -68,7 +68,7 @@ bench-assignment: $(VENV)/.installed data
 	$(BIN)/python benchmarks/recipe_trials.py
 
 # 30 submissions graded by serial nbgrader, resnets-grade cold, warm and on Dask (about 10 minutes on 2 cores).
-bench-grading: $(VENV)/.installed
+bench-grading: $(VENV)/.installed-cluster
 	$(BIN)/python benchmarks/grading_parallel.py
 
 # The make pretrain model on real SIGNS photos in ../shared/real_signs (skips without them).
@@ -90,7 +90,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-cluster: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[cluster]"
 	touch $@ $(VENV)/.installed
 
 # System programs: installed with apt when missing and we are root, else one line on how.

@@ -45,14 +45,15 @@ PIN = r"([A-Za-z0-9_-]+)==(\d+\.\d+(?:\.\d+)?)(?:\.\*)?(?:$|\s|;)"
 def _pins_from_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pins = {}
-    for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = project["optional-dependencies"]
+    for requirement in project["dependencies"] + extras["test"] + extras["cluster"]:
         name, version = re.match(PIN, requirement).groups()
         pins[name.lower()] = version
     return pins
 
 
-def _pins_from_environment_yml():
-    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+def _pins_from_environment_yml(name="environment.yml"):
+    environment = yaml.safe_load((REPO / name).read_text())
     pins = {}
     for entry in environment["dependencies"]:
         if isinstance(entry, dict):  # the pip section
@@ -68,6 +69,9 @@ def _pins_from_environment_yml():
 
 def test_environment_yml_pins_the_same_versions_as_pyproject():
     environment, conda = _pins_from_environment_yml()
+    cluster_environment, cluster = _pins_from_environment_yml("environment-cluster.yml")
+    assert cluster_environment["name"] == environment["name"] and not conda.keys() & cluster.keys()
+    conda |= cluster
     pip = _pins_from_pyproject()
     assert "conda-forge" in environment["channels"]
     assert conda.pop("python") == "3.11"
@@ -78,8 +82,16 @@ def test_environment_yml_pins_the_same_versions_as_pyproject():
     assert "-e ." in next(e for e in environment["dependencies"] if isinstance(e, dict))["pip"]
 
 
-def test_environment_yml_says_why_each_package_is_there():
-    text = (REPO / "environment.yml").read_text()
+def test_students_install_no_cluster_software():
+    dependencies = " ".join(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+    _, conda = _pins_from_environment_yml()
+    for package in ("dask", "distributed"):
+        assert package not in dependencies and package not in conda, f"{package} is for the cluster extra only"
+
+
+@pytest.mark.parametrize("name", ["environment.yml", "environment-cluster.yml"])
+def test_environment_yml_says_why_each_package_is_there(name):
+    text = (REPO / name).read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():
         if re.match(r"\s+- [a-z-]", line) and line.strip() not in ("- pip", "- pip:"):
             assert "#" in line, f"no comment on: {line.strip()}"

@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a polite kill stops like Ctrl-C
+    if args.scheduler and not cluster.dask_installed():
+        return _error(cluster.CLUSTER_EXTRA_MISSING, status=2)
     course, assignment = _course(args.course), args.assignment
     if course is None:
         here = f"{Path.cwd()} is not an nbgrader course (no {settings.COURSE_CONFIG})"

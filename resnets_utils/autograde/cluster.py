@@ -27,8 +27,24 @@ from resnets_utils.autograde import intake, local, sandbox
 PACKAGES = ("resnets-course", "tensorflow-cpu", "tensorflow", "keras", "numpy", "h5py")
 
 
+CLUSTER_EXTRA_MISSING = (
+    "grading on a Dask cluster needs Dask, which students do not install: run "
+    '`pip install -e ".[cluster]"` in the course\'s checkout (conda: '
+    "`conda env update -n resnets-course -f environment-cluster.yml`)"
+)
+
+
 class EngineError(RuntimeError):
     """A job the cluster could not run (its worker died too often, the cluster went away)."""
+
+
+def dask_installed() -> bool:
+    """Whether the cluster extra is installed (students' environments have no Dask)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @functools.cache  # asked once per job: the answer does not change in a process's life
@@ -68,6 +84,8 @@ class DaskEngine:
     """Sends jobs to the Dask scheduler at ``address`` (TLS settings come from Dask's configuration)."""
 
     def __init__(self, address: str, timeout: float = 30):
+        if not dask_installed():
+            raise EngineError(CLUSTER_EXTRA_MISSING)
         from distributed import Client
 
         try:
@@ -83,7 +101,7 @@ class DaskEngine:
             self.client.close()
             raise EngineError(
                 f"a Dask worker at {address} cannot run the grader ({type(error).__name__}: {error}): "
-                "install the course's package on every worker machine (pip install -e . in its checkout)"
+                'install the course\'s package on every worker machine (pip install -e ".[cluster]" in its checkout)'
             ) from None
         if not self.workers:
             self.client.close()
