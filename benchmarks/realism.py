@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from resnets_utils import data, handsigns, settings
+from resnets_utils.evaluation import confusion_matrix, predicted_classes
 from resnets_utils.machine import cpu_name
 from resnets_utils.measured import PERFORMANCE, log_row
 
@@ -43,16 +44,6 @@ def real_photos(path: Path = REAL):
         return None
     images, labels, _ = data.load_split(path, "test")
     return images, labels
-
-
-def confusion(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    matrix = np.zeros((handsigns.NUM_CLASSES, handsigns.NUM_CLASSES), dtype=np.int64)
-    np.add.at(matrix, (truth, predicted), 1)
-    return matrix
-
-
-def predict(model, images: np.ndarray) -> np.ndarray:
-    return model.predict(images / np.float32(255), verbose=0).argmax(axis=1)
 
 
 def load_generator(path: Path):
@@ -122,8 +113,8 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - start
     # The test split as that generator draws it into the data files.
     X_test, Y_test = generator.generate_split(data.TEST_PER_CLASS, seed=(data.DEFAULT_SEED, 1))
-    generated = float((predict(model, X_test) == Y_test).mean())
-    matrix = confusion(real[1], predict(model, real[0]))
+    generated = float((predicted_classes(model, X_test / np.float32(255)) == Y_test).mean())
+    matrix = confusion_matrix(real[1], predicted_classes(model, real[0] / np.float32(255)), handsigns.NUM_CLASSES)
     accuracy = np.trace(matrix) / matrix.sum()
     recall = matrix.diagonal() / matrix.sum(axis=1)
     name = "small CNN, 2 min" if args.quick else "make pretrain ResNet-50"

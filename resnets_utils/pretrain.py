@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils import data, handsigns, precision, settings
+from resnets_utils import data, evaluation, handsigns, precision, settings
 from resnets_utils.no_shortcuts import start_branches_at_zero
 from resnets_utils.settings import grading
 from resnets_utils.training import camera_changes, input_pipeline, set_batchnorm_momentum, warmup_then_cosine
@@ -135,10 +135,6 @@ def recompute_batchnorm_statistics(model, X) -> None:
         layer.momentum = momentum
 
 
-def _accuracy(model, X, Y) -> float:
-    return float((model.predict(X, verbose=0).argmax(axis=1) == Y).mean())
-
-
 def _build(recipe: dict, steps_per_epoch: int):
     import keras
 
@@ -204,14 +200,14 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
         state["epoch"] = epoch + 1
         state["seconds"] += time.perf_counter() - start
         state["history"].append({k: float(v[-1]) for k, v in history.history.items()})
-        state["history"][-1]["test_accuracy"] = _accuracy(model, X_test, Y_test)
+        state["history"][-1]["test_accuracy"] = evaluation.accuracy(model, X_test, Y_test)
         print(f"  test accuracy {state['history'][-1]['test_accuracy']:.1%}")
         # Both written atomically: an interruption leaves the previous pair intact.
         save_atomically(model, checkpoint)
         settings.write_atomically(state_path, json.dumps(state, indent=1))
 
     recompute_batchnorm_statistics(model, X_train[:RECALIBRATION_PICTURES] / np.float32(255))
-    accuracy = _accuracy(model, X_test, Y_test)
+    accuracy = evaluation.accuracy(model, X_test, Y_test)
     report = {
         "test_accuracy": accuracy,
         "epochs": recipe["epochs"],

@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.text import Text
 
 from resnets_utils.architecture import describe, shape_text
+from resnets_utils.evaluation import confusion_matrix, predicted_classes
 from resnets_utils.plotting import MIN_FONTSIZE, NotebookFigure, display_size, figure_png
 
 SHORTCUT_COLOUR = "tab:orange"
@@ -431,13 +432,6 @@ MATRIX_SIZE = (3.8, 3.6)  # inches
 GALLERY_COLUMNS = 6
 
 
-def confusion_matrix(true_labels, predicted_labels, classes: int) -> np.ndarray:
-    """``matrix[true, predicted]`` counts."""
-    matrix = np.zeros((classes, classes), dtype=int)
-    np.add.at(matrix, (np.asarray(true_labels).reshape(-1), np.asarray(predicted_labels).reshape(-1)), 1)
-    return matrix
-
-
 class ResultsView(_StaticPicture, widgets.VBox):
     """Confusion matrix and a gallery of misclassified pictures with both labels."""
 
@@ -474,7 +468,7 @@ class ResultsView(_StaticPicture, widgets.VBox):
         """Predict ``X`` with ``model``; ``Y`` as labels ``(1, m)`` or one-hot ``(m, C)``."""
         Y = np.asarray(Y)
         true = Y.argmax(axis=1) if Y.ndim == 2 and Y.shape[0] == len(X) else Y.reshape(-1)
-        predicted = model.predict(X, verbose=0).argmax(axis=1)
+        predicted = predicted_classes(model, X)
         return cls(true, predicted, images, **options)
 
     def _draw_matrix(self, figure):

@@ -27,7 +27,9 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from resnets_utils import data, handsigns, measured, settings  # turns oneDNN on, as the notebooks do
+import numpy as np
+
+from resnets_utils import data, evaluation, handsigns, measured, settings  # turns oneDNN on, as the notebooks do
 from resnets_utils.machine import cpu_name
 from resnets_utils.reference import MASTER
 
@@ -87,7 +89,7 @@ def realism(seed: int) -> tuple[float, float, dict]:
     model = bench.pretrained_model()
     if model is None:
         raise SystemExit("error: no pre-trained model: run `python scripts/measure.py pretrain` first")
-    accuracy = float((bench.predict(model, photos[0]) == photos[1]).mean())
+    accuracy = evaluation.accuracy(model, photos[0] / np.float32(255), photos[1])
     return time.perf_counter() - start, accuracy, {"photos": len(photos[1])}
 
 

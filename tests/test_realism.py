@@ -1,21 +1,15 @@
-"""The realism benchmark: it skips without the real photos, and the package never reads them."""
+"""The realism benchmark and the scoring it uses: it skips without the real photos, the package never reads them."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from resnets_utils import evaluation
+
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARK = REPO / "benchmarks" / "realism.py"
-
-
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("realism", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_without_the_real_photos_the_benchmark_says_it_skips(tmp_path):
@@ -29,8 +23,24 @@ def test_without_the_real_photos_the_benchmark_says_it_skips(tmp_path):
     assert (REPO / "docs" / "performance.md").read_text() == history  # no row for a run that did not happen
 
 
+class _Fixed:
+    """A stand-in classifier whose outputs are given."""
+
+    def __init__(self, outputs):
+        self.outputs = np.asarray(outputs, dtype=np.float32)
+
+    def predict(self, images, verbose=0):
+        return self.outputs[: len(images)]
+
+
+def test_accuracy_counts_the_pictures_whose_largest_output_is_their_label():
+    model = _Fixed([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    assert list(evaluation.predicted_classes(model, np.zeros(4))) == [1, 0, 1, 0]
+    assert evaluation.accuracy(model, np.zeros(4), np.array([[1, 0, 0, 0]])) == 0.75  # labels as (1, m) too
+
+
 def test_the_confusion_matrix_has_true_classes_as_rows():
-    matrix = _benchmark().confusion(np.array([0, 0, 1, 5]), np.array([0, 3, 1, 5]))
+    matrix = evaluation.confusion_matrix(np.array([0, 0, 1, 5]), np.array([0, 3, 1, 5]), 6)
     assert matrix.shape == (6, 6) and matrix.sum() == 4
     assert matrix[0, 0] == 1 and matrix[0, 3] == 1 and matrix[1, 1] == 1 and matrix[5, 5] == 1
 
