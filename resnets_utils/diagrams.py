@@ -24,8 +24,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from resnets_utils import naming
 from resnets_utils.architecture import describe, shape_text
-from resnets_utils.widgets import is_shortcut
+from resnets_utils.naming import is_shortcut
 
 GRAPHVIZ_MISSING = (
     "Graphviz's `dot` program is missing, so here is a text summary instead of a diagram. "
@@ -41,7 +42,6 @@ MAIN_FILL = "#dbe9f6"
 STAGE_FILL = "#c6dbef"
 OTHER_FILL = "#f2f2f2"
 
-_BLOCK = re.compile(r"res(\d)([a-z]+)_branch2a$")
 _AUTOMATIC_MODEL_NAME = re.compile(r"(functional|model|sequential)(_\d+)?$")
 
 
@@ -266,17 +266,15 @@ def stage_nodes(model) -> list[StageNode]:
     by_name = {row["name"]: row for row in rows}
     blocks: dict[int, list[str]] = {}
     for row in rows:
-        if match := _BLOCK.match(row["name"]):
-            blocks.setdefault(int(match.group(1)), []).append(match.group(2))
+        if start := naming.block_start(row["name"]):
+            blocks.setdefault(start[0], []).append(start[1])
     if not blocks:
         raise ValueError(
             "no layer is named like res2a_branch2a: stage_diagram knows the course's ResNet names only; "
             "use block_diagram or layer_graph for other models"
         )
 
-    first_block_layer = min(
-        index for index, row in enumerate(rows) if re.match(r"(res|bn)\d[a-z]+_branch", row["name"])
-    )
+    first_block_layer = min(index for index, row in enumerate(rows) if naming.is_block_layer(row["name"]))
     nodes = []
     for row in rows[:first_block_layer]:
         name, details = layer_lines(row)
@@ -286,14 +284,14 @@ def stage_nodes(model) -> list[StageNode]:
     last_output = None
     for stage in sorted(blocks):
         letters = sorted(blocks[stage])
-        convolutional = [b for b in letters if f"res{stage}{b}_branch1" in by_name]
+        convolutional = [b for b in letters if naming.conv(stage, b, naming.SHORTCUT) in by_name]
         first = letters[0]
-        filters = [by_name[f"res{stage}{first}_branch2{part}"].get("filters") for part in "abc"]
-        window = by_name[f"res{stage}{first}_branch2b"]["kernel_size"]
+        filters = [by_name[naming.conv(stage, first, part)].get("filters") for part in naming.BRANCH]
+        window = by_name[naming.conv(stage, first, "2b")]["kernel_size"]
         kernel = str(window[0]) if len(set(window)) == 1 else "x".join(str(n) for n in window)
-        strides = by_name[f"res{stage}{first}_branch2a"]["strides"]
-        last_output = _block_output(rows, f"bn{stage}{letters[-1]}_branch2c")
-        params = sum(row["params"] for row in rows if re.match(rf"(res|bn){stage}[a-z]+_branch", row["name"]))
+        strides = by_name[naming.conv(stage, first, "2a")]["strides"]
+        last_output = _block_output(rows, naming.batchnorm(stage, letters[-1], "2c"))
+        params = sum(row["params"] for row in rows if naming.is_block_layer(row["name"], stage))
         identity = len(letters) - len(convolutional)
         count = f"{len(convolutional)} convolutional + {identity} identity block{'' if identity == 1 else 's'}"
         nodes.append(

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from resnets_utils import naming
+
 GAP_POINTS = 5  # training accuracy this many points above test accuracy: overfitting worth naming
 
 
@@ -121,7 +123,7 @@ def shortcut_parameters(model) -> str:
     """How many of the student's model's parameters are on shortcuts (projection convolutions and their BN)."""
     import keras
 
-    shortcut = [layer for layer in model.layers if layer.name.endswith("_branch1")]
+    shortcut = [layer for layer in model.layers if naming.is_shortcut(layer.name)]
     count = sum(layer.count_params() for layer in shortcut)
     projections = sum(1 for layer in shortcut if isinstance(layer, keras.layers.Conv2D))
     additions = sum(1 for layer in model.layers if isinstance(layer, keras.layers.Add))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import re
 
 import ipywidgets as widgets
 import keras
@@ -23,6 +22,7 @@ from matplotlib.text import Text
 
 from resnets_utils.architecture import describe, shape_text
 from resnets_utils.evaluation import confusion_matrix, predicted_classes
+from resnets_utils.naming import block_of, is_shortcut
 from resnets_utils.plotting import MIN_FONTSIZE, NotebookFigure, display_size, figure_png
 
 SHORTCUT_COLOUR = "tab:orange"
@@ -65,22 +65,6 @@ def _show(image: widgets.Image, figure) -> None:
 
 
 # ----------------------------------------------------------------------------- stages and blocks
-
-
-def block_of(name: str):
-    """``(stage, block)`` a layer name belongs to, or None. Knows the course's names
-    (``res3b_branch2a``, ``bn_conv1``) and those of ``keras.applications`` (``conv3_block2_1_conv``)."""
-    if match := re.match(r"(?:res|bn)(\d)([a-z]+)_branch", name):
-        return int(match.group(1)), match.group(2)
-    if match := re.match(r"conv(\d)_block(\d+)_", name):
-        return int(match.group(1)), chr(ord("a") + int(match.group(2)) - 1)
-    if name in ("conv1", "bn_conv1") or name.startswith("conv1_"):
-        return 1, ""
-    return None
-
-
-def is_shortcut(name: str) -> bool:
-    return bool(re.search(r"_branch1$|_0_(conv|bn)$", name))
 
 
 def group_layers(rows: list[dict]) -> dict[tuple, list[dict]]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from resnets_utils import naming
+
 INPUT = "input"
 STUDENT_INPUT = -1  # the index ``recording`` gives the block's input tensor
 
@@ -58,8 +60,8 @@ class Graphs:
             row["_inputs"] = [_key(source, rows) for source in row["inputs"]]
         self.order = [key for key in self.rows if key != INPUT]
         self.consumers = {key: [k for k in self.order if key in self.rows[k]["_inputs"]] for key in self.rows}
-        self.conv = f"res{case['stage']}{case['block']}_branch"
-        self.bn = f"bn{case['stage']}{case['block']}_branch"
+        self.conv = naming.conv(case["stage"], case["block"], "")  # the prefix of the block's names
+        self.bn = naming.batchnorm(case["stage"], case["block"], "")
         self.match = self._align()
         self.reference_of = {index: key for key, index in self.match.items()}
         # What reaches the output; when the code failed, what reaches the failing call, for the layers

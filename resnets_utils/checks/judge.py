@@ -11,6 +11,7 @@ from collections import Counter
 
 import numpy as np
 
+from resnets_utils import naming
 from resnets_utils.architecture import shape_text
 from resnets_utils.checks.compare import (
     CONVOLUTIONAL_STRIDES,
@@ -226,7 +227,7 @@ def plain_words(message: str, held=None, line: str = "", lines=None) -> str | No
     if match := re.search(r"(\w+)\(\) missing \d+ required positional arguments?: (.+)", message):
         return f"{match.group(1)} is called without {match.group(2)}"
     if match := re.search(r"name ['\"]?(\w+)['\"]? is used (\d+) times", message):
-        layer, place = match.group(1), place_of(match.group(1))
+        layer, place = match.group(1), naming.in_words(match.group(1))
         repeated = f" ({place}): two blocks are called with the same stage and block" if place else ""
         built = (lines or {}).get(layer, [])
         if len(built) > 1:
@@ -281,7 +282,7 @@ def diagnose_shape_error(name: str, message: str, case: dict) -> str | None:
     _, height, width, channels = case["input_shape"]
     stride = case.get("s", 1)
     size = -(-height // stride)  # what the block's output should have: ceil(height / s)
-    conv = f"res{case['stage']}{case['block']}_branch"
+    conv = naming.conv(case["stage"], case["block"], "")
     is_conv_block = name == "convolutional_block"
     for main, other in (shapes[:2], shapes[1::-1]):
         if main[0] == size and other[0] == size and main[2] != other[2]:
@@ -305,8 +306,8 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=
     every named layer the function built, used or not, with the line of ResNet50 that built it."""
     student = _named(rows)
     for layer in built:  # a block whose result is not used: its layers are built but not in the model
-        place = place_of(layer["name"])
-        if layer["name"] not in student and place and layer["name"].endswith("_branch2a"):
+        place = naming.in_words(layer["name"])
+        if layer["name"] not in student and naming.block_start(layer["name"]):
             at = f" on line {layer['at'][0]} (`{layer['at'][1][:70]}`)" if layer.get("at") else ""
             stage, block = place.split(", ")
             return (
@@ -321,24 +322,22 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=
                 "statistics in fit and the moving averages in evaluate and predict."
             )
     for stage, letters in STAGE_BLOCKS.items():
-        found = sorted(
-            match.group(1) for row in rows if (match := re.fullmatch(rf"res{stage}([a-z])_branch2a", row["name"]))
-        )
+        found = sorted(naming.blocks((row["name"] for row in rows), stage))
         if found != list(letters):
             return (
                 f"stage {stage} needs {len(letters) - 1} identity blocks ('{letters[1]}' to '{letters[-1]}') after its "
                 f"convolutional block 'a'; found blocks {', '.join(repr(b) for b in found) or 'none'}."
             )
-        if f"res{stage}a_branch1" not in student:
+        if naming.conv(stage, "a", naming.SHORTCUT) not in student:
             return f"stage {stage} must start with a convolutional block named 'a' (it has a shortcut convolution)."
-        convolutional = [b for b in letters[1:] if f"res{stage}{b}_branch1" in student]
+        convolutional = [b for b in letters[1:] if naming.conv(stage, b, naming.SHORTCUT) in student]
         if convolutional:
             return (
                 f"stage {stage} has {len(convolutional) + 1} convolutional blocks: blocks "
                 f"{', '.join(repr(b) for b in convolutional)} are identity blocks (their shortcut has no "
                 "convolution): build them with identity_block."
             )
-        stride = student[f"res{stage}a_branch2a"]["strides"]
+        stride = student[naming.conv(stage, "a", "2a")]["strides"]
         if stride != [STAGE_STRIDES[stage]] * 2:
             return (
                 f"stage {stage}'s convolutional block needs s={STAGE_STRIDES[stage]}, found s={stride[0]} "
@@ -354,9 +353,9 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=
             return f"no layer named '{layer}'."
         if got["type"] != want["type"]:
             return f"'{layer}' must be of type {want['type']}, not {got['type']}."
-        match = re.fullmatch(r"res(\d)[a-z]_branch(2a|2b|2c|1)", layer)
-        if match and got.get("filters") != want.get("filters"):
-            return f"'{layer}' {_has_filters(got, want, f'stage {match.group(1)}')}."
+        place = naming.place(layer)
+        if place and place.block and not place.batchnorm and got.get("filters") != want.get("filters"):
+            return f"'{layer}' {_has_filters(got, want, f'stage {place.stage}')}."
         for key in ("pool_size", "strides", "padding", "kernel_size", "activation"):
             if got.get(key) != want.get(key):
                 return f"'{layer}' {_has(key, got, want)}."
@@ -373,7 +372,7 @@ def diagnose_partial_resnet50(rows: list[dict], message: str, case: dict) -> str
     reference = [row for row in named if row["name"] in built]  # what was built, in the reference's order
     for want in reference:
         got = built[want["name"]]
-        where = place_of(want["name"]) or "the model"
+        where = naming.in_words(want["name"]) or "the model"
         if got["output_shape"] != want["output_shape"]:
             why = ""
             if got.get("filters") != want.get("filters"):
@@ -388,18 +387,9 @@ def diagnose_partial_resnet50(rows: list[dict], message: str, case: dict) -> str
         return None
     last = reference[-1]["name"]
     return (
-        f"everything up to {place_of(last) or repr(last)} matches the reference, then the "
+        f"everything up to {naming.in_words(last) or repr(last)} matches the reference, then the "
         f"next step fails ({plain_words(message) or 'the error reads: ' + message})."
     )
-
-
-def place_of(name: str) -> str | None:
-    """Where a course layer name sits in ResNet-50: "stage 1", "stage 3, block 'b'"; None otherwise."""
-    if match := re.fullmatch(r"(?:res|bn)(\d)([a-z]+)_branch\w+", name):
-        return f"stage {match.group(1)}, block '{match.group(2)}'"
-    if name in ("conv1", "bn_conv1"):
-        return "stage 1"
-    return None
 
 
 def _spoken(name: str, rows: list[dict]) -> str:
@@ -419,7 +409,7 @@ def _spoken(name: str, rows: list[dict]) -> str:
     while "#" in ancestor and by_name[ancestor]["inputs"]:
         ancestor = by_name[ancestor]["inputs"][0]
         added = added or by_name[ancestor]["type"] == "Add"
-    place = place_of(ancestor) or f"'{ancestor}'"
+    place = naming.in_words(ancestor) or f"'{ancestor}'"
     if added and "block" in place:
         return f"the {kind} after the addition of {place}"
     return f"the {kind} after {place}"
