@@ -55,7 +55,7 @@ figures: $(VENV)/.installed
 # e.g. make pretrain PRETRAIN_ARGS="--restart"
 PRETRAIN_ARGS ?=
 pretrain: $(VENV)/.installed data
-	$(BIN)/python -m resnets_utils.pretrain $(PRETRAIN_ARGS)
+	$(BIN)/python -m resnets_utils.training.pretrain $(PRETRAIN_ARGS)
 
 # Figures, not tests: each benchmark prints a small table and logs it in docs/performance.md (about 15 minutes).
 bench: $(VENV)/.installed graphviz data bench-data

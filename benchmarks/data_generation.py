@@ -9,9 +9,10 @@ import datetime
 import os
 import time
 
-from resnets_utils import data, handsigns
+from resnets_utils import data
+from resnets_utils.course.measured import log_row
+from resnets_utils.data import handsigns
 from resnets_utils.machine import cpu_name
-from resnets_utils.measured import log_row
 
 HEADING = "## Drawing the data set (`make bench-data`, benchmarks/data_generation.py)"
 COLUMNS = "| date | CPU | generator | pictures | processes | best s | median s | ms a picture | vs one process |"

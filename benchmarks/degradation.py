@@ -2,7 +2,7 @@
 
     python benchmarks/degradation.py [--seed N]
 
-Prints the wall-clock time of ``resnets_utils.degradation.run`` on the course's training
+Prints the wall-clock time of ``resnets_utils.experiments.degradation.run`` on the course's training
 pictures (target: under 2 minutes on 2 cores), each network's mean training loss over the
 last 10% of steps, and whether the notebook's two claims hold; appends a dated row to
 docs/performance.md.
@@ -13,9 +13,10 @@ import datetime
 import os
 import time
 
-from resnets_utils import data, degradation
+from resnets_utils import data
+from resnets_utils.course.measured import PERFORMANCE, log_row
+from resnets_utils.experiments import degradation
 from resnets_utils.machine import cpu_name
-from resnets_utils.measured import PERFORMANCE, log_row
 
 HEADING = "## Degradation experiment (`make bench`, benchmarks/degradation.py)"
 COLUMNS = "| date | CPU | seed | seconds | plain-8 | plain-32 | residual-8 | residual-32 |"

@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 
 from resnets_utils.autograde import grader
 from resnets_utils.autograde.gradebook import run_nbgrader
-from resnets_utils.reference import MASTER, REPO, student_version
+from resnets_utils.course.reference import MASTER, REPO, student_version
 
 ASSIGNMENT = "residual_networks"
 

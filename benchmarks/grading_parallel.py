@@ -38,9 +38,9 @@ from pathlib import Path
 import nbformat
 
 from resnets_utils.autograde.gradebook import run_nbgrader
+from resnets_utils.course.measured import log_row
+from resnets_utils.course.reference import REPO, solution, student_version
 from resnets_utils.machine import cpu_name
-from resnets_utils.measured import log_row
-from resnets_utils.reference import REPO, solution, student_version
 
 ASSIGNMENT = "residual_networks"
 KINDS = {

@@ -2,7 +2,7 @@
 
     python benchmarks/realism.py            # the cached `make pretrain` ResNet-50 (make bench-realism)
     python benchmarks/realism.py --quick    # a small CNN trained for about 2 minutes: compare generators fast
-    git show REV:resnets_utils/handsigns.py > /tmp/old.py
+    git show REV:resnets_utils/data/handsigns.py > /tmp/old.py
     python benchmarks/realism.py --quick --generator /tmp/old.py   # the same with another generator
 
 The real photos are read from ``../shared/real_signs/dev_signs.h5`` beside the project
@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils import data, handsigns, settings
-from resnets_utils.evaluation import confusion_matrix, predicted_classes
+from resnets_utils import data, settings
+from resnets_utils.course.measured import PERFORMANCE, log_row
+from resnets_utils.data import handsigns
 from resnets_utils.machine import cpu_name
-from resnets_utils.measured import PERFORMANCE, log_row
+from resnets_utils.models.evaluation import confusion_matrix, predicted_classes
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real_signs" / "dev_signs.h5"
 HEADING = "## Real photos (`make bench-realism`, benchmarks/realism.py)"
@@ -86,7 +87,7 @@ def quick_model(
 
 
 def pretrained_model():
-    from resnets_utils.pretrain import load_pretrained
+    from resnets_utils.training.pretrain import load_pretrained
 
     model, _ = load_pretrained()
     return model

@@ -19,10 +19,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from resnets_utils import data, handsigns, machine, measured, training  # noqa: E402
-from resnets_utils.no_shortcuts import start_branches_at_zero  # noqa: E402
-from resnets_utils.precision import building_with, native_bfloat16  # noqa: E402
-from resnets_utils.reference import load_reference  # noqa: E402
+from resnets_utils import data, machine, training
+from resnets_utils.course import measured
+from resnets_utils.course.reference import load_reference  # noqa: E402
+from resnets_utils.data import handsigns  # noqa: E402
+from resnets_utils.experiments.no_shortcuts import start_branches_at_zero  # noqa: E402
+from resnets_utils.training.precision import building_with, native_bfloat16  # noqa: E402
 
 HEADING = "## Training recipes (benchmarks/recipe_trials.py)"
 COLUMNS = "| date | CPU | variant | precision | epochs | seed | seconds | train accuracy | test accuracy |"

@@ -25,10 +25,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if "--defaults" in sys.argv:  # the child: TensorFlow loads before the package can set oneDNN
     import keras  # noqa: F401
 
-from resnets_utils import machine, measured, settings, training  # noqa: E402
+from resnets_utils import machine, settings, training
+from resnets_utils.course import measured  # noqa: E402
+from resnets_utils.course.reference import load_reference  # noqa: E402
 from resnets_utils.data import convert_to_one_hot, load_dataset  # noqa: E402
-from resnets_utils.precision import building_with, native_bfloat16  # noqa: E402
-from resnets_utils.reference import load_reference  # noqa: E402
+from resnets_utils.training.precision import building_with, native_bfloat16  # noqa: E402
 
 HEADING = "## Training speed (`make bench`, benchmarks/training_speed.py)"
 COLUMNS = (

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from resnets_utils import checks
-from resnets_utils.architecture import describe
-from resnets_utils.reference import load_reference
+from resnets_utils.course.reference import load_reference
+from resnets_utils.models.architecture import describe
 
 # Each case: the block's arguments and its input. F3 equals the input's channels in
 # identity blocks; hidden cases use other shapes, windows, strides and names.

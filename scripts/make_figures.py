@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from resnets_utils.data import load_dataset
-from resnets_utils.plotting import show_samples
+from resnets_utils.views.plotting import show_samples
 
 FIGURE = Path(__file__).resolve().parent.parent / "docs" / "signs_samples.png"
 

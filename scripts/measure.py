@@ -1,11 +1,9 @@
-"""Measure the times and accuracies the notebooks state, and write resnets_utils/measured.json.
+"""Measure the times and accuracies the notebooks state, and write resnets_utils/course/measured.json.
 
-    python scripts/measure.py assignment [--runs N]     # the assignment notebook, executed (~15 min a run)
-    python scripts/measure.py pretrain [--runs N]       # make pretrain's recipe (~22 min a run)
+    python scripts/measure.py assignment [--runs N]     # the assignment notebook, executed (minutes a run)
+    python scripts/measure.py pretrain [--runs N]       # make pretrain's recipe (about 10 minutes a run)
     python scripts/measure.py realism                   # that model on real SIGNS photos (../shared/real_signs)
-    python scripts/measure.py degradation [--runs N]    # Explore's degradation experiment (~1.5 min)
-    python scripts/measure.py gradient_flow [--runs N]  # one gradient-flow measurement (~40 s)
-    python scripts/measure.py no_shortcuts [--runs N]   # Explore's ResNet-50 with and without shortcuts (~3 min)
+    python scripts/measure.py degradation [--runs N]    # an experiment of resnets_utils.experiments.EXPERIMENTS
 
 Run it alone on the machine: the times are wall-clock. The first run uses the seed the
 course ships (the notebook's, the recipe's), the next ones the seeds after it.
@@ -29,9 +27,13 @@ from unittest import mock
 
 import numpy as np
 
-from resnets_utils import data, evaluation, handsigns, measured, settings  # turns oneDNN on, as the notebooks do
+from resnets_utils import data, settings
+from resnets_utils.course import measured
+from resnets_utils.course.reference import MASTER
+from resnets_utils.data import handsigns
+from resnets_utils.experiments import EXPERIMENTS
 from resnets_utils.machine import cpu_name
-from resnets_utils.reference import MASTER
+from resnets_utils.models import evaluation  # turns oneDNN on, as the notebooks do
 
 os.environ.setdefault(settings.LOG_LEVEL, "2")
 
@@ -60,10 +62,10 @@ def assignment(seed: int) -> tuple[float, float, dict]:
 
 def pretrain(seed: int) -> tuple[float, float, dict]:
     """``make pretrain``'s command, into a scratch folder; the shipped seed's model then replaces the cached one."""
-    from resnets_utils import pretrain as recipe
+    from resnets_utils.training import pretrain as recipe
 
     with tempfile.TemporaryDirectory(prefix="resnets-measure-") as scratch:
-        command = [sys.executable, "-m", "resnets_utils.pretrain", "--restart", "--seed", str(seed)]
+        command = [sys.executable, "-m", "resnets_utils.training.pretrain", "--restart", "--seed", str(seed)]
         subprocess.run([*command, "--out-dir", scratch], check=True)
         report = json.loads((Path(scratch) / recipe.REPORT_FILE).read_text())
         if seed == recipe.RECIPE["seed"]:  # exactly what `make pretrain` makes: keep it for `realism`
@@ -93,51 +95,25 @@ def realism(seed: int) -> tuple[float, float, dict]:
     return time.perf_counter() - start, accuracy, {"photos": len(photos[1])}
 
 
-def degradation(seed: int) -> tuple[float, None]:
-    from resnets_utils import degradation as experiment
+def experiment(name: str):
+    """A seeded run of an experiment of ``EXPERIMENTS``, timed without loading its data and models."""
 
-    images, labels, *_ = data.load_dataset()
-    start = time.perf_counter()
-    experiment.run(images, labels, seed=seed)
-    return time.perf_counter() - start, None
+    def timed(seed: int) -> tuple[float, None]:
+        run = EXPERIMENTS[name].prepare(seed)
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start, None
 
-
-def gradient_flow(seed: int) -> tuple[float, None]:
-    from resnets_utils import gradient_flow as flow
-
-    images, labels, *_ = data.load_dataset()
-    start = time.perf_counter()
-    flow.measure(images, labels, seed=seed)
-    return time.perf_counter() - start, None
-
-
-def no_shortcuts(seed: int) -> tuple[float, None]:
-    from resnets_utils import no_shortcuts as experiment
-    from resnets_utils.reference import load_reference
-
-    resnet50 = load_reference()["ResNet50"]
-    images, labels, *_ = data.load_dataset()
-    start = time.perf_counter()
-    experiment.compare(lambda: resnet50(input_shape=(64, 64, 3), classes=6), images / 255.0, labels, seed=seed)
-    return time.perf_counter() - start, None
+    return timed
 
 
 # Run k uses seed FIRST_SEED[name] + k - 1: the first run is the one the course ships.
-FIRST_SEED = {
-    "assignment_training": 1,
-    "pretrain": 7,
-    "realism": 7,
-    "degradation": 0,
-    "gradient_flow": 0,
-    "no_shortcuts": 0,
-}
+FIRST_SEED = {"assignment_training": 1, "pretrain": 7, "realism": 7, **dict.fromkeys(EXPERIMENTS, 0)}
 MEASUREMENTS = {
     "assignment_training": assignment,
     "pretrain": pretrain,
     "realism": realism,
-    "degradation": degradation,
-    "gradient_flow": gradient_flow,
-    "no_shortcuts": no_shortcuts,
+    **{name: experiment(name) for name in EXPERIMENTS},
 }
 ALIASES = {"assignment": "assignment_training"}
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-from resnets_utils import notebooks
 from resnets_utils.autograde.gradebook import run_nbgrader
+from resnets_utils.course import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from resnets_utils.diagrams import GRAPHVIZ_MISSING
-from resnets_utils.reference import MASTER, RELEASE, REPO
+from resnets_utils.course.reference import MASTER, RELEASE, REPO
+from resnets_utils.views.diagrams import GRAPHVIZ_MISSING
 
 SCRIPTS = REPO / "scripts"
 GRADED = {"identity_block": 3, "convolutional_block": 3, "resnet50": 4}

@@ -12,7 +12,7 @@ import pytest
 
 from resnets_utils import checks, settings
 from resnets_utils.checks import cases
-from resnets_utils.reference import REPO, load_reference, solution_sources
+from resnets_utils.course.reference import REPO, load_reference, solution_sources
 
 SOURCES = solution_sources()
 RELEASE = REPO / "assignments" / "residual_networks" / "Residual_Networks.ipynb"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from test_grader import ALLOWANCE, ASSIGNMENT, REPO, Kit, _course, _grade_command, _load, _scores, _submit
 
-from resnets_utils.autograde import cluster, gradebook, sandbox
+from resnets_utils.autograde import gradebook, sandbox
+from resnets_utils.autograde.engines import cluster
 
 # Maintainers install the cluster extra (make test does); CI must run these tests, never skip them.
 needs_dask = pytest.mark.skipif(

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from resnets_utils import degradation, plotting
+from resnets_utils.experiments import degradation
+from resnets_utils.views import plotting
 
 
 @pytest.mark.slow

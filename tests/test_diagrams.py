@@ -13,9 +13,9 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
-from resnets_utils import diagrams
-from resnets_utils import widgets as views
-from resnets_utils.reference import load_reference
+from resnets_utils.course.reference import load_reference
+from resnets_utils.views import diagrams
+from resnets_utils.views import widgets as views
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

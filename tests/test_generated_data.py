@@ -8,7 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
-from resnets_utils import data, handsigns
+from resnets_utils import data
+from resnets_utils.data import handsigns
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,11 @@ import numpy as np
 import pytest
 
 from resnets_utils import checks, data, settings
-from resnets_utils.autograde import catalogue, gradebook, grader, landlock, sandbox, seccomp, worker
+from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
+from resnets_utils.autograde.engines import worker
+from resnets_utils.autograde.sandbox import landlock, seccomp
 from resnets_utils.checks.cases import HIDDEN_IN_COURSE
-from resnets_utils.reference import MASTER, RELEASE, load_reference, solution, student_version
+from resnets_utils.course.reference import MASTER, RELEASE, load_reference, solution, student_version
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = sorted((REPO / "tests" / "submissions").glob("*.py"))

@@ -7,13 +7,13 @@ import sys
 import numpy as np
 import pytest
 
-from resnets_utils import lessons
-from resnets_utils.pretrain import RECIPE
+from resnets_utils.course import lessons
+from resnets_utils.training.pretrain import RECIPE
 
 
 @pytest.fixture(scope="module")
 def reference():
-    from resnets_utils.reference import load_reference
+    from resnets_utils.course.reference import load_reference
 
     return load_reference()
 
@@ -113,7 +113,7 @@ def test_tensorflows_start_up_lines_are_silenced_and_later_native_errors_are_not
 def test_every_graded_function_and_experiment_is_followed_by_questions_with_folded_answers():
     import nbformat
 
-    from resnets_utils.reference import REPO
+    from resnets_utils.course.reference import REPO
 
     folder = REPO / "course" / "source" / "residual_networks"
     for name, anchors in (
@@ -136,7 +136,7 @@ def test_the_answers_are_numbers_only_the_cell_computes():
     """A question's markdown states no answer the student's code should produce (Answer cells compute them)."""
     import nbformat
 
-    from resnets_utils.reference import REPO
+    from resnets_utils.course.reference import REPO
 
     cells = nbformat.read(REPO / "course" / "source" / "residual_networks" / "Residual_Networks.ipynb", 4).cells
     text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
@@ -155,7 +155,7 @@ def _layer_kinds(model) -> list[str]:
 def test_a_residual_network_without_shortcuts_is_the_plain_network_of_its_depth(depth):
     import keras
 
-    from resnets_utils import degradation, no_shortcuts
+    from resnets_utils.experiments import degradation, no_shortcuts
 
     residual = degradation.build_network(True, depth)
     rewired = no_shortcuts.without_shortcuts(residual)
@@ -170,7 +170,7 @@ def test_any_residual_graph_loses_its_additions_and_projections_and_keeps_its_ma
     """Random residual networks: blocks of random length, identity or projection shortcuts, either Add order."""
     import keras
 
-    from resnets_utils import no_shortcuts
+    from resnets_utils.experiments import no_shortcuts
 
     rng = np.random.default_rng(seed)
     inputs = keras.Input((8, 8, 4))
@@ -198,7 +198,7 @@ def test_any_residual_graph_loses_its_additions_and_projections_and_keeps_its_ma
 def test_the_reference_resnet50_and_keras_own_lose_16_additions_and_start_16_branches_at_zero(reference):
     import keras
 
-    from resnets_utils import no_shortcuts
+    from resnets_utils.experiments import no_shortcuts
 
     for model in (
         reference["ResNet50"](input_shape=(64, 64, 3), classes=6),
@@ -217,7 +217,7 @@ def test_the_reference_resnet50_and_keras_own_lose_16_additions_and_start_16_bra
 
 @pytest.mark.slow
 def test_without_its_shortcuts_resnet50_learns_more_slowly(reference, generated):
-    from resnets_utils import no_shortcuts
+    from resnets_utils.experiments import no_shortcuts
 
     X_train, Y_train, *_ = generated
     run = no_shortcuts.compare(
@@ -238,7 +238,7 @@ def test_without_its_shortcuts_resnet50_learns_more_slowly(reference, generated)
 def _quantities():
     import importlib.util
 
-    from resnets_utils.reference import REPO
+    from resnets_utils.course.reference import REPO
 
     spec = importlib.util.spec_from_file_location("quantities", REPO / "scripts" / "quantities.py")
     module = importlib.util.module_from_spec(spec)

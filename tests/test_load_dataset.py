@@ -7,7 +7,8 @@ import h5py
 import numpy as np
 import pytest
 
-from resnets_utils import data, handsigns
+from resnets_utils import data
+from resnets_utils.data import handsigns
 
 
 def _write_real_format(directory, train_count=30, test_count=12, seed=0):

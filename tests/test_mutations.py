@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 from resnets_utils import checks
-from resnets_utils.notebooks import execute
-from resnets_utils.reference import solution
+from resnets_utils.course.notebooks import execute
+from resnets_utils.course.reference import solution
 
 BLOCKS = ("identity_block", "convolutional_block")
 KINDS = ("drop", "duplicate", "swap", "setting", "rewire", "unconnected")

@@ -5,8 +5,8 @@ import itertools
 import keras
 import pytest
 
-from resnets_utils import naming
-from resnets_utils.reference import load_reference
+from resnets_utils.course.reference import load_reference
+from resnets_utils.models import naming
 
 STAGES = {2: "abc", 3: "abcd", 4: "abcdef", 5: "abc"}  # ResNet-50's blocks
 

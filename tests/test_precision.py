@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from resnets_utils import precision, settings
+from resnets_utils import settings
+from resnets_utils.training import precision
 
 FLAGS = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma {extra}\n"
 

@@ -10,15 +10,16 @@ import time
 import numpy as np
 import pytest
 
-from resnets_utils import handsigns, pretrain, settings, training
-from resnets_utils.data import load_dataset
+from resnets_utils import settings, training
+from resnets_utils.data import handsigns, load_dataset
+from resnets_utils.training import pretrain
 
 pytestmark = pytest.mark.slow
 
 
 def _start(out_dir, data_dir):
     command = [
-        sys.executable, "-m", "resnets_utils.pretrain", "--epochs", "3", "--training-pictures", "64",
+        sys.executable, "-m", "resnets_utils.training.pretrain", "--epochs", "3", "--training-pictures", "64",
         "--fresh-pictures", "0", "--batch-size", "32", "--out-dir", str(out_dir),
     ]  # fmt: skip
     environment = {**os.environ, settings.DATA_DIR: str(data_dir)}

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from resnets_utils import handsigns, measured, progress, saved_models
-from resnets_utils.reference import MASTER, load_reference
+from resnets_utils.course import measured
+from resnets_utils.course.reference import MASTER, load_reference
+from resnets_utils.data import handsigns
+from resnets_utils.models import saved
 from resnets_utils.settings import GRADING as GRADING_VARIABLE
+from resnets_utils.training import progress
 
 
 def _tiny_model(compiled: bool = True):
@@ -77,7 +80,7 @@ def test_learning_curves_plot_training_and_test_for_loss_and_accuracy():
 def test_in_a_notebook_the_output_keeps_the_last_status_and_the_final_curves(tmp_path):
     source = (
         "import numpy as np, keras\n"
-        "from resnets_utils.progress import LiveProgress\n"
+        "from resnets_utils.training.progress import LiveProgress\n"
         "inputs = keras.Input((4,))\n"
         "model = keras.Model(inputs, keras.layers.Dense(3, activation='softmax')(inputs))\n"
         "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])\n"
@@ -100,30 +103,30 @@ def test_in_a_notebook_the_output_keeps_the_last_status_and_the_final_curves(tmp
 def test_the_trained_model_is_saved_in_the_cache_and_loaded_back(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # where a notebook would be
     model = _tiny_model()
-    assert saved_models.save_yours(model, test_accuracy=0.9, training_seconds=12.0, epochs=10) is None  # no output
-    assert saved_models.yours_path().is_file() and saved_models.yours_path().is_relative_to(tmp_path / "cache")
+    assert saved.save_yours(model, test_accuracy=0.9, training_seconds=12.0, epochs=10) is None  # no output
+    assert saved.yours_path().is_file() and saved.yours_path().is_relative_to(tmp_path / "cache")
     assert not list(tmp_path.glob("*.keras"))  # nothing beside the notebook
     assert "Saved your trained model in" in capsys.readouterr().out
-    loaded, report = saved_models.load_yours()
+    loaded, report = saved.load_yours()
     for mine, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert report["test_accuracy"] == 0.9 and report["epochs"] == 10
 
 
 def test_nothing_is_saved_or_loaded_while_grading(monkeypatch, capsys):
-    saved_models.save_yours(_tiny_model(), test_accuracy=0.5)
+    saved.save_yours(_tiny_model(), test_accuracy=0.5)
     monkeypatch.setenv(GRADING_VARIABLE, "autograde")
-    saved_models.save_yours(_tiny_model(), test_accuracy=0.1)
+    saved.save_yours(_tiny_model(), test_accuracy=0.1)
     assert "Not saved while the notebook is graded." in capsys.readouterr().out
-    assert saved_models.load_yours() == (None, None)
+    assert saved.load_yours() == (None, None)
     monkeypatch.delenv(GRADING_VARIABLE)
-    assert saved_models.load_yours()[1]["test_accuracy"] == 0.5  # the earlier model is untouched
+    assert saved.load_yours()[1]["test_accuracy"] == 0.5  # the earlier model is untouched
 
 
 def test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none():
-    from resnets_utils import pretrain
+    from resnets_utils.training import pretrain
 
-    model, reason = saved_models.best_trained()
+    model, reason = saved.best_trained()
     assert model is None and "make pretrain" in reason
     pretrained = _tiny_model(compiled=False)  # an optimizer never used would not load back
     pretrain.pretrained_path().parent.mkdir(parents=True)
@@ -131,13 +134,13 @@ def test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_no
     pretrain.pretrained_path().with_name(pretrain.REPORT_FILE).write_text(
         json.dumps({"test_accuracy": 0.967, "generator_version": handsigns.GENERATOR_VERSION})
     )
-    model, description = saved_models.best_trained()
+    model, description = saved.best_trained()
     assert description.startswith("the pre-trained ResNet-50") and "96.7%" in description
-    saved_models.save_yours(_tiny_model(), test_accuracy=0.8)  # lower: the pre-trained one stays
-    model, description = saved_models.best_trained()
+    saved.save_yours(_tiny_model(), test_accuracy=0.8)  # lower: the pre-trained one stays
+    model, description = saved.best_trained()
     assert description.startswith("the pre-trained ResNet-50")
-    saved_models.save_yours(_tiny_model(), test_accuracy=0.98)
-    model, description = saved_models.best_trained()
+    saved.save_yours(_tiny_model(), test_accuracy=0.98)
+    model, description = saved.best_trained()
     assert description.startswith("your ResNet-50") and "98.0%" in description
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils import evaluation
+from resnets_utils.models import evaluation
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARK = REPO / "benchmarks" / "realism.py"

@@ -12,9 +12,9 @@ from matplotlib.image import AxesImage
 from matplotlib.text import Annotation, Text
 from PIL import Image
 
-from resnets_utils import plotting
-from resnets_utils import widgets as views
-from resnets_utils.reference import load_reference
+from resnets_utils.course.reference import load_reference
+from resnets_utils.views import plotting
+from resnets_utils.views import widgets as views
 
 OLD_DPI = 72  # what every picture was drawn at before: 1 pixel per point
 MIN_TEXT_PX = 11
@@ -119,7 +119,7 @@ def _in_python(code: str) -> str:
 @pytest.mark.parametrize("plotting_first", [True, False])
 def test_in_ipython_pyplot_inline_figures_become_retina(plotting_first):
     """Importing the package's plotting makes pyplot's inline figures retina, before or after pyplot starts."""
-    imports = ["import resnets_utils.plotting", "import matplotlib.pyplot as plt; plt.figure()"]
+    imports = ["import resnets_utils.views.plotting", "import matplotlib.pyplot as plt; plt.figure()"]
     code = f"""
         import base64
         from IPython.core.interactiveshell import InteractiveShell
@@ -128,7 +128,7 @@ def test_in_ipython_pyplot_inline_figures_become_retina(plotting_first):
         matplotlib.use("module://matplotlib_inline.backend_inline")
         {"; ".join(imports if plotting_first else imports[::-1])}
         import matplotlib.pyplot as plt
-        from resnets_utils.plotting import png_size
+        from resnets_utils.views.plotting import png_size
         figure, axis = plt.subplots(figsize=(4, 3))
         axis.plot([0, 1])
         data, metadata = shell.display_formatter.format(figure)
@@ -145,12 +145,12 @@ def test_a_chosen_inline_format_is_kept_and_plain_python_is_left_alone():
         from IPython.core.interactiveshell import InteractiveShell
         from matplotlib_inline.config import InlineBackend
         InlineBackend.instance(parent=InteractiveShell.instance()).figure_formats = {"svg"}
-        import resnets_utils.plotting
+        import resnets_utils.views.plotting
         print(sorted(InlineBackend.instance().figure_formats))
         """
     )
     assert chosen == "['svg']"
-    assert _in_python("import sys, resnets_utils.plotting; print('IPython' in sys.modules)") == "False"
+    assert _in_python("import sys, resnets_utils.views.plotting; print('IPython' in sys.modules)") == "False"
 
 
 # ----------------------------------------------------------------------------- architecture

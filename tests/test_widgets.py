@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnets_utils import checks, gradient_flow, plotting
-from resnets_utils import widgets as views
-from resnets_utils.notebooks import run_solution_cells
-from resnets_utils.reference import REPO, load_reference
+from resnets_utils import checks
+from resnets_utils.course.notebooks import run_solution_cells
+from resnets_utils.course.reference import REPO, load_reference
+from resnets_utils.experiments import gradient_flow
+from resnets_utils.views import plotting
+from resnets_utils.views import widgets as views
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -35,7 +37,7 @@ def resnet():
 
 def test_importing_the_widgets_needs_no_display():
     environment = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
-    subprocess.run([sys.executable, "-c", "import resnets_utils.widgets"], env=environment, check=True)
+    subprocess.run([sys.executable, "-c", "import resnets_utils.views.widgets"], env=environment, check=True)
 
 
 def test_explorer_lists_stages_and_blocks_and_follows_the_controls(resnet):

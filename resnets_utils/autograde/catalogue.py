@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils import checks, notebooks
-from resnets_utils.autograde import worker
+from resnets_utils import checks
+from resnets_utils.autograde.engines import worker
+from resnets_utils.course import notebooks
 
 
 @dataclass(frozen=True)

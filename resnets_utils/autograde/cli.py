@@ -22,10 +22,12 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from resnets_utils import notebooks, settings
-from resnets_utils.autograde import catalogue, cluster, gradebook, grader, intake, local, sandbox
+from resnets_utils import settings
+from resnets_utils.autograde import catalogue, gradebook, grader, intake, sandbox
+from resnets_utils.autograde.engines import cluster, local
 from resnets_utils.checks import CheckFailed
 from resnets_utils.checks.cases import hidden_expected_path
+from resnets_utils.course import notebooks
 from resnets_utils.wording import counted, duration
 
 

@@ -20,7 +20,7 @@ import unicodedata
 import warnings
 from pathlib import Path
 
-from resnets_utils import notebooks
+from resnets_utils.course import notebooks
 from resnets_utils.settings import write_atomically
 from resnets_utils.wording import counted
 

@@ -20,8 +20,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resnets_utils.autograde import catalogue, intake, local, sandbox, verdicts
-from resnets_utils.autograde.worker import one_line
+from resnets_utils.autograde import catalogue, intake, sandbox, verdicts
+from resnets_utils.autograde.engines import local
+from resnets_utils.autograde.engines.worker import one_line
 
 
 class ReferenceFailedError(RuntimeError):

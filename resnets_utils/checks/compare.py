@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from resnets_utils import naming
+from resnets_utils.models import naming
 
 INPUT = "input"
 STUDENT_INPUT = -1  # the index ``recording`` gives the block's input tensor

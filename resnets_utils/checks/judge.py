@@ -11,8 +11,6 @@ from collections import Counter
 
 import numpy as np
 
-from resnets_utils import naming
-from resnets_utils.architecture import shape_text
 from resnets_utils.checks.compare import (
     CONVOLUTIONAL_STRIDES,
     IDENTITY_STRIDES,
@@ -21,6 +19,8 @@ from resnets_utils.checks.compare import (
     first_difference,
     hidden_words,
 )
+from resnets_utils.models import naming
+from resnets_utils.models.architecture import shape_text
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 

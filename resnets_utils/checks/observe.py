@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils.architecture import NotALayerError, describe, given_name, kind, layer_settings, only_layers
 from resnets_utils.checks.cases import block_arguments, block_input, initializers, resnet50_inputs
 from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer, numbers
+from resnets_utils.models.architecture import NotALayerError, describe, given_name, kind, layer_settings, only_layers
 
 # The functions whose local variables hold what ResNet50 had built when Keras failed.
 STUDENT_FUNCTIONS = ("ResNet50", "identity_block", "convolutional_block")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from resnets_utils import naming
+from resnets_utils.models import naming
 
 GAP_POINTS = 5  # training accuracy this many points above test accuracy: overfitting worth naming
 
@@ -144,7 +144,7 @@ def read_training(
     on the mirrored training pictures, as the assignment trains; ``camera_changes``: whether each
     picture was changed at random every time it was shown (``training.camera_changes``).
     """
-    from resnets_utils.pretrain import RECIPE
+    from resnets_utils.training.pretrain import RECIPE
 
     trained = history.get("accuracy") or [float("nan")]
     train_accuracy = float(trained[-1])

@@ -80,7 +80,7 @@ class Degradation:
 
     def figure(self, smoothing: int = 15):
         """Training loss against steps for all four networks (a moving average of ``smoothing`` steps)."""
-        from resnets_utils.plotting import NotebookFigure
+        from resnets_utils.views.plotting import NotebookFigure
 
         figure = NotebookFigure(figsize=(9, 3.6), layout="constrained")
         axes = figure.subplots(1, 2, sharey=True)

@@ -11,18 +11,17 @@ import json
 import math
 from pathlib import Path
 
+from resnets_utils.experiments import EXPERIMENTS
 from resnets_utils.settings import write_atomically
 
 MEASURED = Path(__file__).resolve().parent / "measured.json"
-PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"  # the measurement history
+PERFORMANCE = Path(__file__).resolve().parents[2] / "docs" / "performance.md"  # the measurement history
 
 WHAT = {
     "assignment_training": "the training cell ({epochs} epochs)",
     "pretrain": "`make pretrain` ({epochs} epochs)",
-    "degradation": "the degradation experiment",
-    "gradient_flow": "one gradient-flow measurement",
-    "no_shortcuts": "the training with and without shortcuts",
     "realism": "the pre-trained ResNet-50 on real photos",
+    **{name: experiment.what for name, experiment in EXPERIMENTS.items()},
 }
 
 
@@ -34,12 +33,12 @@ def recipe_fingerprint(name: str) -> str | None:
     if name == "assignment_training":
         import nbformat
 
-        from resnets_utils.reference import MASTER
+        from resnets_utils.course.reference import MASTER
 
         cells = nbformat.read(MASTER, as_version=4).cells
         what = "".join(cell.source for cell in cells if "callbacks=[progress]" in cell.source)
     elif name in ("pretrain", "realism"):
-        from resnets_utils.pretrain import RECIPE
+        from resnets_utils.training.pretrain import RECIPE
 
         what = json.dumps(RECIPE, sort_keys=True)
     else:
@@ -70,7 +69,7 @@ def _accuracy(values: list[float]) -> str:
 
 def say(name: str) -> str:
     """One sentence: how long ``name`` took (and the test accuracy it reached) when measured."""
-    from resnets_utils.pretrain import RECIPE  # cheap: TensorFlow is imported only to train
+    from resnets_utils.training.pretrain import RECIPE  # cheap: TensorFlow is imported only to train
 
     entry = figures().get(name)
     epochs = (entry or {}).get("epochs") or (RECIPE["epochs"] if name == "pretrain" else None)

@@ -20,10 +20,10 @@ import keras
 import numpy as np
 from matplotlib.text import Text
 
-from resnets_utils.architecture import describe, shape_text
-from resnets_utils.evaluation import confusion_matrix, predicted_classes
-from resnets_utils.naming import block_of, is_shortcut
-from resnets_utils.plotting import MIN_FONTSIZE, NotebookFigure, display_size, figure_png
+from resnets_utils.models.architecture import describe, shape_text
+from resnets_utils.models.evaluation import confusion_matrix, predicted_classes
+from resnets_utils.models.naming import block_of, is_shortcut
+from resnets_utils.views.plotting import MIN_FONTSIZE, NotebookFigure, display_size, figure_png
 
 SHORTCUT_COLOUR = "tab:orange"
 TITLE_FONTSIZE = 12

@@ -24,7 +24,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from resnets_utils import __version__, handsigns, settings
+from resnets_utils import __version__, settings
+from resnets_utils.data import handsigns
 
 TRAIN_FILE = "train_signs.h5"
 TEST_FILE = "test_signs.h5"
@@ -222,7 +223,3 @@ def main(argv=None) -> int:
         parser.exit(1, f"error: {error}\n")
     print(f"SIGNS data in {directory}: {len(X_train)} training and {len(X_test)} test images.")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

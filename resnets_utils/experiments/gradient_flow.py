@@ -110,7 +110,7 @@ class GradientFlow:
 
     def figure(self):
         """Both networks' gradient norms by layer, on a log scale."""
-        from resnets_utils.plotting import NotebookFigure
+        from resnets_utils.views.plotting import NotebookFigure
 
         figure = NotebookFigure(figsize=(7, 4), layout="constrained")
         axis = figure.subplots()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from resnets_utils import notebooks
+from resnets_utils.course import notebooks
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MASTER = REPO / "course" / "source" / "residual_networks" / "Residual_Networks.ipynb"
 RELEASE = REPO / "assignments" / "residual_networks" / "Residual_Networks.ipynb"
 

@@ -24,9 +24,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from resnets_utils import naming
-from resnets_utils.architecture import describe, shape_text
-from resnets_utils.naming import is_shortcut
+from resnets_utils.models import naming
+from resnets_utils.models.architecture import describe, shape_text
+from resnets_utils.models.naming import is_shortcut
 
 GRAPHVIZ_MISSING = (
     "Graphviz's `dot` program is missing, so here is a text summary instead of a diagram. "

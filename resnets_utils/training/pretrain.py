@@ -1,6 +1,6 @@
 """Train the reference ResNet-50 on the course data and keep it in the user's cache.
 
-    python -m resnets_utils.pretrain [--epochs N] [--restart]      (make pretrain)
+    python -m resnets_utils.training.pretrain [--epochs N] [--restart]      (make pretrain)
 
 Nothing is downloaded: the weights come from this training. The recipe:
 
@@ -33,15 +33,18 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils import data, evaluation, handsigns, precision, settings
-from resnets_utils.no_shortcuts import start_branches_at_zero
-from resnets_utils.settings import grading
-from resnets_utils.training import camera_changes, input_pipeline, set_batchnorm_momentum, warmup_then_cosine
+from resnets_utils import data, settings
+from resnets_utils.data import handsigns
+from resnets_utils.experiments.no_shortcuts import start_branches_at_zero
+from resnets_utils.models import evaluation
+from resnets_utils.models.saved import PRETRAINED_FILE as MODEL_FILE
+from resnets_utils.models.saved import PRETRAINED_REPORT as REPORT_FILE
+from resnets_utils.models.saved import load_pretrained, models_dir, save_atomically
+from resnets_utils.training import camera_changes, input_pipeline, precision, set_batchnorm_momentum, warmup_then_cosine
 
 os.environ.setdefault(settings.LOG_LEVEL, "2")
+__all__ = ["RECIPE", "load_pretrained", "pretrain"]  # load_pretrained: where notebooks before the layout found it
 
-MODEL_FILE = "resnet50_signs.keras"
-REPORT_FILE = "resnet50_signs.json"
 CHECKPOINT_FILE = "pretrain-checkpoint.keras"
 RECALIBRATION_PICTURES = 540  # half the training split: stable statistics, one forward pass
 STATE_FILE = "pretrain-state.json"
@@ -59,49 +62,6 @@ RECIPE = {
     "training_pictures": None,  # None: the whole training split (fewer: quick trials and tests)
     "seed": 7,
 }
-
-
-def models_dir() -> Path:
-    """``$XDG_CACHE_HOME/resnets-course/models`` (``~/.cache`` by default)."""
-    return settings.cache_dir("models")
-
-
-def pretrained_path() -> Path:
-    return models_dir() / MODEL_FILE
-
-
-def shown(path: Path) -> str:
-    """``path`` with the home folder as ``~``: no user name in shared notebooks."""
-    return str(path).replace(str(Path.home()), "~", 1)
-
-
-def save_atomically(model, path: Path) -> None:
-    """Save ``model`` to ``path`` so that an interruption leaves the previous file intact."""
-    with settings.replacing(path) as partial:
-        model.save(partial)
-
-
-def load_pretrained():
-    """The cached pre-trained ResNet-50 and its report, or ``(None, None)`` with a note on how to make it."""
-    if grading():
-        print("The pre-trained model is not loaded while the notebook is graded.")
-        return None, None
-    path = pretrained_path()
-    if not path.exists():
-        print(f"No pre-trained model yet ({shown(path)}): `make pretrain` makes it.")
-        return None, None
-    import keras
-
-    report_path = path.with_name(REPORT_FILE)
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    trained_on = report.get("generator_version", 0)  # None: real SIGNS files; 0: before versions
-    if trained_on not in (None, handsigns.GENERATOR_VERSION):
-        print(
-            f"The pre-trained model ({shown(path)}) learnt from older course pictures "
-            f"(generator version {trained_on}, now {handsigns.GENERATOR_VERSION}): `make pretrain` trains it again."
-        )
-        return None, None
-    return keras.saving.load_model(path), report
 
 
 def _epoch_pictures(X, Y, epoch: int, recipe: dict, fresh: int):
@@ -138,7 +98,7 @@ def recompute_batchnorm_statistics(model, X) -> None:
 def _build(recipe: dict, steps_per_epoch: int):
     import keras
 
-    from resnets_utils.reference import load_reference
+    from resnets_utils.course.reference import load_reference
 
     keras.utils.set_random_seed(recipe["seed"])
     with precision.fastest():  # bfloat16 arithmetic where the CPU has it natively

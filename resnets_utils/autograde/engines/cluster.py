@@ -21,7 +21,8 @@ import threading
 import time
 
 from resnets_utils import machine
-from resnets_utils.autograde import intake, local, sandbox
+from resnets_utils.autograde import intake, sandbox
+from resnets_utils.autograde.engines import local
 
 # What decides a worker's observations, beside its CPU.
 PACKAGES = ("resnets-course", "tensorflow-cpu", "tensorflow", "keras", "numpy", "h5py")
@@ -158,6 +159,6 @@ def insecure_warning(address: str) -> str | None:
     return None
 
 
-if __name__ == "__main__":  # python -m resnets_utils.autograde.cluster ADDRESS: what each worker is
+if __name__ == "__main__":  # python -m resnets_utils.autograde.engines.cluster ADDRESS: what each worker is
     for address, info in sorted(DaskEngine(sys.argv[1]).workers.items()):
         print(address, info["kind"], "; ".join(info["protections"]) or "no Landlock", sep="\n  ")

@@ -215,7 +215,7 @@ def _child(control: socket.socket, job_fd: int, channel: int, phases: int, log: 
 
 def contain(job: Job, server: int) -> list[str]:
     """The job's limits, its own user (when root), Landlock and seccomp, in that order; what applied, in words."""
-    from resnets_utils.autograde import landlock, privileges, seccomp
+    from resnets_utils.autograde.sandbox import landlock, privileges, seccomp
 
     _limit_resources(job)
     applied = []
@@ -244,7 +244,7 @@ def run(job: Job, channel: int, phases: int, server: int) -> None:
             phase = json.loads(line)
             try:
                 if phase["kind"] == CELL:
-                    from resnets_utils.notebooks import execute
+                    from resnets_utils.course.notebooks import execute
 
                     execute(phase["source"], f"<cell {phase['id']}>", namespace)
                     result = {"ok": True}

@@ -13,7 +13,7 @@ import time
 
 import keras
 
-from resnets_utils.plotting import NotebookFigure
+from resnets_utils.views.plotting import NotebookFigure
 from resnets_utils.wording import duration
 
 REFRESH_SECONDS = 1.0  # the status line is redrawn at most this often

@@ -120,7 +120,7 @@ class ShortcutRun:
 
     def figure(self, smoothing: int = 9):
         """Both loss curves, side by side on one axis (a moving average of ``smoothing`` steps)."""
-        from resnets_utils.plotting import NotebookFigure
+        from resnets_utils.views.plotting import NotebookFigure
 
         figure = NotebookFigure(figsize=(7, 3.6), layout="constrained")
         axis = figure.subplots()

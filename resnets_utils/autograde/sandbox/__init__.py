@@ -34,8 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resnets_utils import settings
-from resnets_utils.autograde import landlock, privileges, seccomp
-from resnets_utils.autograde.worker import (
+from resnets_utils.autograde.engines.worker import (
     CELL,
     DONE,
     ENDED,
@@ -50,9 +49,12 @@ from resnets_utils.autograde.worker import (
     memory_mb,
     received,
 )
+from resnets_utils.autograde.sandbox import landlock, privileges, seccomp
 
-PACKAGE = Path(__file__).resolve().parent.parent  # resnets_utils/
-BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from resnets_utils.autograde.worker import main; main()"
+PACKAGE = Path(__file__).resolve().parents[2]  # resnets_utils/
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); from resnets_utils.autograde.engines.worker import main; main()"
+)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS")
 
 

@@ -3,7 +3,7 @@
 - yours: the model the assignment trains, saved by its training cell without its optimizer's
   state (about 95 MB, 4 bytes a parameter: beside the notebook it would travel with every
   submission nbgrader collects);
-- pre-trained: the one ``make pretrain`` trains (``resnets_utils.pretrain``).
+- pre-trained: the one ``make pretrain`` trains (``resnets_utils.training.pretrain``).
 
 ``best_trained()`` gives the one with the higher test accuracy; the assignment's notebook
 prefers the pre-trained one too, so a photo gets the same answer in both notebooks.
@@ -16,11 +16,56 @@ import time
 from pathlib import Path
 
 from resnets_utils import settings
-from resnets_utils.pretrain import load_pretrained, models_dir, save_atomically, shown
+from resnets_utils.data import handsigns
 from resnets_utils.settings import grading
 
+PRETRAINED_FILE = "resnet50_signs.keras"  # made by `make pretrain` (resnets_utils.training.pretrain)
+PRETRAINED_REPORT = "resnet50_signs.json"
 YOURS_FILE = "resnet50_yours.keras"
 YOURS_REPORT = "resnet50_yours.json"
+
+
+def models_dir() -> Path:
+    """``$XDG_CACHE_HOME/resnets-course/models`` (``~/.cache`` by default)."""
+    return settings.cache_dir("models")
+
+
+def pretrained_path() -> Path:
+    return models_dir() / PRETRAINED_FILE
+
+
+def shown(path: Path) -> str:
+    """``path`` with the home folder as ``~``: no user name in shared notebooks."""
+    return str(path).replace(str(Path.home()), "~", 1)
+
+
+def save_atomically(model, path: Path) -> None:
+    """Save ``model`` to ``path`` so that an interruption leaves the previous file intact."""
+    with settings.replacing(path) as partial:
+        model.save(partial)
+
+
+def load_pretrained():
+    """The cached pre-trained ResNet-50 and its report, or ``(None, None)`` with a note on how to make it."""
+    if grading():
+        print("The pre-trained model is not loaded while the notebook is graded.")
+        return None, None
+    path = pretrained_path()
+    if not path.exists():
+        print(f"No pre-trained model yet ({shown(path)}): `make pretrain` makes it.")
+        return None, None
+    import keras
+
+    report_path = path.with_name(PRETRAINED_REPORT)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    trained_on = report.get("generator_version", 0)  # None: real SIGNS files; 0: before versions
+    if trained_on not in (None, handsigns.GENERATOR_VERSION):
+        print(
+            f"The pre-trained model ({shown(path)}) learnt from older course pictures "
+            f"(generator version {trained_on}, now {handsigns.GENERATOR_VERSION}): `make pretrain` trains it again."
+        )
+        return None, None
+    return keras.saving.load_model(path), report
 
 
 def yours_path() -> Path:
@@ -65,11 +110,9 @@ def load_yours():
 def best_trained():
     """``(model, description)`` of the trained model with the higher test accuracy (yours or the
     pre-trained one, by their reports; only that one is loaded), or ``(None, reason)``."""
-    from resnets_utils.pretrain import REPORT_FILE, pretrained_path
-
     candidates = [
         (yours_path().with_name(YOURS_REPORT), _yours),
-        (pretrained_path().with_name(REPORT_FILE), _pretrained),
+        (pretrained_path().with_name(PRETRAINED_REPORT), _pretrained),
     ]
     candidates.sort(key=lambda candidate: -_reported_accuracy(candidate[0]))
     for _, load in candidates:

@@ -1,0 +1,57 @@
+"""The Explore notebook's experiments, one module each, registered in ``EXPERIMENTS``.
+
+A new experiment is a module here and one entry below: ``scripts/measure.py NAME`` then
+times it, and ``course.measured.say(NAME)`` gives the notebooks the measured sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """How the measured sentence names an experiment, and one seeded run of it to time."""
+
+    what: str
+    prepare: Callable[[int], Callable[[], object]]  # seed -> the run, its data and models already loaded
+
+
+def _course_data():
+    from resnets_utils.data import load_dataset
+
+    images, labels, *_ = load_dataset()
+    return images, labels
+
+
+def _degradation(seed: int):
+    from resnets_utils.experiments import degradation
+
+    images, labels = _course_data()
+    return lambda: degradation.run(images, labels, seed=seed)
+
+
+def _gradient_flow(seed: int):
+    from resnets_utils.experiments import gradient_flow
+
+    images, labels = _course_data()
+    return lambda: gradient_flow.measure(images, labels, seed=seed)
+
+
+def _no_shortcuts(seed: int):
+    from resnets_utils.course.reference import load_reference
+    from resnets_utils.experiments import no_shortcuts
+
+    resnet50 = load_reference()["ResNet50"]
+    images, labels = _course_data()
+    return lambda: no_shortcuts.compare(
+        lambda: resnet50(input_shape=(64, 64, 3), classes=6), images / 255.0, labels, seed=seed
+    )
+
+
+EXPERIMENTS = {
+    "degradation": Experiment("the degradation experiment", _degradation),
+    "gradient_flow": Experiment("one gradient-flow measurement", _gradient_flow),
+    "no_shortcuts": Experiment("the training with and without shortcuts", _no_shortcuts),
+}

@@ -1,0 +1,1 @@
+"""What the notebooks show: figures, diagrams and interactive widgets."""
