@@ -187,7 +187,7 @@ def resolve(source: str, sentence: str) -> str | None:
     """``None`` when ``source`` resolves for ``sentence``; else what is wrong."""
     kind, _, detail = source.partition(":")
     if kind == "measured":
-        entries = json.loads((ROOT / "resnets_utils" / "measured.json").read_text())
+        entries = json.loads((ROOT / "resnets_utils" / "course" / "measured.json").read_text())
         return None if detail in entries else f"no measurement {detail!r} in measured.json"
     if kind == "test":
         path, _, function = detail.partition("::")

@@ -124,14 +124,12 @@ def test_nothing_is_saved_or_loaded_while_grading(monkeypatch, capsys):
 
 
 def test_the_best_trained_model_is_the_one_with_the_higher_test_accuracy_then_none():
-    from resnets_utils.training import pretrain
-
     model, reason = saved.best_trained()
     assert model is None and "make pretrain" in reason
     pretrained = _tiny_model(compiled=False)  # an optimizer never used would not load back
-    pretrain.pretrained_path().parent.mkdir(parents=True)
-    pretrained.save(pretrain.pretrained_path())
-    pretrain.pretrained_path().with_name(pretrain.REPORT_FILE).write_text(
+    saved.pretrained_path().parent.mkdir(parents=True)
+    pretrained.save(saved.pretrained_path())
+    saved.pretrained_path().with_name(saved.PRETRAINED_REPORT).write_text(
         json.dumps({"test_accuracy": 0.967, "generator_version": handsigns.GENERATOR_VERSION})
     )
     model, description = saved.best_trained()
