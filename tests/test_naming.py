@@ -11,7 +11,10 @@ from resnets_utils.models import naming
 STAGES = {2: "abc", 3: "abcd", 4: "abcdef", 5: "abc"}  # ResNet-50's blocks
 
 
-@pytest.mark.parametrize("stage, block, part", list(itertools.product(range(2, 6), "abf", [*naming.BRANCH, naming.SHORTCUT])))
+PLACES = list(itertools.product(range(2, 6), "abf", [*naming.BRANCH, naming.SHORTCUT]))
+
+
+@pytest.mark.parametrize("stage, block, part", PLACES)
 def test_every_written_name_reads_back_as_its_place(stage, block, part):
     for name, batchnorm in ((naming.conv(stage, block, part), False), (naming.batchnorm(stage, block, part), True)):
         assert naming.place(name) == naming.Place(stage, block, part, batchnorm)
