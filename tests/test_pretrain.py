@@ -12,6 +12,7 @@ import pytest
 
 from resnets_utils import settings, training
 from resnets_utils.data import handsigns, load_dataset
+from resnets_utils.models import saved
 from resnets_utils.training import pretrain
 
 pytestmark = pytest.mark.slow
@@ -52,7 +53,7 @@ def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(genera
     assert not state.exists() and not (out_dir / pretrain.CHECKPOINT_FILE).exists()
 
     # The notebook's loader gives back the model the command saved.
-    model, report = pretrain.load_pretrained()
+    model, report = saved.load_pretrained()
     assert report["epochs"] == 3 and report["training_seconds"] > 0
     assert report["generator_version"] == handsigns.GENERATOR_VERSION
     _, _, X_test_orig, Y_test_orig, _ = load_dataset(generated_dir)
@@ -62,25 +63,25 @@ def test_pretrain_resumes_after_an_interruption_and_the_notebook_loads_it(genera
 
 def test_without_a_pretrained_model_the_notebook_says_how_to_make_one(monkeypatch, capsys):
     monkeypatch.delenv(settings.GRADING, raising=False)
-    assert pretrain.load_pretrained() == (None, None)
+    assert saved.load_pretrained() == (None, None)
     assert "make pretrain" in capsys.readouterr().out
 
 
 def test_a_model_trained_on_older_pictures_is_refused_with_what_to_run(monkeypatch, capsys):
     monkeypatch.delenv(settings.GRADING, raising=False)
-    path = pretrain.pretrained_path()
+    path = saved.pretrained_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not read: the report already says the pictures were older")
     report = {"test_accuracy": 0.96, "generator_version": handsigns.GENERATOR_VERSION - 1}
-    path.with_name(pretrain.REPORT_FILE).write_text(json.dumps(report))
-    assert pretrain.load_pretrained() == (None, None)
+    path.with_name(saved.PRETRAINED_REPORT).write_text(json.dumps(report))
+    assert saved.load_pretrained() == (None, None)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and "`make pretrain`" in lines[0] and "older" in lines[0]
 
 
 def test_grading_never_loads_the_pretrained_model(monkeypatch, capsys):
     monkeypatch.setenv(settings.GRADING, "autograde")
-    assert pretrain.load_pretrained() == (None, None)
+    assert saved.load_pretrained() == (None, None)
     assert "graded" in capsys.readouterr().out
 
 
