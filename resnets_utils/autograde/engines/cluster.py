@@ -82,15 +82,20 @@ def run_job(phases: list[dict], files: dict[str, bytes], limits: sandbox.Limits)
 
 
 class DaskEngine:
-    """Sends jobs to the Dask scheduler at ``address`` (TLS settings come from Dask's configuration)."""
+    """Sends jobs to the Dask scheduler at ``address``.
 
-    def __init__(self, address: str, timeout: float = 30):
+    TLS settings and how long to keep trying to connect (``distributed.comm.timeouts.connect``,
+    30 s unless set) come from Dask's configuration; ``timeout`` overrides the latter.
+    """
+
+    def __init__(self, address: str, timeout: float | None = None):
         if not dask_installed():
             raise EngineError(CLUSTER_EXTRA_MISSING)
         from distributed import Client
 
+        connect = {} if timeout is None else {"timeout": timeout}
         try:
-            self.client = Client(address, timeout=timeout, set_as_default=False)
+            self.client = Client(address, set_as_default=False, **connect)
         except (OSError, TimeoutError) as error:
             raise EngineError(
                 f"cannot reach the Dask scheduler at {address} ({error}): start one with `dask scheduler` "
