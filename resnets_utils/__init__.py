@@ -78,12 +78,5 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__spec__ = module.__spec__.loader_state  # already executed at its new place: its own spec back
 
 
-def __getattr__(name: str):
-    """``from resnets_utils import lessons`` and other moved names, as above."""
-    if name in MOVED:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 if not any(isinstance(finder, _OldPaths) for finder in sys.meta_path):
     sys.meta_path.insert(0, _OldPaths())  # before an editable install's finder, which may know the old files

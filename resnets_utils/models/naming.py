@@ -51,7 +51,7 @@ def place(name: str) -> Place | None:
         part = _APPLICATIONS_PARTS.get(part, part)
         return Place(int(stage), chr(ord("a") + int(number) - 1), part, name.endswith("_bn"))
     if name in STEM or name.startswith("conv1_"):
-        return Place(1, "", "", name in ("bn_conv1", "conv1_bn"))
+        return Place(1, "", "", name in (STEM[1], "conv1_bn"))
     return None
 
 
@@ -90,7 +90,6 @@ def in_words(name: str) -> str | None:
     """Where a course layer sits in ResNet-50, in words: "stage 1", "stage 3, block 'b'"; None otherwise."""
     if name in STEM:
         return "stage 1"
-    if _COURSE.fullmatch(name):
-        found = place(name)
-        return f"stage {found.stage}, block '{found.block}'"
+    if match := _COURSE.fullmatch(name):
+        return f"stage {match.group(2)}, block '{match.group(3)}'"
     return None
