@@ -95,14 +95,19 @@ def recompute_batchnorm_statistics(model, X) -> None:
         layer.momentum = momentum
 
 
+def network(input_shape=(64, 64, 3), classes=6):
+    """The network ``make pretrain`` trains: the reference solution's ResNet-50."""
+    from resnets_utils.course.reference import load_reference
+
+    return load_reference()["ResNet50"](input_shape=input_shape, classes=classes)
+
+
 def _build(recipe: dict, steps_per_epoch: int):
     import keras
 
-    from resnets_utils.course.reference import load_reference
-
     keras.utils.set_random_seed(recipe["seed"])
     with precision.fastest():  # bfloat16 arithmetic where the CPU has it natively
-        model = load_reference()["ResNet50"](input_shape=(64, 64, 3), classes=6)
+        model = network(input_shape=(64, 64, 3), classes=6)
     if recipe.get("zero_last_gamma"):
         # Each residual branch starts as zero, so every block starts as the identity and the
         # 50 layers train like a shallow network at first (Goyal et al., 2017). Only the
