@@ -1,4 +1,4 @@
-"""Shared fixtures: one generated data set per test session."""
+"""Shared fixtures (one generated data set per test process) and the order tests are handed out in."""
 
 from pathlib import Path
 
@@ -28,3 +28,19 @@ def _no_user_cache(tmp_path, monkeypatch):
     """Keep every test away from the user's real cache and data directory."""
     monkeypatch.setenv(settings.CACHE_HOME, str(tmp_path / "cache"))
     monkeypatch.delenv(settings.DATA_DIR, raising=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first, so that the quick ones fill the gaps at the end; every test sharing a
+    module-scoped fixture with a slow test in one process (pytest-xdist's loadgroup), so that
+    fixture is built once."""
+
+    def shared(item):
+        fixtures = item._fixtureinfo.name2fixturedefs
+        return {(item.module.__name__, name) for name, defs in fixtures.items() if defs[-1].scope == "module"}
+
+    expensive = set().union(*(shared(item) for item in items if item.get_closest_marker("slow")))
+    for item in items:
+        if shared(item) & expensive:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
