@@ -893,3 +893,23 @@ def test_the_feedback_tells_a_hidden_case_in_the_notebooks_own_words():
     assert found["convolutional_block_hidden"].reason == str(failure.value)
     assert "(with f = 3, s = 3, another input shape" in str(failure.value)
     assert "the setting strides of the Conv2D conv_name_base + '1' differs from the spec's" in str(failure.value)
+
+
+@pytest.mark.slow
+def test_editions_of_the_master_each_grade_the_submissions_of_their_name(tmp_path):
+    course = _course(tmp_path)
+    source = course / "source" / ASSIGNMENT
+    edition = "Residual_Networks_zh_CN.ipynb"  # a translated edition: the same grade ids
+    shutil.copy(source / MASTER.name, source / edition)
+    assert (source / "Explore_ResNet.ipynb").is_file()  # no grade cells: not a master, still ignored
+    notebook = Kit(course).stubbed(identity_block=solution("identity_block"))
+    _submit(course, "ann", notebook)
+    (course / "submitted" / "bob" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(notebook, course / "submitted" / "bob" / ASSIGNMENT / edition)
+
+    result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert _scores(course) == {"ann": 3.0, "bob": 3.0}  # identity_block's 2 visible points and its hidden one
+    assert gradebook.saved_verdicts(course, ASSIGNMENT, "ann") == gradebook.saved_verdicts(course, ASSIGNMENT, "bob")
+    assert sorted(p.name for p in gradebook.autograded_folder(course, ASSIGNMENT, "bob").glob("*.ipynb")) == [edition]
+    assert (course / "feedback" / "bob" / ASSIGNMENT / Path(edition).with_suffix(".html").name).is_file()
