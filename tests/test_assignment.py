@@ -10,11 +10,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from resnets_utils import assignments
+from resnets_utils.course import notebooks
 from resnets_utils.course.reference import MASTER, RELEASE, REPO
 from resnets_utils.views.diagrams import GRAPHVIZ_MISSING
 
 SCRIPTS = REPO / "scripts"
-GRADED = {"identity_block": 3, "convolutional_block": 3, "resnet50": 4}
 
 
 def _nbgrader(cell):
@@ -70,20 +71,25 @@ def test_every_expected_output_block_equals_what_the_reference_prints(executed_m
     assert blocks >= 1
 
 
-def test_points_add_up_to_the_total_stated_in_the_notebook():
-    master = nbformat.read(MASTER, as_version=4)
-    points = {}
-    for cell in master.cells:
-        grading = _nbgrader(cell)
-        if grading.get("grade"):
-            function = grading["grade_id"].rsplit("_", 1)[0]
-            points[function] = points.get(function, 0) + grading["points"]
-    assert points == GRADED
-    introduction = master.cells[0].source
-    assert f"**{sum(GRADED.values())} points in total**" in introduction
-    for function, total in GRADED.items():
-        name = "ResNet50" if function == "resnet50" else function
-        assert f"`{name}` ({total} points)" in introduction.replace("\n", " ")
+@pytest.mark.parametrize("assignment", assignments.ASSIGNMENTS.values(), ids=lambda assignment: assignment.name)
+def test_the_master_grades_exactly_the_assignment_modules_tests_and_points(assignment):
+    cells = notebooks.code_cells(notebooks.load(REPO / "course" / "source" / assignment.name / assignment.notebook))
+    assert {cell.grade_id: float(cell.points) for cell in cells if cell.kind == notebooks.TEST} == assignment.points
+    assert {cell.grade_id for cell in cells if cell.kind == notebooks.SOLUTION} == set(assignment.cells)
+    for test in assignment.tests:  # the test cell calls the checks on its own function and cases
+        source = next(cell.source for cell in cells if cell.grade_id == test.grade_id)
+        assert f"({test.function}" in source and ('cases="hidden"' in source) == (test.cases == assignments.HIDDEN)
+
+
+@pytest.mark.parametrize("assignment", assignments.ASSIGNMENTS.values(), ids=lambda assignment: assignment.name)
+def test_points_add_up_to_the_total_stated_in_the_notebook(assignment):
+    master = nbformat.read(REPO / "course" / "source" / assignment.name / assignment.notebook, as_version=4)
+    introduction = master.cells[0].source.replace("\n", " ")
+    total = sum(assignment.points.values())
+    assert f"**{total:g} points in total**" in introduction
+    for function in assignment.functions:
+        points = sum(test.points for test in assignment.tests if test.function == function.name)
+        assert f"`{function.name}` ({points:g} points)" in introduction
 
 
 def test_release_has_no_solution_and_no_hidden_test():

@@ -25,7 +25,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from resnets_utils import checks, data, settings
+from resnets_utils import assignments, checks, data, settings
 from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
 from resnets_utils.autograde.engines import worker
 from resnets_utils.autograde.sandbox import landlock, seccomp
@@ -35,10 +35,11 @@ from resnets_utils.course.reference import MASTER, RELEASE, load_reference, solu
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = sorted((REPO / "tests" / "submissions").glob("*.py"))
 ASSIGNMENT = "residual_networks"
+GRADED = assignments.get(ASSIGNMENT)
 # What an entry's NEEDS may name: the protections that stop it (it is graded only where they apply).
 PROTECTIONS = {"landlock": bool(landlock.abi_version()), "seccomp": seccomp.available()}
 PROTECTIONS["x86_64"] = platform.machine() == "x86_64"
-STUBBED = ("identity_block", "convolutional_block", "resnet50")
+STUBBED = tuple(GRADED.cells)  # the grade ids of the solution cells
 
 
 @dataclass(frozen=True)
@@ -676,24 +677,24 @@ def test_solution_cells_are_found_by_metadata_or_by_the_function_they_define():
     notebook = json.loads(json.dumps(nbformat.read(RELEASE, as_version=4)))
     cell = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "resnet50")
     del cell["metadata"]["nbgrader"]
-    found = catalogue.submitted_cells(notebook)
+    found = catalogue.submitted_cells(notebook, GRADED)
     assert set(found) == set(STUBBED) and found["resnet50"].startswith("def ResNet50(")
 
 
 def test_the_grader_knows_every_test_cell_of_the_master():
-    master = catalogue.Master.read(MASTER)
-    assert set(master.points) == set(catalogue.TESTS) and set(master.solutions) == set(STUBBED)
+    master = catalogue.Master.read(MASTER, GRADED)
+    assert set(master.points) == set(GRADED.grade_ids) and set(master.solutions) == set(STUBBED)
     assert all("### BEGIN SOLUTION" not in source for source in master.solutions.values())
     assert master.setup and master.grades_every_test()
 
 
 def test_cases_get_fresh_inputs_for_every_run():
-    first, second = catalogue.grading_cases(1), catalogue.grading_cases(2)
-    assert first.keys() == set(catalogue.TESTS)
+    first, second = catalogue.grading_cases(GRADED, 1), catalogue.grading_cases(GRADED, 2)
+    assert first.keys() == set(GRADED.grade_ids)
     seeds = [case["input_seed"] for cases in first.values() for case in cases]
     assert seeds != [case["input_seed"] for cases in second.values() for case in cases]
     assert all("outputs" not in case for cases in first.values() for case in cases)  # never sent to a worker
-    assert catalogue.grading_cases(1) == first
+    assert catalogue.grading_cases(GRADED, 1) == first
 
 
 def test_only_well_formed_messages_are_taken_from_a_worker():
@@ -740,18 +741,18 @@ def test_the_judge_gives_a_verdict_on_any_report_and_never_raises():
     from resnets_utils.autograde import verdicts
 
     public = checks.load_expected("public")
-    expected = {g: public[test.function] for g, test in catalogue.TESTS.items()}
-    points = {grade_id: 1.0 for grade_id in catalogue.TESTS}
-    solutions = {cell: "" for cell in catalogue.FUNCTIONS}
+    expected = {test.grade_id: public[test.function] for test in GRADED.tests}
+    points = {grade_id: 1.0 for grade_id in GRADED.grade_ids}
+    solutions = {cell: "" for cell in GRADED.cells}
     reference = load_reference()
     observed = {name: [checks.observe(name, reference[name], case) for case in public[name]] for name in public}
-    honest = {g: {"cases": observed[test.function]} for g, test in catalogue.TESTS.items()}
-    assert not any(v.reason for v in verdicts.verdicts(honest, expected, points, solutions).values())
+    honest = {test.grade_id: {"cases": observed[test.function]} for test in GRADED.tests}
+    assert not any(v.reason for v in verdicts.verdicts(honest, expected, points, solutions, GRADED).values())
     rng = np.random.default_rng(26)
     for _ in range(300):
         report = _mutated(honest, rng) if rng.random() < 0.7 else _garbage(rng)
         results = report if isinstance(report, dict) else {}
-        found = verdicts.verdicts(results, expected, points, solutions)
+        found = verdicts.verdicts(results, expected, points, solutions, GRADED)
         for verdict in found.values():
             assert verdict.points in (0.0, 1.0) and isinstance(verdict.reason, str) and len(verdict.reason) <= 400
             assert not any(unicodedata.category(c) == "Cc" for c in verdict.reason)
@@ -871,22 +872,44 @@ def test_the_feedback_tells_a_hidden_case_in_the_notebooks_own_words():
     from resnets_utils.autograde import verdicts
 
     cases = {which: checks.load_expected(which) for which in ("public", "hidden")}
-    expected = {g: cases[test.cases][test.function] for g, test in catalogue.TESTS.items()}
-    points = {grade_id: 1.0 for grade_id in catalogue.TESTS}
-    solutions = {cell: "" for cell in catalogue.FUNCTIONS}
+    expected = {test.grade_id: cases[test.cases][test.function] for test in GRADED.tests}
+    points = {grade_id: 1.0 for grade_id in GRADED.grade_ids}
+    solutions = {cell: "" for cell in GRADED.cells}
     # Right on the visible case only: the shortcut's stride written as (2, 2) instead of (s, s).
     shortcut = 'strides=(s, s), padding="valid",\n                        name=conv_name_base + "1"'
     source = solution("convolutional_block").replace(shortcut, shortcut.replace("(s, s)", "(2, 2)"))
     assert "strides=(2, 2)" in source
     namespace = load_reference(replace={"convolutional_block": source})
     results = {
-        grade_id: {"cases": [checks.observe(test.function, namespace[test.function], c) for c in expected[grade_id]]}
-        for grade_id, test in catalogue.TESTS.items()
+        test.grade_id: {
+            "cases": [checks.observe(test.function, namespace[test.function], c) for c in expected[test.grade_id]]
+        }
+        for test in GRADED.tests
     }
-    found = verdicts.verdicts(results, expected, points, solutions)
+    found = verdicts.verdicts(results, expected, points, solutions, GRADED)
     assert not found["convolutional_block_public"].reason
     with pytest.raises(checks.CheckFailed) as failure:
         checks.check_convolutional_block(namespace["convolutional_block"], cases="hidden")
     assert found["convolutional_block_hidden"].reason == str(failure.value)
     assert "(with f = 3, s = 3, another input shape" in str(failure.value)
     assert "the setting strides of the Conv2D conv_name_base + '1' differs from the spec's" in str(failure.value)
+
+
+@pytest.mark.slow
+def test_editions_of_the_master_each_grade_the_submissions_of_their_name(tmp_path):
+    course = _course(tmp_path)
+    source = course / "source" / ASSIGNMENT
+    edition = "Residual_Networks_zh_CN.ipynb"  # a translated edition: the same grade ids
+    shutil.copy(source / MASTER.name, source / edition)
+    assert (source / "Explore_ResNet.ipynb").is_file()  # no grade cells: not a master, still ignored
+    notebook = Kit(course).stubbed(identity_block=solution("identity_block"))
+    _submit(course, "ann", notebook)
+    (course / "submitted" / "bob" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(notebook, course / "submitted" / "bob" / ASSIGNMENT / edition)
+
+    result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert _scores(course) == {"ann": 3.0, "bob": 3.0}  # identity_block's 2 visible points and its hidden one
+    assert gradebook.saved_verdicts(course, ASSIGNMENT, "ann") == gradebook.saved_verdicts(course, ASSIGNMENT, "bob")
+    assert sorted(p.name for p in gradebook.autograded_folder(course, ASSIGNMENT, "bob").glob("*.ipynb")) == [edition]
+    assert (course / "feedback" / "bob" / ASSIGNMENT / Path(edition).with_suffix(".html").name).is_file()

@@ -3,8 +3,10 @@
     resnets-grade [ASSIGNMENT] [--course DIR] [--workers N | --scheduler ADDRESS] [--force] [limits: see --help]
 
 The course is ``--course``, else the current folder if it holds ``nbgrader_config.py`` (as for
-nbgrader, which reads no parent folder's). Read from it: ``source/<assignment>/`` (the master),
-``expected/`` (the hidden cases) and ``submitted/<student>/<assignment>/``; written: nbgrader's
+nbgrader, which reads no parent folder's). Read from it: ``source/<assignment>/`` (the masters: every
+notebook with the assignment's tests, such as editions in other languages; each submission is graded
+against the master of its notebook's name), ``expected/`` (the hidden cases) and
+``submitted/<student>/<assignment>/``; written: nbgrader's
 gradebook, ``autograded/``, ``feedback/`` and ``grades.csv``. A submission already graded (same
 files) is skipped unless ``--force``; an interrupted run loses only the submissions in progress.
 With ``--scheduler tcp://HOST:PORT`` (or ``tls://``) the jobs run on that Dask cluster instead.
@@ -22,7 +24,7 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from resnets_utils import settings
+from resnets_utils import assignments, settings
 from resnets_utils.autograde import catalogue, gradebook, grader, intake, sandbox
 from resnets_utils.autograde.engines import cluster, local
 from resnets_utils.checks import CheckFailed
@@ -49,7 +51,7 @@ def _at_least(minimum: float, kind=float):
 def _parser() -> argparse.ArgumentParser:
     limits, allowance = sandbox.Limits(), intake.Allowance()
     parser = argparse.ArgumentParser(prog="resnets-grade", description=__doc__.splitlines()[0])
-    parser.add_argument("assignment", nargs="?", default="residual_networks")
+    parser.add_argument("assignment", nargs="?", default=assignments.DEFAULT, choices=sorted(assignments.ASSIGNMENTS))
     parser.add_argument("--course", type=Path, help="the nbgrader course folder (default: the current folder)")
     parser.add_argument(
         "--workers", type=_at_least(1, int), default=os.cpu_count() or 1, help="default: the number of cores"
@@ -88,18 +90,17 @@ def main(argv=None) -> int:
         here = f"{Path.cwd()} is not an nbgrader course (no {settings.COURSE_CONFIG})"
         return _error(f"{here}: run resnets-grade inside the course folder, or pass --course PATH", status=2)
     source = course / "source" / assignment
-    masters = [path for path in sorted(source.glob("*.ipynb")) if catalogue.Master.read(path).grades_every_test()]
-    if len(masters) != 1:
-        return _error(f"expected one graded master notebook in {source}")
-    master = masters[0]
+    masters = masters_of(source, assignments.get(assignment))
+    if not masters:
+        return _error(f"no master notebook in {source} has every test of {assignment}")
     try:
-        hidden = hidden_expected_path(course)
+        hidden = hidden_expected_path(course, assignment)
     except CheckFailed as missing:
         return _error(str(missing))
     # Read by this process only, as it draws each run's cases (checks.load_expected); no worker sees it.
     os.environ[settings.HIDDEN_EXPECTED] = str(hidden)
     allowance = intake.Allowance(args.max_file_mb, args.max_submission_mb, args.max_files)
-    submissions = grader.find_submissions(course, assignment, master.name, allowance)
+    submissions = grader.find_submissions(course, assignment, [master.name for master in masters], allowance)
     if not submissions:
         print(
             f"No submissions to grade: put each in {course}/submitted/<student>/{assignment}/ "
@@ -109,7 +110,7 @@ def main(argv=None) -> int:
         return 1
     # nbgrader's own step: the gradebook learns the assignment's notebooks and test cells.
     gradebook.run_nbgrader(["generate_assignment", assignment, "--force"], course)
-    release = notebooks.load(course / "release" / assignment / master.name)
+    releases = {master.name: notebooks.load(course / "release" / assignment / master.name) for master in masters}
 
     fingerprints = {s.student: s.fingerprint() for s in submissions}
     todo = [
@@ -134,7 +135,7 @@ def main(argv=None) -> int:
             engine, workers = _engine(args, threads)
         except cluster.EngineError as failure:
             return _error(str(failure))
-        run = (master, limits, engine, workers, course, assignment, release, fingerprints)
+        run = (masters, limits, engine, workers, course, assignment, releases, fingerprints)
         try:
             interrupted, missed, retry = _grade_all(todo, *run)
         except grader.ReferenceFailedError as failure:
@@ -184,32 +185,56 @@ def _engine(args, threads: int):
     return engine, engine.slots()
 
 
-def _grade_all(todo, master, limits, engine, workers, course, assignment, release, fingerprints):
-    """Grade ``todo``; record each result as it comes (this thread is the only writer).
+def masters_of(source: Path, assignment: assignments.Assignment) -> list[Path]:
+    """The notebooks of ``source`` with every test of ``assignment`` (not one to explore, which has none)."""
+    return [
+        path for path in sorted(source.glob("*.ipynb")) if catalogue.Master.read(path, assignment).grades_every_test()
+    ]
+
+
+def _batches(masters: list[Path], todo, limits, engine) -> dict[str, grader.Batch]:
+    """A batch for each master notebook some submission in ``todo`` is graded against, by its name;
+    masters with the same cells (editions differing in their text only) share one, observed once."""
+    batches: dict[str, grader.Batch] = {}
+    for path in masters:
+        if any(submission.notebook == path.name for submission in todo):
+            reference = catalogue.Master.read(path, assignments.get(path.parent.name))
+            same = next((batch for batch in batches.values() if batch.reference == reference), None)
+            batches[path.name] = same or grader.Batch(path, limits, engine=engine)
+    return batches
+
+
+def _grade_all(todo, masters, limits, engine, workers, course, assignment, releases, fingerprints):
+    """Grade ``todo``, each submission against the master of its notebook's name; record each result as
+    it comes (this thread is the only writer).
 
     Returns whether the run was interrupted, the students nothing could be recorded for (a
     failure of the grader itself), and those recorded with verdicts of the grader's failure.
     """
-    batch = grader.Batch(master, limits, engine=engine)
+    batches = _batches(masters, todo, limits, engine)
+    distinct = list({id(batch): batch for batch in batches.values()}.values())
     protections: dict[str, set] = {}  # kind of worker machine -> what contained the student code run there
     missed, retry = [], []
     progress = Progress(len(todo))
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            # The master's solution is observed by one of the workers, beside the first submissions.
-            reference = pool.submit(batch.prepare)
-            pending = {pool.submit(batch.grade, submission): submission for submission in todo}
+            # Each master's solution is observed by one of the workers, beside the first submissions.
+            references = [pool.submit(batch.prepare) for batch in distinct]
+            pending = {pool.submit(batches[s.notebook].grade, s): s for s in todo}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    if reference.done() and reference.exception():
-                        raise reference.exception()
+                    for reference in references:
+                        if reference.done() and reference.exception():
+                            raise reference.exception()
                     for future in done:
-                        student = pending.pop(future).student
+                        submission = pending.pop(future)
+                        student = submission.student
                         try:
                             result = future.result()
                             # A grade the grader failed to give is saved as such, and graded again next time.
                             fingerprint = "" if result.retry else fingerprints[student]
+                            release = releases[submission.notebook]
                             gradebook.record(course, assignment, result, fingerprint, release)
                         except grader.ReferenceFailedError:
                             raise
@@ -227,7 +252,8 @@ def _grade_all(todo, master, limits, engine, workers, course, assignment, releas
                         progress.step(f"{student}: {score:g}/{sum(v.max_points for v in result.verdicts.values()):g}")
             except BaseException:
                 # Interrupted or failed: stop the workers (nothing half-graded is recorded).
-                batch.stopping.set()
+                for batch in distinct:
+                    batch.stopping.set()
                 for future in pending:
                     future.cancel()
                 raise
@@ -235,7 +261,7 @@ def _grade_all(todo, master, limits, engine, workers, course, assignment, releas
         return True, missed, retry
     finally:
         progress.close()
-        batch.close()
+        engine.close()  # the batches' one engine
     seconds = time.perf_counter() - progress.start
     print(f"Graded {counted(len(todo) - len(missed), 'submission')} in {seconds:.1f} s")
     print(protections_line(protections))

@@ -20,6 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from resnets_utils import assignments
 from resnets_utils.autograde import catalogue, intake, sandbox, verdicts
 from resnets_utils.autograde.engines import local
 from resnets_utils.autograde.engines.worker import one_line
@@ -59,8 +60,9 @@ class Submission:
         except (OSError, intake.RefusedError):
             return None
 
-    def solutions(self) -> tuple[dict[str, str], str]:
-        """The notebook's solution cells (:func:`.catalogue.submitted_cells`) and ``""``, or why it gets no points."""
+    def solutions(self, assignment: assignments.Assignment | None = None) -> tuple[dict[str, str], str]:
+        """The notebook's solution cells (:func:`.catalogue.submitted_cells`) and ``""``, or why it gets no points;
+        ``assignment``: by default the one the folder is named after, as nbgrader names it."""
         found, name = self.intake(), self.notebook
         if found.problem:
             return {}, f"Not graded: {found.problem}."
@@ -81,7 +83,7 @@ class Submission:
         except (OSError, ValueError):
             return {}, f"{name} is not a readable notebook (not valid JSON)."
         try:
-            return catalogue.submitted_cells(notebook), ""
+            return catalogue.submitted_cells(notebook, assignment or assignments.get(self.folder.name)), ""
         except (AttributeError, TypeError):
             return {}, f"{name} is not a readable notebook (not a notebook's JSON)."
 
@@ -97,10 +99,23 @@ class Result:
     retry: bool = False  # the grader failed, not the submission: the next run grades it again
 
 
-def find_submissions(course: Path, assignment: str, notebook: str, allowance: intake.Allowance) -> list[Submission]:
-    """Every ``submitted/<student>/<assignment>`` there is, links included (they get a verdict, not a read)."""
+def find_submissions(
+    course: Path, assignment: str, notebooks: list[str], allowance: intake.Allowance
+) -> list[Submission]:
+    """Every ``submitted/<student>/<assignment>`` there is, links included (they get a verdict, not a read),
+    each graded by the first of the masters' ``notebooks`` it holds (editions share grade ids)."""
     folders = sorted(path for path in (Path(course) / "submitted").glob(f"*/{assignment}") if os.path.lexists(path))
-    return [Submission(folder.parent.name, folder, notebook, allowance) for folder in folders]
+    return [Submission(folder.parent.name, folder, _handed_in(folder, notebooks), allowance) for folder in folders]
+
+
+def _handed_in(folder: Path, notebooks: list[str]) -> str:
+    """The first of ``notebooks`` in ``folder``, looked for only in a plain folder (links are never followed);
+    else the first, which the submission's verdict then says is missing."""
+    try:
+        plain = all(stat.S_ISDIR(os.lstat(path).st_mode) for path in (folder.parent, folder))
+    except OSError:
+        plain = False
+    return next((name for name in notebooks if plain and os.path.lexists(folder / name)), notebooks[0])
 
 
 @dataclass
@@ -111,11 +126,13 @@ class Batch:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     seed: int = field(default_factory=lambda: secrets.randbits(32))
     engine: object = None  # a local.LocalEngine (the default) or a cluster.DaskEngine
+    assignment: assignments.Assignment | None = None  # by default the master's folder's, as nbgrader names it
 
     def __post_init__(self):
         self.engine = self.engine or local.LocalEngine(self.limits.threads)
-        self.reference = catalogue.Master.read(self.master)
-        self.cases = catalogue.grading_cases(self.seed)
+        self.assignment = self.assignment or assignments.get(Path(self.master).parent.name)
+        self.reference = catalogue.Master.read(self.master, self.assignment)
+        self.cases = catalogue.grading_cases(self.assignment, self.seed)
         self.expected: dict[str, dict] = {}  # kind of worker machine -> the master's observations
         self.stopping = threading.Event()
         self._reference_lock = threading.Lock()
@@ -185,11 +202,11 @@ class Batch:
         :class:`ReferenceFailedError` (nothing can be judged) and KeyboardInterrupt."""
         start = time.perf_counter()
         try:
-            solutions, problem = submission.solutions()
+            solutions, problem = submission.solutions(self.assignment)
         except Exception as error:  # the folder changed or broke while it was read
             solutions, problem = {}, f"Not graded: the submission folder could not be read ({one_line(error)})."
         if problem:
-            found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in catalogue.TESTS}
+            found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in self.assignment.grade_ids}
             return Result(submission, found, {}, None, time.perf_counter() - start)
         try:
             ran = self.engine.run(self._phases(solutions), submission.intake(), self.limits, self.stopping)
@@ -197,13 +214,13 @@ class Batch:
             detail = f"the grader failed while running this submission ({one_line(error)})"
             print(f"grader failure while grading {submission.student}:", file=sys.stderr)
             traceback.print_exc()
-            found = verdicts.not_graded(self.reference.points, detail)
+            found = verdicts.not_graded(self.reference.points, detail, self.assignment)
             return Result(submission, found, solutions, None, time.perf_counter() - start, retry=True)
         self._prepared.wait()
         if not self.expected:
             raise ReferenceFailedError("the reference solution could not be observed; see the error above")
         expected = self._expected(ran.kind, ran.where)
-        found = verdicts.verdicts(ran.results, expected, self.reference.points, solutions)
+        found = verdicts.verdicts(ran.results, expected, self.reference.points, solutions, self.assignment)
         return Result(submission, found, solutions, ran.protections, time.perf_counter() - start, ran.kind)
 
     def close(self) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from resnets_utils import checks
-from resnets_utils.autograde.catalogue import TESTS, Test
+from resnets_utils import assignments, checks
+from resnets_utils.assignments import HIDDEN, MODEL, Assignment, Test
 
 
 @dataclass(frozen=True)
@@ -37,55 +37,67 @@ def expected_cases(reference_results: dict, cases: dict[str, list[dict]]) -> dic
     return expected
 
 
-def verdicts(results: dict, expected: dict[str, list[dict]], points: dict[str, float], solutions: dict) -> dict:
+def verdicts(
+    results: dict, expected: dict[str, list[dict]], points: dict[str, float], solutions: dict, assignment: Assignment
+) -> dict:
     """``{grade id: Verdict}`` from a submission's worker results."""
     found = {}
-    for grade_id, test in TESTS.items():
-        public = grade_id.replace("_hidden", "_public")
+    for test in assignment.tests:  # each visible test before its hidden one (the assignment checks)
+        grade_id, visible = test.grade_id, expected.get(test.visible) if test.visible else None
         try:
-            reason, hidden = _failure(grade_id, test, results, expected[grade_id], solutions, expected.get(public))
+            reason, hidden = _failure(assignment, test, results, expected[grade_id], solutions, visible)
         except Exception as error:  # a worker's report can hold anything: it never stops the judging
             reason = hidden = f"the test's results are malformed ({type(error).__name__})."
-        if reason and test.cases == "hidden":
+        if reason and test.cases == HIDDEN:
             # The checks' words for a hidden case: what it changes and what went wrong, none of its values.
-            if found[public].reason:
+            if found[test.visible].reason:
                 hidden = f"{test.function} fails the hidden cases: see the visible test above."
             found[grade_id] = Verdict(0.0, points[grade_id], _short(hidden), reason)
         else:
             found[grade_id] = Verdict(0.0 if reason else points[grade_id], points[grade_id], reason)
-    if found["resnet50_public"].reason or found["resnet50_hidden"].reason:
-        broken = [name for name in ("identity_block", "convolutional_block") if found[f"{name}_public"].reason]
-        for grade_id in ("resnet50_public", "resnet50_hidden"):
-            verdict = found[grade_id]
-            if verdict.reason and broken:
-                which = "which fails its own test" if len(broken) == 1 else "which fail their own tests"
-                first = f"ResNet50 is built from your {' and '.join(broken)}, {which}: fix it first"
-                reason = _short(f"{first} ({verdict.reason})")
-                found[grade_id] = Verdict(verdict.points, verdict.max_points, reason, verdict.detail)
+
+    def failure_of(block: str) -> str:
+        return found[assignment.visible_test(block)].reason
+
+    for test in assignment.tests:
+        verdict, model = found[test.grade_id], assignment.function(test.function)
+        if not verdict.reason or model.kind != MODEL:
+            continue
+        if broken := [block for block, _ in assignments.blocks_to_fix_first(model, failure_of)]:
+            which = "which fails its own test" if len(broken) == 1 else "which fail their own tests"
+            first = f"{model.name} is built from your {' and '.join(broken)}, {which}: fix it first"
+            found[test.grade_id] = Verdict(
+                verdict.points, verdict.max_points, _short(f"{first} ({verdict.reason})"), verdict.detail
+            )
     return found
 
 
-def _failure(grade_id, test: Test, results: dict, cases: list[dict], solutions: dict, public=None) -> tuple[str, str]:
+def _failure(assignment, test: Test, results: dict, cases: list[dict], solutions: dict, visible=None):
     """``(reason, what a student may read of it if the test is hidden)``; ``("", "")`` if the test passes."""
-    reason, failure = _judged(grade_id, test, results, cases, solutions)
+    reason, failure = _judged(assignment, test, results, cases, solutions)
     if not reason:
         return "", ""
-    if failure is None or not public:  # the worker's words, which the student's code may have written
-        return reason, f"{test.function} fails the hidden cases: {HIDDEN_FAILS}."
-    return reason, checks.hidden_case(test.function, failure[1], public[0], failure[0])
+    if failure is None or not visible:  # the worker's words, which the student's code may have written
+        return reason, hidden_fails(assignment.function(test.function))
+    return reason, checks.hidden_case(test.function, failure[1], visible[0], failure[0])
 
 
-HIDDEN_FAILS = "its code fails or stops under them; call it with other arguments (shapes, f, filters, s) to see where"
+def hidden_fails(function: assignments.GradedFunction) -> str:
+    """A hidden test's reason when the function's code fails under its cases (the error is the student's)."""
+    return (
+        f"{function.name} fails the hidden cases: its code fails or stops under them; "
+        f"call it with other arguments ({function.arguments}) to see where."
+    )
 
 
-def _judged(grade_id, test: Test, results: dict, cases: list[dict], solutions: dict):
+def _judged(assignment, test: Test, results: dict, cases: list[dict], solutions: dict):
     """``(reason, (CheckFailed, case) or None)``; ``("", None)`` if the test passes."""
-    function = test.function
-    if test.cell not in solutions:
+    function, grade_id, cell = test.function, test.grade_id, assignment.function(test.function).cell
+    if cell not in solutions:
         return _short(
             f"the solution cell of {function} is missing from the notebook (its nbgrader metadata was lost)."
         ), None
-    cell_result = results.get(test.cell, {})
+    cell_result = results.get(cell, {})
     result = results.get(grade_id)
     if result is None:
         return "not run: the grader stopped before this test.", None
@@ -115,7 +127,7 @@ def _short(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def not_graded(points: dict[str, float], detail: str) -> dict:
+def not_graded(points: dict[str, float], detail: str, assignment: Assignment) -> dict:
     """Verdicts for a submission the grader could not run (its own failure): 0 for now, graded again next run."""
     reason = "the grader could not run this test (its own failure, not your code's); it will be graded again."
-    return {grade_id: Verdict(0.0, points[grade_id], reason, _short(detail)) for grade_id in TESTS}
+    return {grade_id: Verdict(0.0, points[grade_id], reason, _short(detail)) for grade_id in assignment.grade_ids}

@@ -1,14 +1,14 @@
 """Checks of the graded functions, with a diagnosis of the likely mistake.
 
-Each check builds the student's function on fixed inputs with fixed initial weights and
-compares it with the reference solution (see ``cases``): first the layers (types, names,
-settings, connections), then the output values (``TOLERANCE``).
+Each check builds the student's function on the assignment's cases (:mod:`resnets_utils.assignments`),
+fixed inputs with fixed initial weights, and compares it with the reference solution: first the
+layers (types, names, settings, connections), then the output values (``TOLERANCE``).
 
 A failing check raises :class:`CheckFailed` whose message names the most likely mistake
 in one sentence. Everything the checks run is kept off stderr, because nbgrader fails a
 grade cell that writes there, and TensorFlow logs freely.
 
-Its modules: ``cases`` (the cases, their expected files), ``observe`` (runs student code) and
+Its modules: ``cases`` (the expected files, a case's inputs), ``observe`` (runs student code) and
 ``judge`` (judges plain data); ``checks.observe`` and ``checks.judge`` are those modules' main
 functions, so import the modules' other names with ``from resnets_utils.checks.judge import ...``.
 """
@@ -18,76 +18,84 @@ from __future__ import annotations
 import contextlib
 import weakref
 
+from resnets_utils import assignments
+from resnets_utils.assignments import HIDDEN, PUBLIC
+
 # Used by the autograder, scripts/make_expected.py and the tests, besides the checks below.
 from resnets_utils.checks.cases import HIDDEN_EXPECTED, PUBLIC_EXPECTED, block_arguments, load_expected  # noqa: F401
 from resnets_utils.checks.judge import TOLERANCE, CheckFailed, hidden_case, judge  # noqa: F401
 from resnets_utils.checks.observe import block_outputs, observe, quiet, resnet50_outputs  # noqa: F401
 
 
-def check_identity_block(identity_block, cases: str = "public") -> None:
+def check_identity_block(identity_block, cases: str = PUBLIC) -> None:
     """Check ``identity_block`` on the visible (``"public"``) or ``"hidden"`` cases."""
-    _run("identity_block", identity_block, cases)
+    check("identity_block", identity_block, cases)
 
 
-def check_convolutional_block(convolutional_block, cases: str = "public") -> None:
+def check_convolutional_block(convolutional_block, cases: str = PUBLIC) -> None:
     """Check ``convolutional_block`` on the visible (``"public"``) or ``"hidden"`` cases."""
-    _run("convolutional_block", convolutional_block, cases)
+    check("convolutional_block", convolutional_block, cases)
 
 
-def check_resnet50(ResNet50, cases: str = "public") -> None:
+def check_resnet50(ResNet50, cases: str = PUBLIC) -> None:
     """Check ``ResNet50``: the full layer summary and its outputs on fixed inputs."""
-    _run("ResNet50", ResNet50, cases)
+    check("ResNet50", ResNet50, cases)
 
 
-def _run(name: str, function, cases: str) -> None:
-    count = len(load_expected(cases)[name])
+def check(name: str, function, cases: str = PUBLIC, assignment: str = assignments.DEFAULT) -> None:
+    """Check ``function``, the student's version of the graded function ``name`` of ``assignment``,
+    on its visible (``"public"``) or ``"hidden"`` cases: print that it passes, or raise :class:`CheckFailed`."""
+    graded = assignments.get(assignment).function(name)
+    count = len(load_expected(cases, assignment=assignment)[name])
     with quiet():
-        failure = _first_failure(name, function, cases)
-        wrong_blocks = _wrong_blocks_of(function) if name == "ResNet50" else []
+        failure = _first_failure(name, function, cases, assignment)
+        wrong_blocks = _wrong_blocks_of(graded, function, assignment)
     # Raised afresh here so the student sees one short traceback, not our internals.
-    if failure and wrong_blocks:  # ResNet50 is built from the student's blocks: fix a wrong block first
+    if failure and wrong_blocks:
         block, block_failure = wrong_blocks[0]
         raise CheckFailed(
-            f"ResNet50 is built from your {block}, which does not pass its checks yet; fix it first ({block_failure})"
+            f"{name} is built from your {block}, which does not pass its checks yet; fix it first ({block_failure})"
         )
     if failure:
         raise CheckFailed(failure)
     print(f"{name}: the {cases} case passes." if count == 1 else f"{name}: all {count} {cases} cases pass.")
-    for block, block_failure in wrong_blocks:  # the grader's policy: ResNet50 is judged by the model it builds
+    for block, block_failure in wrong_blocks:
         print(
-            f"Note: ResNet50 builds the right model, so it earns its points, but your {block} does not "
+            f"Note: {name} builds the right model, so it earns its points, but your {block} does not "
             f"pass its own checks yet: {block_failure}"
         )
 
 
-def _first_failure(name: str, function, cases: str) -> str | None:
+def _first_failure(name: str, function, cases: str, assignment: str) -> str | None:
     """The diagnosis of the first of the ``cases`` that ``function`` fails; None if it passes them all."""
-    for case in load_expected(cases)[name]:
+    for case in load_expected(cases, assignment=assignment)[name]:
         try:
             judge(name, observe(name, function, case), case)
         except CheckFailed as failure:
-            if cases == "hidden":  # the words the grader's feedback gives too: nothing of the case's values
-                return hidden_case(name, case, load_expected("public")[name][0], failure)
+            if cases == HIDDEN:  # the words the grader's feedback gives too: nothing of the case's values
+                return hidden_case(name, case, load_expected(PUBLIC, assignment=assignment)[name][0], failure)
             return str(failure)
-    if cases == "public" and name != "ResNet50":
+    if cases == PUBLIC and assignments.graded_function(name).kind == assignments.BLOCK:
         with contextlib.suppress(TypeError):  # an object that takes no weak reference is simply not remembered
             _PASSED[function] = _fingerprint(function)
     return None
 
 
-def _wrong_blocks_of(ResNet50) -> list[tuple[str, str]]:
-    """``(block, diagnosis)`` for each block ResNet50 is built from that fails its public checks."""
-    wrong = []
-    for block in ("identity_block", "convolutional_block"):
-        function = getattr(ResNet50, "__globals__", {}).get(block)
-        if callable(function) and not _passed_public_checks(function):
-            if failure := _first_failure(block, function, "public"):
-                wrong.append((block, failure))
-    return wrong
+def _wrong_blocks_of(graded: assignments.GradedFunction, function, assignment: str) -> list[tuple[str, str]]:
+    """``(block, diagnosis)`` for each block ``function`` is built from (found in its module, as the
+    notebook defines them) that fails its public checks: the course's policy, as the grader's."""
+
+    def failure_of(block: str) -> str | None:
+        found = getattr(function, "__globals__", {}).get(block)
+        if callable(found) and not _passed_public_checks(found):
+            return _first_failure(block, found, PUBLIC, assignment)
+        return None
+
+    return assignments.blocks_to_fix_first(graded, failure_of)
 
 
 # Block functions that passed their public checks in this process, with the code they had
-# then: the ResNet50 checks need not build them again (about 1.8 s per check). Running the
+# then: a model's checks need not build them again (about 1.8 s per check). Running the
 # cell again defines a new function, which is checked afresh.
 _PASSED = weakref.WeakKeyDictionary()
 

@@ -1,7 +1,8 @@
-"""The cases the checks run (their arguments and fixed inputs) and the files of their expected results.
+"""The files of the checks' expected results, and the fixed inputs and arguments of a case.
 
-``scripts/make_expected.py`` writes them from the master notebook's solution: the visible cases'
-in ``resnets_utils/expected/``, the hidden ones' in the course's ``expected/`` (never released).
+The cases themselves are the assignment's (:mod:`resnets_utils.assignments`); ``scripts/make_expected.py``
+runs them on the master notebook's solution and writes the results: the visible cases' in
+``resnets_utils/expected/``, the hidden ones' in the course's ``expected/`` (never released).
 """
 
 from __future__ import annotations
@@ -12,36 +13,43 @@ from pathlib import Path
 
 import numpy as np
 
-from resnets_utils import settings
+from resnets_utils import assignments, settings
+from resnets_utils.assignments import HIDDEN, PUBLIC
 from resnets_utils.checks.judge import CheckFailed
 
-PUBLIC_EXPECTED = Path(__file__).resolve().parents[1] / "expected" / "residual_networks.json"
-HIDDEN_IN_COURSE = Path("expected", "residual_networks_hidden.json")
+# The default assignment's files (the notebooks' checks and the tests read these names).
+PUBLIC_EXPECTED = assignments.get(assignments.DEFAULT).expected_file(PUBLIC)
+HIDDEN_IN_COURSE = assignments.get(assignments.DEFAULT).expected_file(HIDDEN)
 # The repository checkout's course, where `make expected` writes the hidden cases.
-HIDDEN_EXPECTED = Path(__file__).resolve().parents[2] / "course" / HIDDEN_IN_COURSE
+CHECKOUT_COURSE = Path(__file__).resolve().parents[2] / "course"
+HIDDEN_EXPECTED = CHECKOUT_COURSE / HIDDEN_IN_COURSE
 
 
-def hidden_expected_path(course: Path | str | None = None) -> Path:
-    """The file of the hidden cases' expected results: ``<course>/expected/residual_networks_hidden.json``
+def hidden_expected_path(course: Path | str | None = None, assignment: str = assignments.DEFAULT) -> Path:
+    """The file of the hidden cases' expected results: ``<course>/expected/<assignment>_hidden.json``
     when ``course`` is given (the grader's), else the one ``$RESNETS_HIDDEN_EXPECTED`` names, else the first
     that exists in the nbgrader course holding the current directory (a kernel that ``nbgrader autograde``
     runs in ``<course>/autograded/<student>/<assignment>/`` finds it) and in the checkout's ``course/``.
     Raises :class:`CheckFailed`, saying where it looked, if none exists.
     """
+    in_course = assignments.get(assignment).expected_file(HIDDEN)
     if course:
-        return _existing("hidden", [Path(course).resolve() / HIDDEN_IN_COURSE])
+        return _existing(HIDDEN, [Path(course).resolve() / in_course])
     if given := os.environ.get(settings.HIDDEN_EXPECTED):
-        return _existing("hidden", [Path(given)])
+        return _existing(HIDDEN, [Path(given)])
     found = settings.find_course()
-    in_course = [found / HIDDEN_IN_COURSE] if found else []
-    return _existing("hidden", list(dict.fromkeys([*in_course, HIDDEN_EXPECTED])))
+    checkout = HIDDEN_EXPECTED if assignment == assignments.DEFAULT else CHECKOUT_COURSE / in_course
+    return _existing(HIDDEN, list(dict.fromkeys([*([found / in_course] if found else []), checkout])))
 
 
-def load_expected(cases: str = "public", course: Path | str | None = None) -> dict:
+def load_expected(cases: str = PUBLIC, course: Path | str | None = None, assignment: str = assignments.DEFAULT) -> dict:
     """The expected results of the ``"public"`` or ``"hidden"`` cases, by function (``course``: see above)."""
-    if cases not in ("public", "hidden"):
+    if cases not in (PUBLIC, HIDDEN):
         raise ValueError(f"cases must be 'public' or 'hidden', got {cases!r}")
-    path = _existing(cases, [PUBLIC_EXPECTED]) if cases == "public" else hidden_expected_path(course)
+    if cases == PUBLIC:
+        path = _existing(cases, [assignments.get(assignment).expected_file(PUBLIC)])
+    else:
+        path = hidden_expected_path(course, assignment)
     return json.loads(path.read_text())
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 
 import numpy as np
 
+from resnets_utils.assignments import MODEL, Stages, graded_function
 from resnets_utils.checks.compare import (
     CONVOLUTIONAL_STRIDES,
     IDENTITY_STRIDES,
@@ -27,9 +28,6 @@ TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 # The configuration run a second time: a block whose output changes from one call to
 # the next builds some convolution with random weights, whatever it was given.
 REPEATED = "glorot_uniform/training=False"
-
-STAGE_BLOCKS = {2: "abc", 3: "abcd", 4: "abcdef", 5: "abc"}
-STAGE_STRIDES = {2: 1, 3: 2, 4: 2, 5: 2}
 
 
 class CheckFailed(AssertionError):  # noqa: N818 (reads as the verdict in a student's traceback)
@@ -50,7 +48,9 @@ def hidden_case(name: str, case: dict, public: dict | None, failure: CheckFailed
         for key, said in (("f", "f = {}"), ("s", "s = {}"), ("classes", "classes = {}")):
             if key in case and case.get(key) != public.get(key):
                 changes.append(said.format(case[key]))
-        shape = (lambda c: c.get("input_shape", [])[1:]) if name != "ResNet50" else (lambda c: c.get("input_shape"))
+        # A block's input shape starts with the batch size, which the student need not vary.
+        is_model = graded_function(name).kind == MODEL
+        shape = (lambda c: c.get("input_shape")) if is_model else (lambda c: c.get("input_shape", [])[1:])
         if shape(case) != shape(public):
             changes.append("another input shape")
         if case.get("filters") != public.get("filters"):
@@ -110,15 +110,15 @@ def judge(name: str, observation: dict, case: dict) -> None:
     """Raise :class:`CheckFailed` naming the likely mistake if ``observation`` differs from ``case``'s."""
     if "error" in observation:
         raise CheckFailed(observation["error"])
-    if name == "ResNet50":
+    graded = graded_function(name)
+    if graded.kind == MODEL:
         got, expected = numbers(observation["outputs"], "the predictions"), numbers(case["outputs"], "expected")
-        advice = "block receives, and that every block is given X from the previous one"
         rows, built = observation["rows"], observation.get("built", [])
-        diagnosis = diagnose_resnet50(rows, case["summary"], case, built) or _values_differ(
-            "the predictions on fixed inputs", got, expected, advice
+        diagnosis = diagnose_model(rows, case["summary"], case, graded.stages, built) or _values_differ(
+            "the predictions on fixed inputs", got, expected, graded.values_hint
         )
         if diagnosis:
-            raise CheckFailed(f"{name}: {diagnosis}", _resnet50_hidden(rows, case))
+            raise CheckFailed(f"{name}: {diagnosis}", _model_hidden(rows, case))
         return
     graph = observation["graph"]
     difference = first_difference(name, graph, case["summary"], case)
@@ -127,7 +127,7 @@ def judge(name: str, observation: dict, case: dict) -> None:
     for found, failure in ((graph, "error"), (observation, "model_error"), (observation, "outputs_error")):
         if failure in found:  # told after any difference in the layers
             raise CheckFailed(found[failure])
-    if diagnosis := _block_values(observation, case):
+    if diagnosis := _block_values(name, observation, case):
         numbers_shown = "largest difference" in diagnosis or "output shape" in diagnosis
         hidden = VALUES_DIFFER if numbers_shown else diagnosis.rstrip(".")
         raise CheckFailed(f"{name}: {diagnosis}", hidden)
@@ -139,15 +139,15 @@ VALUES_DIFFER = (
 )
 
 
-def _resnet50_hidden(rows: list[dict], case: dict) -> str:
-    """What may be said of a hidden ResNet50 case: the last Dense layer's units, or only that it differs."""
+def _model_hidden(rows: list[dict], case: dict) -> str:
+    """What may be said of a hidden case of a model: the last Dense layer's units, or only that it differs."""
     dense = [row for row in rows if row.get("type") == "Dense"]
     if dense and dense[-1].get("units") != case.get("classes"):
         return f"with classes = {case.get('classes')} the last Dense layer needs `classes` units: Dense(classes, ...)"
     return "the model it builds for this input differs from the reference's: check what depends on input_shape"
 
 
-def _block_values(observation: dict, case: dict) -> str | None:
+def _block_values(name: str, observation: dict, case: dict) -> str | None:
     outputs = {k: numbers(v, f"the output values ({k})") for k, v in observation["outputs"].items()}
     for key, expected in case["outputs"].items():
         expected = numbers(expected, "expected")
@@ -169,7 +169,7 @@ def _block_values(observation: dict, case: dict) -> str | None:
         again = numbers(observation["again"][REPEATED], "the output values")
         if not np.allclose(outputs[REPEATED], again, **TOLERANCE):
             return INITIALIZER_IGNORED.format(evidence="the output changes from one call to the next")
-        return _values_differ(f"the output values ({key})", got, expected, "layer receives and the order of the steps")
+        return _values_differ(f"the output values ({key})", got, expected, graded_function(name).values_hint)
     return None
 
 
@@ -267,13 +267,14 @@ def diagnose_shape_error(name: str, message: str, case: dict) -> str | None:
     shapes = [shape[-3:] for shape in shapes if len(shape) >= 3]
     if "incompatible" not in message.lower() or len(shapes) < 2:
         return None
-    if name == "ResNet50" and shapes[0][:2] != shapes[1][:2]:
+    is_model = graded_function(name).kind == MODEL
+    if is_model and shapes[0][:2] != shapes[1][:2]:
         return (
             f"a block adds two tensors of different heights and widths, {shapes[0]} and {shapes[1]}: its main "
             "path and its shortcut shrink the input differently; in convolutional_block both take their "
             "stride from the argument s (strides=(s, s)), whatever s is."
         )
-    if name == "ResNet50":
+    if is_model:
         return (
             f"a block adds two tensors of different shapes {shapes[0]} and {shapes[1]}: within a stage, the "
             "convolutional block and the identity blocks take the same filters list, so that every "
@@ -301,9 +302,10 @@ def diagnose_shape_error(name: str, message: str, case: dict) -> str | None:
     return None
 
 
-def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=()) -> str | None:
-    """One sentence naming the likely mistake in ResNet-50's layers, or None if they match; ``built``:
-    every named layer the function built, used or not, with the line of ResNet50 that built it."""
+def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: Stages, built=()) -> str | None:
+    """One sentence naming the likely mistake in a ResNet's layers, or None if they match; ``stages``: the
+    model's stage table; ``built``: every named layer the function built, used or not, with the line of
+    the model's function that built it."""
     student = _named(rows)
     for layer in built:  # a block whose result is not used: its layers are built but not in the model
         place = naming.in_words(layer["name"])
@@ -321,7 +323,7 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=
                 "mode into the model: call the blocks with training=None so that Keras uses batch "
                 "statistics in fit and the moving averages in evaluate and predict."
             )
-    for stage, letters in STAGE_BLOCKS.items():
+    for stage, letters in stages.blocks.items():
         found = sorted(naming.blocks((row["name"] for row in rows), stage))
         if found != list(letters):
             return (
@@ -338,9 +340,9 @@ def diagnose_resnet50(rows: list[dict], expected: list[dict], case: dict, built=
                 "convolution): build them with identity_block."
             )
         stride = student[naming.conv(stage, "a", "2a")]["strides"]
-        if stride != [STAGE_STRIDES[stage]] * 2:
+        if stride != [stages.strides[stage]] * 2:
             return (
-                f"stage {stage}'s convolutional block needs s={STAGE_STRIDES[stage]}, found s={stride[0]} "
+                f"stage {stage}'s convolutional block needs s={stages.strides[stage]}, found s={stride[0]} "
                 "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
             )
     for layer, want in _named(expected).items():

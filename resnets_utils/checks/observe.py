@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from resnets_utils.assignments import MODEL, graded_function, graded_names
 from resnets_utils.checks.cases import block_arguments, block_input, initializers, resnet50_inputs
 from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer, numbers
 from resnets_utils.models.architecture import NotALayerError, describe, given_name, kind, layer_settings, only_layers
-
-# The functions whose local variables hold what ResNet50 had built when Keras failed.
-STUDENT_FUNCTIONS = ("ResNet50", "identity_block", "convolutional_block")
 
 
 @contextlib.contextmanager
@@ -50,8 +48,8 @@ def observe(name: str, function, case: dict) -> dict:
     """
     try:
         with quiet():
-            if name == "ResNet50":
-                return _observe_resnet50(function, case)
+            if graded_function(name).kind == MODEL:
+                return _observe_model(name, function, case)
             return _observe_block(name, function, case)
     except CheckFailed as failure:
         return {"error": str(failure)}
@@ -180,26 +178,26 @@ def caller_line(code=None) -> list | None:
     return None
 
 
-def _observe_resnet50(ResNet50, case):
+def _observe_model(name, function, case):
     import keras
 
-    with recording(None, ResNet50) as record:
+    with recording(None, function) as record:
         model = _build(
-            "ResNet50",
-            lambda: ResNet50(input_shape=tuple(case["input_shape"]), classes=case["classes"]),
+            name,
+            lambda: function(input_shape=tuple(case["input_shape"]), classes=case["classes"]),
             case,
             built=_built_before,
             returns=(keras.Model, "a keras Model"),
             calls=record["calls"],
         )
-    # The named layers built, used or not, and the line of ResNet50 that built each.
+    # The named layers built, used or not, and the line of the model's function that built each.
     built = [{"name": c["name"], "at": c["at"]} for c in record["calls"] if c["name"]]
 
     def run():
         return {"rows": describe(model), "outputs": resnet50_outputs(model, case).tolist(), "built": built}
 
     # A model that builds nearly always runs, but not every one does (an empty Sequential, a Lambda).
-    return _build("ResNet50", run, case, doing="running the model on two pictures")
+    return _build(name, run, case, doing="running the model on two pictures")
 
 
 # Code that is not the student's: the standard library, installed packages, this package.
@@ -319,9 +317,12 @@ def _built_before(error: Exception) -> list[dict]:
     from the tensors their frames held (their local variables); empty if none can be found."""
     import keras
 
-    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__) if frame.f_code.co_name in STUDENT_FUNCTIONS]
+    # The graded functions' local variables hold what the model's function had built.
+    graded = graded_names()
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__) if frame.f_code.co_name in graded]
     given = frames[0].f_locals.get("X_input") if frames else None  # the stub's input tensor, in its locked lines
-    if not frames or frames[0].f_code.co_name != "ResNet50" or not isinstance(given, keras.KerasTensor):
+    is_model = bool(frames) and graded_function(frames[0].f_code.co_name).kind == MODEL
+    if not is_model or not isinstance(given, keras.KerasTensor):
         return []
     outputs = [
         value

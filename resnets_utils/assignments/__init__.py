@@ -1,0 +1,148 @@
+"""The graded assignments, as data: their functions, tests, points, cases and policies.
+
+Each assignment is a module of this package holding one :class:`Assignment`, registered in
+:data:`ASSIGNMENTS` under its nbgrader name (its folder ``course/source/<name>/``). The checks,
+the autograder, ``scripts/make_expected.py`` and the tests learn what is graded from here only:
+a second assignment is a new module and one line below. Nothing here imports the rest of the
+package, so every module may read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BLOCK, MODEL = "block", "model"  # a function called on a tensor; a function returning a keras.Model
+PUBLIC, HIDDEN = "public", "hidden"  # the notebook's visible cases; those only the grader runs
+
+
+@dataclass(frozen=True)
+class Stages:
+    """A model's residual stages: the letters of each stage's blocks (the first is its convolutional
+    block, the others identity blocks) and the stride of its convolutional block."""
+
+    blocks: dict[int, str]
+    strides: dict[int, int]
+
+
+@dataclass(frozen=True)
+class GradedFunction:
+    name: str  # as the notebook defines it
+    cell: str  # grade id of the solution cell that defines it
+    kind: str  # BLOCK or MODEL
+    arguments: str  # what a hidden case's message may tell the student to vary, e.g. "shapes, f, filters"
+    values_hint: str  # when the layers match but the values do not: "check which tensor each ..."
+    built_from: tuple[str, ...] = ()  # a model: the graded blocks it calls
+    stages: Stages | None = None  # a model: the stage table its layers are judged against
+
+
+@dataclass(frozen=True)
+class Test:
+    grade_id: str  # of the test cell in the master notebook
+    function: str  # the graded function it runs
+    cases: str  # PUBLIC or HIDDEN
+    points: float
+    visible: str | None = None  # a hidden test: the grade id of its function's visible test
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str  # nbgrader's name: the folder under course/source/
+    notebook: str  # the master notebook's file name (editions in other languages share its grade ids)
+    functions: tuple[GradedFunction, ...]  # in the notebook's order
+    tests: tuple[Test, ...]  # in the notebook's order: each visible test before its hidden one
+    cases: dict[str, dict[str, list[dict]]] = field(repr=False)  # PUBLIC or HIDDEN -> function -> cases
+
+    def __post_init__(self):
+        """Refuse data the graders would misread, when the module is imported."""
+        names = [function.name for function in self.functions]
+        seen: set[str] = set()
+        for test in self.tests:
+            _require(test.function in names, f"{test.grade_id} runs {test.function}, which is not graded")
+            if test.cases == HIDDEN:  # its reason refers to the visible test, judged before it
+                pair = test.visible in seen and self.test(test.visible).function == test.function
+                _require(pair, f"{test.grade_id} must name a visible test of {test.function} listed before it")
+            else:
+                _require(test.cases == PUBLIC and test.visible is None, f"{test.grade_id}: a visible test pairs with none")
+            seen.add(test.grade_id)
+        _require(sorted(self.cases) == [HIDDEN, PUBLIC], f"{self.name}: cases are public and hidden")
+        for function in self.functions:
+            _require(set(function.built_from) <= set(names), f"{function.name} is built from ungraded functions")
+            _require(all(function.name in cases for cases in self.cases.values()), f"{function.name} has no cases")
+
+    def function(self, name: str) -> GradedFunction:
+        return next(function for function in self.functions if function.name == name)
+
+    def test(self, grade_id: str) -> Test:
+        return next(test for test in self.tests if test.grade_id == grade_id)
+
+    @property
+    def grade_ids(self) -> list[str]:
+        return [test.grade_id for test in self.tests]
+
+    @property
+    def points(self) -> dict[str, float]:
+        return {test.grade_id: test.points for test in self.tests}
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """Solution cell's grade id -> the function it defines."""
+        return {function.cell: function.name for function in self.functions}
+
+    def visible_test(self, function: str) -> str:
+        """The grade id of ``function``'s visible test."""
+        return next(test.grade_id for test in self.tests if test.function == function and test.cases == PUBLIC)
+
+    def expected_file(self, cases: str) -> Path:
+        """Where the expected results of the ``cases`` go: the visible ones in the package, the hidden
+        ones relative to the nbgrader course (never released)."""
+        if cases == PUBLIC:
+            return Path(__file__).resolve().parents[1] / "expected" / f"{self.name}.json"
+        return Path("expected", f"{self.name}_hidden.json")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def blocks_to_fix_first(model: GradedFunction, failure_of: Callable[[str], str | None]) -> list[tuple[str, str]]:
+    """``(block, failure)`` for each block ``model`` is built from whose ``failure_of`` is not empty.
+
+    The course's policy for a model built from wrong blocks, which the checks and the grader both
+    follow: the model is judged by the model it builds; when it fails, its message first names
+    these blocks, to fix before it; when it passes, it keeps its points.
+    """
+    return [(block, failure) for block in model.built_from if (failure := failure_of(block))]
+
+
+def _registry() -> dict[str, Assignment]:
+    from resnets_utils.assignments import residual_networks
+
+    return {assignment.name: assignment for assignment in (residual_networks.ASSIGNMENT,)}
+
+
+ASSIGNMENTS: dict[str, Assignment] = _registry()
+DEFAULT = "residual_networks"  # the one the notebooks' checks grade unless told otherwise
+
+
+def get(name: str) -> Assignment:
+    """The registered assignment ``name``; ValueError naming the known ones if there is none."""
+    if name not in ASSIGNMENTS:
+        raise ValueError(f"no assignment named {name!r}: the course has {', '.join(sorted(ASSIGNMENTS))}")
+    return ASSIGNMENTS[name]
+
+
+def graded_function(name: str) -> GradedFunction:
+    """The graded function ``name``, in whichever assignment defines it (a name means one function
+    across the course: an assignment reusing a block reuses its name and kind)."""
+    for assignment in ASSIGNMENTS.values():
+        if name in {function.name for function in assignment.functions}:
+            return assignment.function(name)
+    raise ValueError(f"no assignment grades a function named {name!r}")
+
+
+def graded_names() -> set[str]:
+    """Every graded function's name, across the course."""
+    return {function.name for assignment in ASSIGNMENTS.values() for function in assignment.functions}
