@@ -5,6 +5,7 @@ import html
 import io
 import re
 import shutil
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -14,6 +15,7 @@ from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
 from resnets_utils.course.reference import load_reference
+from resnets_utils.models.architecture import describe
 from resnets_utils.views import diagrams
 from resnets_utils.views import widgets as views
 
@@ -80,6 +82,12 @@ def assert_readable_and_small(diagram):
     assert min(sizes) * dpi / 72 >= MIN_TEXT_PX, (sizes, dpi)
     assert "POINT-SIZE" not in diagram.source.upper()  # no smaller font hidden in an HTML label
     assert not re.search(r"\b(size|ratio|viewport)\s*=", diagram.source)  # nothing that shrinks the drawing
+
+
+class Source(NamedTuple):
+    """DOT text where the helpers below expect a diagram."""
+
+    source: str
 
 
 def nodes_of(diagram) -> dict[str, str]:
@@ -176,6 +184,17 @@ def test_a_diagram_shows_in_a_notebook_as_a_png(identity):
     data, _ = DisplayFormatter().format(diagram)
     assert data["image/png"] == diagram.png == diagram.data
     assert "my block" in diagram.source and "24x24" not in repr(diagram)
+
+
+def test_a_block_drawn_from_a_whole_models_rows_is_the_block_diagram(resnet, identity):
+    # Stage 2's block b is the identity fixture's block: same input shape and filters, other names.
+    rows = describe(resnet)
+    block_rows = views.group_layers(rows)[(2, "b")]
+    from_rows = diagrams.block_source(block_rows, "a title", model_rows=rows)
+    assert from_rows == diagrams.block_source(describe(identity), "a title").replace("2x_", "2b_")
+    # Without the model's rows the block's input is still drawn, without its shape.
+    (start,) = [label for label in nodes_of(Source(diagrams.block_source(block_rows))).values() if "input" in label]
+    assert start == "input"
 
 
 # ----------------------------------------------------------------------------- the network
