@@ -286,11 +286,45 @@ def assert_static_picture(view, expected_png=None) -> bytes:
     return png
 
 
+@needs_dot
 def test_explorer_output_holds_its_block_diagram_as_a_png(resnet):
     explorer = views.ArchitectureExplorer(resnet)
     first = assert_static_picture(explorer)
     explorer.stage.value = 3
     assert assert_static_picture(explorer) != first  # the picture follows the current state
+    assert bytes(explorer.diagram.value) == explorer.selected_diagram.png != first
+
+
+@needs_dot
+def test_explorer_draws_each_blocks_own_shortcut(resnet):
+    explorer = views.ArchitectureExplorer(resnet)
+    explorer.stage.value, explorer.block.value = 3, "a"
+    convolutional = explorer.selected_diagram
+    explorer.block.value = "b"
+    identity = explorer.selected_diagram
+    assert convolutional.png != identity.png
+    assert "stage 3, block a" in convolutional.source and "stage 3, block b" in identity.source
+
+    # The convolutional block: input -> res3a_branch1 -> bn3a_branch1 -> Add, all orange, in a "shortcut" box.
+    nodes = nodes_of(convolutional)
+    start, projection, normalisation = (
+        node_named(nodes, name)[0] for name in ("input", "res3a_branch1", "bn3a_branch1")
+    )
+    (add,) = [node for node, label in nodes.items() if label.startswith("Add")]
+    assert {(a, b) for a, b, colour in edges_of(convolutional) if colour == ORANGE} == {
+        (start, projection),
+        (projection, normalisation),
+        (normalisation, add),
+    }
+    assert "15x15x256" in nodes[start] and "8x8x512" in nodes[add]  # the block's input, from the model's rows
+    assert 'label="shortcut"' in convolutional.source
+
+    # The identity block: one orange edge, from its input straight to the addition.
+    nodes = nodes_of(identity)
+    start = node_named(nodes, "input")[0]
+    (add,) = [node for node, label in nodes.items() if label.startswith("Add")]
+    assert [(a, b) for a, b, colour in edges_of(identity) if colour == ORANGE] == [(start, add)]
+    assert "shortcut (identity)" in identity.source and "branch1" not in identity.source
 
 
 def test_feature_map_viewer_and_results_view_outputs_hold_a_png():
