@@ -5,6 +5,8 @@ import html
 import io
 import re
 import shutil
+import subprocess
+import sys
 from typing import NamedTuple
 
 import keras
@@ -284,6 +286,13 @@ def assert_static_picture(view, expected_png=None) -> bytes:
     assert width > 100 and height > 100
     assert metadata == {"image/png": {"width": round(width / 2), "height": round(height / 2)}}  # a retina picture
     return png
+
+
+def test_importing_the_diagrams_imports_no_widgets():
+    # A static diagram needs no ipywidgets: a fresh interpreter shows what the import pulls in.
+    program = "import sys, resnets_utils.views.diagrams; print('ipywidgets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split()[-1] == "False"
 
 
 @needs_dot
