@@ -5,6 +5,9 @@ import html
 import io
 import re
 import shutil
+import subprocess
+import sys
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -14,6 +17,7 @@ from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
 from resnets_utils.course.reference import load_reference
+from resnets_utils.models.architecture import describe
 from resnets_utils.views import diagrams
 from resnets_utils.views import widgets as views
 
@@ -80,6 +84,12 @@ def assert_readable_and_small(diagram):
     assert min(sizes) * dpi / 72 >= MIN_TEXT_PX, (sizes, dpi)
     assert "POINT-SIZE" not in diagram.source.upper()  # no smaller font hidden in an HTML label
     assert not re.search(r"\b(size|ratio|viewport)\s*=", diagram.source)  # nothing that shrinks the drawing
+
+
+class Source(NamedTuple):
+    """DOT text where the helpers below expect a diagram."""
+
+    source: str
 
 
 def nodes_of(diagram) -> dict[str, str]:
@@ -178,6 +188,17 @@ def test_a_diagram_shows_in_a_notebook_as_a_png(identity):
     assert "my block" in diagram.source and "24x24" not in repr(diagram)
 
 
+def test_a_block_drawn_from_a_whole_models_rows_is_the_block_diagram(resnet, identity):
+    # Stage 2's block b is the identity fixture's block: same input shape and filters, other names.
+    rows = describe(resnet)
+    block_rows = views.group_layers(rows)[(2, "b")]
+    from_rows = diagrams.block_source(block_rows, "a title", model_rows=rows)
+    assert from_rows == diagrams.block_source(describe(identity), "a title").replace("2x_", "2b_")
+    # Without the model's rows the block's input is still drawn, without its shape.
+    (start,) = [label for label in nodes_of(Source(diagrams.block_source(block_rows))).values() if "input" in label]
+    assert start == "input"
+
+
 # ----------------------------------------------------------------------------- the network
 
 
@@ -267,11 +288,52 @@ def assert_static_picture(view, expected_png=None) -> bytes:
     return png
 
 
+def test_importing_the_diagrams_imports_no_widgets():
+    # A static diagram needs no ipywidgets: a fresh interpreter shows what the import pulls in.
+    program = "import sys, resnets_utils.views.diagrams; print('ipywidgets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split()[-1] == "False"
+
+
+@needs_dot
 def test_explorer_output_holds_its_block_diagram_as_a_png(resnet):
     explorer = views.ArchitectureExplorer(resnet)
     first = assert_static_picture(explorer)
     explorer.stage.value = 3
     assert assert_static_picture(explorer) != first  # the picture follows the current state
+    assert bytes(explorer.diagram.value) == explorer.selected_diagram.png != first
+
+
+@needs_dot
+def test_explorer_draws_each_blocks_own_shortcut(resnet):
+    explorer = views.ArchitectureExplorer(resnet)
+    explorer.stage.value, explorer.block.value = 3, "a"
+    convolutional = explorer.selected_diagram
+    explorer.block.value = "b"
+    identity = explorer.selected_diagram
+    assert convolutional.png != identity.png
+    assert "stage 3, block a" in convolutional.source and "stage 3, block b" in identity.source
+
+    # The convolutional block: input -> res3a_branch1 -> bn3a_branch1 -> Add, all orange, in a "shortcut" box.
+    nodes = nodes_of(convolutional)
+    start, projection, normalisation = (
+        node_named(nodes, name)[0] for name in ("input", "res3a_branch1", "bn3a_branch1")
+    )
+    (add,) = [node for node, label in nodes.items() if label.startswith("Add")]
+    assert {(a, b) for a, b, colour in edges_of(convolutional) if colour == ORANGE} == {
+        (start, projection),
+        (projection, normalisation),
+        (normalisation, add),
+    }
+    assert "15x15x256" in nodes[start] and "8x8x512" in nodes[add]  # the block's input, from the model's rows
+    assert 'label="shortcut"' in convolutional.source
+
+    # The identity block: one orange edge, from its input straight to the addition.
+    nodes = nodes_of(identity)
+    start = node_named(nodes, "input")[0]
+    (add,) = [node for node, label in nodes.items() if label.startswith("Add")]
+    assert [(a, b) for a, b, colour in edges_of(identity) if colour == ORANGE] == [(start, add)]
+    assert "shortcut (identity)" in identity.source and "branch1" not in identity.source
 
 
 def test_feature_map_viewer_and_results_view_outputs_hold_a_png():

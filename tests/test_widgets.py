@@ -3,6 +3,7 @@
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -16,10 +17,11 @@ from resnets_utils import checks
 from resnets_utils.course.notebooks import run_solution_cells
 from resnets_utils.course.reference import REPO, load_reference
 from resnets_utils.experiments import gradient_flow
-from resnets_utils.views import plotting
+from resnets_utils.views import diagrams, plotting
 from resnets_utils.views import widgets as views
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` is not installed")
 
 
 def _picture(png: bytes) -> np.ndarray:
@@ -40,6 +42,7 @@ def test_importing_the_widgets_needs_no_display():
     subprocess.run([sys.executable, "-c", "import resnets_utils.views.widgets"], env=environment, check=True)
 
 
+@needs_dot
 def test_explorer_lists_stages_and_blocks_and_follows_the_controls(resnet):
     explorer = views.ArchitectureExplorer(resnet)
     assert [label for label, _ in explorer.stage.options] == [
@@ -57,6 +60,7 @@ def test_explorer_lists_stages_and_blocks_and_follows_the_controls(resnet):
     assert kinds.count("Conv2D") == 3 and kinds.count("Add") == 1 and kinds.count("Activation") == 3
 
 
+@needs_dot
 def test_explorer_marks_the_convolutional_shortcut(resnet):
     explorer = views.ArchitectureExplorer(resnet)
     explorer.stage.value = 3
@@ -65,6 +69,22 @@ def test_explorer_marks_the_convolutional_shortcut(resnet):
     orange = np.array([255, 127, 14])  # matplotlib's tab:orange, the shortcut's colour
     picture = _picture(explorer.diagram.value)[..., :3].astype(int)
     assert (np.abs(picture - orange).sum(axis=-1) < 30).sum() > 50
+
+
+def test_without_graphviz_the_explorer_says_what_to_install_and_still_works(resnet, monkeypatch):
+    monkeypatch.setattr(diagrams.shutil, "which", lambda name: None)
+    explorer = views.ArchitectureExplorer(resnet)
+    explorer.stage.value, explorer.block.value = 3, "a"
+    assert "res3a_branch1" in explorer.layers.value  # the table of layers still follows the controls
+    assert explorer.selected_diagram is None and explorer.diagram.layout.display == "none"
+    note = explorer.graphviz_missing.value
+    assert "\n" not in note and "<code>sudo apt-get install graphviz</code>" in note
+
+    figure = explorer.static_figure()
+    texts = " ".join(text.get_text() for text in figure.texts).replace("\n", " ")
+    assert "sudo apt-get install graphviz" in texts and "stage 5" in texts
+    bundle, _ = explorer._repr_mimebundle_()
+    _picture(bundle["image/png"])
 
 
 def test_explorer_stage_table_adds_up(resnet):

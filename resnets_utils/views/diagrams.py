@@ -5,6 +5,8 @@ than it is wide, whose names cannot be read once it fits a screen. Here instead:
 
 - :func:`block_diagram`: one block (a small model holding just the block), one node per layer
   with its name, type, kernel size, stride and output shape; the shortcut in orange.
+  :func:`block_diagram_from_rows` draws the same from a block's rows of a whole model's table
+  (the architecture explorer's diagram).
 - :func:`stage_diagram`: the whole network with one node per stage (its block count,
   filters, stride and output shape) between the stem and the classifier.
 - :func:`layer_graph`: Keras' diagram of every layer, folded away until a click unfolds it.
@@ -34,6 +36,7 @@ GRAPHVIZ_MISSING = (
     "then restart the kernel."
 )
 DPI = 96
+RETINA_DPI = 2 * DPI  # for pictures shown at half their pixels, as the widgets' pictures: sharper, the same size
 FONTSIZE = 10  # points: 10 * 96 / 72 = 13.3 pixels
 FONT = "Helvetica"
 SHORTCUT_COLOUR = "#ff7f0e"  # matplotlib's tab:orange, the shortcut's colour in the course
@@ -103,11 +106,22 @@ def block_diagram(model, title: str | None = None) -> DiagramImage | None:
         A :class:`DiagramImage`, or None when Graphviz is missing (then the reason and
         ``model.summary()`` are printed).
     """
-    if not _have_dot():
+    if not have_dot():
         print(GRAPHVIZ_MISSING)
         model.summary()
         return None
-    return _render(block_source(model, title))
+    return _render(block_source(describe(model), _title(model, title)))
+
+
+def block_diagram_from_rows(
+    rows: list[dict], title: str = "", model_rows: list[dict] | None = None, dpi: int = DPI
+) -> DiagramImage:
+    """The diagram of :func:`block_diagram`, drawn from a block's rows of ``describe``.
+
+    Layers outside ``rows`` that feed the block (found in ``model_rows``, the whole model's
+    rows) are drawn as its input. Needs Graphviz: check :func:`have_dot` first.
+    """
+    return _render(block_source(rows, title, model_rows, dpi))
 
 
 def stage_diagram(model, title: str | None = None) -> DiagramImage | None:
@@ -126,7 +140,7 @@ def stage_diagram(model, title: str | None = None) -> DiagramImage | None:
         same information as text are printed).
     """
     nodes = stage_nodes(model)
-    if not _have_dot():
+    if not have_dot():
         print(GRAPHVIZ_MISSING)
         for node in nodes:
             print(" | ".join(line for line in node.lines if line))
@@ -142,7 +156,7 @@ def layer_graph(model) -> LayerGraph | None:
     """
     import keras
 
-    if not _have_dot():
+    if not have_dot():
         print(GRAPHVIZ_MISSING)
         model.summary()
         return None
@@ -205,13 +219,18 @@ def layer_lines(row: dict) -> tuple[str, str]:
     return name, f"{details} \u2192 {shape}" if details else shape
 
 
-def block_source(model, title: str | None = None) -> str:
-    """The DOT text of :func:`block_diagram` (no Graphviz needed)."""
-    rows = describe(model)
-    order = {row["name"]: index for index, row in enumerate(rows)}
-    ids = {row["name"]: f"n{index}" for index, row in enumerate(rows)}
-    lines = _header(_title(model, title), ranksep=0.17)
+def block_source(rows: list[dict], title: str = "", model_rows: list[dict] | None = None, dpi: int = DPI) -> str:
+    """The DOT text of a block's diagram from its rows (no Graphviz needed); see :func:`block_diagram_from_rows`."""
+    inside = {row["name"] for row in rows}
+    feeding = list(dict.fromkeys(source for row in rows for source in row["inputs"] if source not in inside))
+    order = {name: index for index, name in enumerate([*feeding, *(row["name"] for row in rows)])}
+    ids = {name: f"n{index}" for name, index in order.items()}
+    lines = _header(title, ranksep=0.17, dpi=dpi)
 
+    known = {row["name"]: row for row in model_rows or ()}
+    for name in feeding:  # the previous block's output: this block's input
+        shape = shape_text(known[name]) if name in known else ""
+        lines.append(_node(ids[name], "input", shape, fill=OTHER_FILL, group="main"))
     shortcut_rows = [row for row in rows if is_shortcut(row["name"])]
     for row in rows:
         if row in shortcut_rows:
@@ -355,11 +374,11 @@ def _title(model, title: str | None) -> str:
     return "" if _AUTOMATIC_MODEL_NAME.match(model.name) else model.name
 
 
-def _header(title: str, ranksep: float) -> list[str]:
+def _header(title: str, ranksep: float, dpi: int = DPI) -> list[str]:
     font = f'fontname="{FONT}", fontsize={FONTSIZE}'
     lines = [
         "digraph diagram {",
-        f"  graph [dpi={DPI}, rankdir=TB, ranksep={ranksep}, nodesep=0.25, margin=0.1, {font}, labelloc=t];",
+        f"  graph [dpi={dpi}, rankdir=TB, ranksep={ranksep}, nodesep=0.25, margin=0.1, {font}, labelloc=t];",
         f'  node [shape=box, style="rounded,filled", margin="0.1,0.03", height=0.3, penwidth=1, {font}];',
         f"  edge [arrowsize=0.6, penwidth=1.2, {font}];",
     ]
@@ -391,7 +410,8 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _have_dot() -> bool:
+def have_dot() -> bool:
+    """Whether Graphviz's ``dot`` program is installed (else :data:`GRAPHVIZ_MISSING` says how)."""
     return shutil.which("dot") is not None
 
 

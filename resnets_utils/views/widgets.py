@@ -1,31 +1,34 @@
 """Interactive views of a Keras model for the notebooks (ipywidgets 8 and matplotlib).
 
-- :class:`ArchitectureExplorer`: stages and blocks, their layers, a diagram of the block
-  with its shortcut marked, and what each stage costs.
+- :class:`ArchitectureExplorer`: stages and blocks, their layers, the block's diagram with
+  its shortcut marked (Graphviz's, as :func:`diagrams.block_diagram` draws it), and what
+  each stage costs.
 - :class:`FeatureMapViewer`: what any layer of any functional model computes on a picture.
 - :class:`ResultsView`: confusion matrix and the misclassified test pictures.
 
 Each view is a widget (a ``VBox``): a notebook shows it when it is a cell's value. Pictures
-are PNG images in ``ipywidgets.Image``, drawn with matplotlib without pyplot, so nothing
-here needs a browser or a display until the widget is shown.
+are retina PNG images in ``ipywidgets.Image``, drawn with matplotlib without pyplot (or by
+Graphviz), so nothing here needs a browser or a display until the widget is shown.
 """
 
 from __future__ import annotations
 
 import html
-import itertools
+import io
+import re
+import textwrap
 
 import ipywidgets as widgets
 import keras
 import numpy as np
-from matplotlib.text import Text
+from matplotlib.image import imread
 
 from resnets_utils.models.architecture import describe, shape_text
 from resnets_utils.models.evaluation import confusion_matrix, predicted_classes
-from resnets_utils.models.naming import block_of, is_shortcut
-from resnets_utils.views.plotting import MIN_FONTSIZE, NotebookFigure, display_size, figure_png
+from resnets_utils.models.naming import block_of
+from resnets_utils.views import diagrams
+from resnets_utils.views.plotting import DPI, MIN_FONTSIZE, NotebookFigure, display_size, figure_png
 
-SHORTCUT_COLOUR = "tab:orange"
 TITLE_FONTSIZE = 12
 
 # ----------------------------------------------------------------------------- static pictures
@@ -57,7 +60,11 @@ class _StaticPicture:
 
 def _show(image: widgets.Image, figure) -> None:
     """Draw ``figure`` into ``image``: retina pixels, shown at the figure's size as the static picture."""
-    png = figure_png(figure)
+    _show_png(image, figure_png(figure))
+
+
+def _show_png(image: widgets.Image, png: bytes) -> None:
+    """Show a retina ``png`` in ``image`` at half its pixels."""
     size = display_size(png)
     with image.hold_sync():
         image.value = png
@@ -115,134 +122,37 @@ def text_table(header, rows) -> str:
     return "\n".join([line(table[0]), "  ".join("-" * width for width in widths), *map(line, table[1:])])
 
 
-DIAGRAM_WIDTH = 5.6  # inches: two columns of boxes as wide as "BatchNormalization 15x15x256" in 11 points
-STEP = 0.6  # inches from one layer's box to the next: a two-line box and an arrow
-SHORTCUT_X = 2.75  # the shortcut's column, in the diagram's units (about inches); the main path is at 0
-
-
-def _block_parts(rows: list[dict]):
-    """``(main path, addition, layers after it, shortcut layers)`` of a block's rows."""
-    main = [r for r in rows if not is_shortcut(r["name"]) and r["type"] != "Add"]
-    add = next((r for r in rows if r["type"] == "Add"), None)
-    after_add = [r for r in main if add and add["name"] in r["inputs"]]
-    main = [r for r in main if r not in after_add]
-    return main, add, after_add, [r for r in rows if is_shortcut(r["name"])]
-
-
-def _block_steps(rows: list[dict]) -> int:
-    main, add, after_add, _ = _block_parts(rows)
-    return len(main) + (2 if add else 0) + len(after_add)
-
-
-def _block_height(rows: list[dict]) -> float:
-    return STEP * (_block_steps(rows) + 1.4) + 0.5  # the layers, the block input and the title
-
-
-def block_diagram(rows: list[dict], title: str) -> NotebookFigure:
-    """The block's main path as a column of layers and its shortcut beside it, in orange."""
-    figure = NotebookFigure(figsize=(DIAGRAM_WIDTH, _block_height(rows)), layout="constrained")
-    draw_block(figure, rows, title)
-    return figure
-
-
-def draw_block(figure, rows: list[dict], title: str) -> None:
-    """Draw :func:`block_diagram` into ``figure`` (a Figure or a SubFigure).
-
-    Arrows run from box to box and are clipped at the boxes' edges, so each one ends on the box,
-    or the addition's circle (gid ``"add"``), that it points to; the shortcut's last arrow has
-    gid ``"shortcut"``.
-    """
-    main, add, after_add, shortcut = _block_parts(rows)
-    steps = _block_steps(rows)
-    axis = figure.subplots()
-    axis.set_axis_off()
-    axis.set_xlim(-1.35, 4.1)
-    axis.set_ylim(-steps - 0.4, 1.0)
-    axis.set_title(title, fontsize=TITLE_FONTSIZE)
-
-    def box(x, y, row, colour) -> Text:
-        named = "" if "#" in row["name"] else row["name"] + "\n"  # unnamed layers: the type says it all
-        return label(x, y, f"{named}{row['type']} {shape_text(row)}", facecolor=colour, edgecolor="grey")
-
-    def label(x, y, text, colour="black", **frame) -> Text:
-        frame = {"boxstyle": "round,pad=0.3", "facecolor": "none", "edgecolor": "none", **frame}
-        return axis.text(x, y, text, ha="center", va="center", color=colour, fontsize=MIN_FONTSIZE, bbox=frame)
-
-    def arrow(start: Text, end: Text, colour="black", corner=None, gid=None):
-        """An arrow from one box's edge to another's; ``corner``: leave vertically or horizontally."""
-        style = {"h": "angle,angleA=0,angleB=90,rad=0", "v": "angle,angleA=-90,angleB=0,rad=0"}.get(corner, "arc3")
-        axis.annotate(
-            "",
-            xy=end.get_position(),
-            xytext=start.get_position(),
-            gid=gid,
-            arrowprops={
-                "arrowstyle": "->",
-                "color": colour,
-                "lw": 1.5 if colour == SHORTCUT_COLOUR else 1.2,
-                "connectionstyle": style,
-                "patchA": start.get_bbox_patch(),
-                "patchB": end.get_bbox_patch(),
-                "shrinkA": 1,
-                "shrinkB": 0,
-            },
-        )
-
-    previous = block_input = label(0, 0.6, "block input")
-    y = 0.0
-    for row in main:
-        y -= 1
-        current = box(0, y, row, "#dbe9f6")
-        arrow(previous, current)
-        previous = current
-    if not add:
-        return
-    y -= 1.2
-    plus = axis.text(
-        0,
-        y,
-        "+",
-        ha="center",
-        va="center",
-        fontsize=14,
-        gid="add",
-        bbox={"boxstyle": "circle,pad=0.1", "facecolor": "white", "edgecolor": "black"},
-    )
-    arrow(previous, plus)
-    if shortcut:  # a convolutional block: the shortcut has its own layers
-        stations = [label(SHORTCUT_X, -0.35, "shortcut\n(convolution)", SHORTCUT_COLOUR)]
-        stations += [box(SHORTCUT_X, -1.5 - 1.3 * index, row, "#fde3c8") for index, row in enumerate(shortcut)]
-    else:  # an identity block: the input itself
-        stations = [label(SHORTCUT_X, y / 2, "shortcut\n(identity)", SHORTCUT_COLOUR)]
-    arrow(block_input, stations[0], SHORTCUT_COLOUR, corner="h")
-    for start, end in itertools.pairwise(stations):
-        arrow(start, end, SHORTCUT_COLOUR)
-    arrow(stations[-1], plus, SHORTCUT_COLOUR, corner="v", gid="shortcut")
-    previous = plus
-    for row in after_add:
-        y -= 1
-        current = box(0, y, row, "#dbe9f6")
-        arrow(previous, current)
-        previous = current
+def _markdown_line(text: str) -> str:
+    """One line of text as HTML, its `code` in ``<code>``."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 class ArchitectureExplorer(_StaticPicture, widgets.VBox):
-    """Pick a stage and a block: its layers, its diagram, and a table of all stages."""
+    """Pick a stage and a block: its layers, its diagram (:func:`diagrams.block_diagram`'s), and a table of all stages.
+
+    Without Graphviz the diagram's place says in one line what to install; the rest works.
+    """
 
     def __init__(self, model: keras.Model):
         self.model = model
         self.rows = describe(model)
         self.groups = group_layers(self.rows)
+        self.graphviz = diagrams.have_dot()
+        self._diagrams: dict[tuple, diagrams.DiagramImage] = {}  # rendered once per block: dot takes 0.1 s
         stages = sorted({stage for stage, _ in self.groups})
         self.stage = widgets.Dropdown(options=[(stage_label(s), s) for s in stages], description="Stage")
         self.block = widgets.Dropdown(description="Block")
         self.layers = widgets.HTML()
         self.diagram = widgets.Image(format="png")
+        self.graphviz_missing = widgets.HTML("" if self.graphviz else _markdown_line(diagrams.GRAPHVIZ_MISSING))
+        if not self.graphviz:
+            self.diagram.layout.display = "none"
         self.stages = widgets.HTML(_table(*self.stage_table()))
         super().__init__(
             [
                 widgets.HTML(f"<b>{html.escape(self.heading)}</b>"),
                 widgets.HBox([self.stage, self.block]),
+                self.graphviz_missing,
                 widgets.HBox([self.diagram, self.layers]),
                 widgets.HTML("<b>Stages</b>"),
                 self.stages,
@@ -262,20 +172,52 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         """The selected block, as the diagram's title says it."""
         return f"{stage_label(self.stage.value)}, block {self.block.value or '-'}"
 
+    @property
+    def selected_diagram(self) -> diagrams.DiagramImage | None:
+        """The selected block's diagram, a retina PNG; None without Graphviz or a selection."""
+        key = (self.stage.value, self.block.value)
+        if not self.graphviz or not self.selected_rows:
+            return None
+        if key not in self._diagrams:
+            self._diagrams[key] = diagrams.block_diagram_from_rows(
+                self.selected_rows, self.title, model_rows=self.rows, dpi=diagrams.RETINA_DPI
+            )
+        return self._diagrams[key]
+
     def static_figure(self) -> NotebookFigure:
-        """The selected block's diagram beside the table of stages."""
-        rows = self.selected_rows
+        """The selected block's diagram, pixel for pixel, beside the table of stages."""
         table = text_table(*self.stage_table()).splitlines()
         line = 1.2 * MIN_FONTSIZE / 72  # inches: a line of text
         table_width = 0.6 * MIN_FONTSIZE / 72 * max(map(len, table)) + 0.4  # a monospaced character is 0.6 em wide
-        height = max(_block_height(rows), line * (len(table) + 3) + 0.5)
-        figure = NotebookFigure(figsize=(DIAGRAM_WIDTH + table_width, height), layout="constrained")
-        diagram, stages = figure.subfigures(1, 2, width_ratios=[DIAGRAM_WIDTH, table_width])
-        draw_block(diagram, rows, self.title)
-        top = 1 - 0.1 / height  # the same height as the diagram's title
-        stages.text(0.02, top, self.heading, fontsize=TITLE_FONTSIZE, fontweight="bold", va="top")
-        stages.text(0.02, top - 0.4 / height, "\n".join(table), fontsize=MIN_FONTSIZE, family="monospace", va="top")
+        table_height = line * (len(table) + 3) + 0.5
+        diagram = self.selected_diagram
+        if diagram is None:  # no Graphviz: the table, and below it how to get the diagram
+            characters = round(table_width * 72 / (0.6 * MIN_FONTSIZE))  # as wide as the table, about 0.6 em a letter
+            note = textwrap.fill(diagrams.GRAPHVIZ_MISSING.replace("`", ""), width=characters)
+            note_top = 0.5 + line * (len(table) + 1)  # inches: a blank line below the table
+            height = note_top + line * (note.count("\n") + 1) + 0.2
+            figure = NotebookFigure(figsize=(table_width, height))
+            self._draw_stage_table(figure, left=0, table=table)
+            figure.text(0.02, 1 - note_top / height, note, fontsize=MIN_FONTSIZE, va="top")
+            return figure
+        # At the figure's DPI, an inch holds DPI of the diagram's pixels: drawn without resampling.
+        diagram_width, diagram_height = (pixels / DPI for pixels in diagram.size)
+        width, height = diagram_width + table_width, max(diagram_height, table_height)
+        figure = NotebookFigure(figsize=(width, height))
+        axis = figure.add_axes((0, 1 - diagram_height / height, diagram_width / width, diagram_height / height))
+        axis.imshow(imread(io.BytesIO(diagram.png), format="png"), interpolation="none")
+        axis.set_axis_off()
+        self._draw_stage_table(figure, left=diagram_width / width, table=table)
         return figure
+
+    def _draw_stage_table(self, figure, left: float, table: list[str]) -> None:
+        """The heading and the table of stages, from ``left`` (a fraction of the figure's width) at the top."""
+        top = 1 - 0.1 / figure.get_figheight()
+        figure.text(left + 0.02, top, self.heading, fontsize=TITLE_FONTSIZE, fontweight="bold", va="top")
+        text = "\n".join(table)
+        figure.text(
+            left + 0.02, top - 0.4 / figure.get_figheight(), text, fontsize=MIN_FONTSIZE, family="monospace", va="top"
+        )
 
     def _on_stage(self, _=None):
         blocks = sorted(block for stage, block in self.groups if stage == self.stage.value)
@@ -295,7 +237,8 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
             ["layer", "type", "output shape", "parameters"],
             [(r["name"], r["type"], shape_text(r), f"{r['params']:,}") for r in rows],
         )
-        _show(self.diagram, block_diagram(rows, self.title))
+        if self.selected_diagram is not None:
+            _show_png(self.diagram, self.selected_diagram.png)
 
     def stage_summary(self) -> list[tuple[str, str, int, float]]:
         """``(stage, output shape, parameters, share of the total)`` for each stage."""
