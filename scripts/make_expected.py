@@ -69,7 +69,8 @@ def main(argv=None) -> int:
         with checks.quiet():
             reference = load_reference(REPO / "course" / "source" / assignment.name / assignment.notebook)
             fresh = {
-                which: expected_results(assignment, reference, assignment.cases[which]) for which in outputs(assignment)
+                which: expected_results(assignment, reference, assignment.cases()[which])
+                for which in outputs(assignment)
             }
         for which, results in fresh.items():
             path = outputs(assignment)[which]

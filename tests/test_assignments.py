@@ -25,7 +25,7 @@ TINY = Assignment(
         GradedTest("tiny_net_seen", "TinyNet", PUBLIC, 5),
         GradedTest("tiny_net_secret", "TinyNet", HIDDEN, 2, visible="tiny_net_seen"),
     ),
-    {which: {"tiny_block": [{"f": 1}], "TinyNet": [{"classes": 3}]} for which in (PUBLIC, HIDDEN)},
+    lambda: {which: {"tiny_block": [{"f": 1}], "TinyNet": [{"classes": 3}]} for which in (PUBLIC, HIDDEN)},
 )
 
 

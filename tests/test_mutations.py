@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from resnets_utils import checks
+from resnets_utils import assignments, checks
 from resnets_utils.course.notebooks import execute
 from resnets_utils.course.reference import solution
 
@@ -156,7 +156,8 @@ def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, 
         scope = dict(base)
         execute(source, f"<mutant {block}>", scope)
         with checks.quiet():
-            message = checks._first_failure(block, scope[block], "public")  # a crash of the check fails the test
+            # a crash of the check fails the test
+            message = checks._first_failure(block, scope[block], "public", assignments.DEFAULT)
         if message is None:  # an equivalent spelling (two independent statements swapped, say)
             equivalent += 1
             continue

@@ -52,7 +52,8 @@ class Assignment:
     notebook: str  # the master notebook's file name (editions in other languages share its grade ids)
     functions: tuple[GradedFunction, ...]  # in the notebook's order
     tests: tuple[Test, ...]  # in the notebook's order: each visible test before its hidden one
-    cases: dict[str, dict[str, list[dict]]] = field(repr=False)  # PUBLIC or HIDDEN -> function -> cases
+    # PUBLIC or HIDDEN -> function -> cases, made on each call: a grading worker never holds them all
+    cases: Callable[[], dict[str, dict[str, list[dict]]]] = field(repr=False)
 
     def __post_init__(self):
         """Refuse data the graders would misread, when the module is imported."""
@@ -64,12 +65,15 @@ class Assignment:
                 pair = test.visible in seen and self.test(test.visible).function == test.function
                 _require(pair, f"{test.grade_id} must name a visible test of {test.function} listed before it")
             else:
-                _require(test.cases == PUBLIC and test.visible is None, f"{test.grade_id}: a visible test pairs with none")
+                _require(
+                    test.cases == PUBLIC and test.visible is None, f"{test.grade_id}: a visible test pairs with none"
+                )
             seen.add(test.grade_id)
-        _require(sorted(self.cases) == [HIDDEN, PUBLIC], f"{self.name}: cases are public and hidden")
+        cases = self.cases()
+        _require(sorted(cases) == [HIDDEN, PUBLIC], f"{self.name}: cases are public and hidden")
         for function in self.functions:
             _require(set(function.built_from) <= set(names), f"{function.name} is built from ungraded functions")
-            _require(all(function.name in cases for cases in self.cases.values()), f"{function.name} has no cases")
+            _require(all(function.name in found for found in cases.values()), f"{function.name} has no cases")
 
     def function(self, name: str) -> GradedFunction:
         return next(function for function in self.functions if function.name == name)

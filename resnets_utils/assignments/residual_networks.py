@@ -36,53 +36,57 @@ TESTS = (
     Test("resnet50_hidden", "ResNet50", HIDDEN, 1, visible="resnet50_public"),
 )
 
+
 # Each case: the function's arguments and its input's seed. F3 equals the input's channels in
 # identity blocks; hidden cases use other shapes, windows, strides and names.
-CASES = {
-    PUBLIC: {
-        "identity_block": [
-            {"input_shape": [3, 4, 4, 6], "input_seed": 1, "f": 2, "filters": [2, 4, 6], "stage": 1, "block": "a"},
-        ],
-        "convolutional_block": [
-            {
-                "input_shape": [3, 4, 4, 3],
-                "input_seed": 2,
-                "f": 2,
-                "filters": [2, 4, 6],
-                "stage": 1,
-                "block": "a",
-                "s": 2,
-            },
-        ],
-        "ResNet50": [{"input_shape": [64, 64, 3], "classes": 6, "input_seed": 3}],
-    },
-    HIDDEN: {
-        "identity_block": [
-            {"input_shape": [2, 5, 5, 8], "input_seed": 11, "f": 3, "filters": [3, 5, 8], "stage": 3, "block": "c"},
-            {"input_shape": [2, 3, 3, 4], "input_seed": 12, "f": 1, "filters": [6, 2, 4], "stage": 7, "block": "x"},
-        ],
-        "convolutional_block": [
-            {
-                "input_shape": [2, 6, 6, 3],
-                "input_seed": 13,
-                "f": 3,
-                "filters": [4, 4, 5],
-                "stage": 4,
-                "block": "a",
-                "s": 3,
-            },
-            {
-                "input_shape": [2, 5, 5, 4],
-                "input_seed": 14,
-                "f": 2,
-                "filters": [3, 2, 7],
-                "stage": 2,
-                "block": "b",
-                "s": 1,
-            },
-        ],
-        "ResNet50": [{"input_shape": [96, 96, 3], "classes": 10, "input_seed": 15}],
-    },
-}
+def cases() -> dict[str, dict[str, list[dict]]]:
+    """The cases, made on each call: no worker holds the hidden ones in memory until it runs them."""
+    return {
+        PUBLIC: {
+            "identity_block": [
+                {"input_shape": [3, 4, 4, 6], "input_seed": 1, "f": 2, "filters": [2, 4, 6], "stage": 1, "block": "a"},
+            ],
+            "convolutional_block": [
+                {
+                    "input_shape": [3, 4, 4, 3],
+                    "input_seed": 2,
+                    "f": 2,
+                    "filters": [2, 4, 6],
+                    "stage": 1,
+                    "block": "a",
+                    "s": 2,
+                },
+            ],
+            "ResNet50": [{"input_shape": [64, 64, 3], "classes": 6, "input_seed": 3}],
+        },
+        HIDDEN: {
+            "identity_block": [
+                {"input_shape": [2, 5, 5, 8], "input_seed": 11, "f": 3, "filters": [3, 5, 8], "stage": 3, "block": "c"},
+                {"input_shape": [2, 3, 3, 4], "input_seed": 12, "f": 1, "filters": [6, 2, 4], "stage": 7, "block": "x"},
+            ],
+            "convolutional_block": [
+                {
+                    "input_shape": [2, 6, 6, 3],
+                    "input_seed": 13,
+                    "f": 3,
+                    "filters": [4, 4, 5],
+                    "stage": 4,
+                    "block": "a",
+                    "s": 3,
+                },
+                {
+                    "input_shape": [2, 5, 5, 4],
+                    "input_seed": 14,
+                    "f": 2,
+                    "filters": [3, 2, 7],
+                    "stage": 2,
+                    "block": "b",
+                    "s": 1,
+                },
+            ],
+            "ResNet50": [{"input_shape": [96, 96, 3], "classes": 10, "input_seed": 15}],
+        },
+    }
 
-ASSIGNMENT = Assignment("residual_networks", "Residual_Networks.ipynb", FUNCTIONS, TESTS, CASES)
+
+ASSIGNMENT = Assignment("residual_networks", "Residual_Networks.ipynb", FUNCTIONS, TESTS, cases)
