@@ -30,6 +30,7 @@ def _no_user_cache(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.DATA_DIR, raising=False)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups into node ids
 def pytest_collection_modifyitems(config, items):
     """Slow tests first, so that the quick ones fill the gaps at the end; every test sharing a
     module-scoped fixture with a slow test in one process (pytest-xdist's loadgroup), so that
