@@ -174,3 +174,29 @@ def test_make_lab_serves_the_course_headless(tmp_path):
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
         log.close()
+
+
+def test_a_module_fixture_shared_with_a_slow_test_is_built_in_one_process_only(tmp_path):
+    # The suite's own conftest and options on a made-up module: a pytest or pytest-xdist upgrade that
+    # drops the groups would grade the corpus once per process, which no other test would notice.
+    shutil.copy(REPO / "tests" / "conftest.py", tmp_path / "conftest.py")
+    options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    (tmp_path / "pytest.ini").write_text(
+        f"[pytest]\naddopts = {options['addopts']}\nmarkers =\n    slow: slow\n", encoding="utf-8"
+    )
+    quick = "".join(f"def test_quick_{n}(built):\n    time.sleep(0.2)\n\n\n" for n in range(6))
+    (tmp_path / "test_made_up.py").write_text(
+        "import os\nimport time\n\nimport pytest\n\n\n"
+        "@pytest.fixture(scope='module')\n"
+        "def built():\n"
+        "    with open('builds.txt', 'a') as log:\n"
+        "        log.write(os.environ['PYTEST_XDIST_WORKER'] + '\\n')\n\n\n"
+        "@pytest.mark.slow\ndef test_slow(built):\n    time.sleep(1)\n\n\n" + quick,
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert len((tmp_path / "builds.txt").read_text().split()) == 1, result.stdout[-2000:]
