@@ -81,7 +81,7 @@ def jupyterlab(tmp_path, generated_dir):
             except OSError:
                 assert server.poll() is None, (tmp_path / "jupyterlab.log").read_text()[-2000:]
                 time.sleep(1)
-        yield f"http://127.0.0.1:{port}", token
+        yield f"http://127.0.0.1:{port}", token, tmp_path / "jupyterlab.log"
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -101,11 +101,14 @@ ANY_CELL_STARTED = """() => [...document.querySelectorAll('.jp-InputPrompt')]
     .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
 
 
-def _run_all_cells(page):
+def _run_all_cells(page, log):
     """Run > Run All Cells, and wait until every cell has run; fail with what the page shows."""
     for attempt in range(2):
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=30_000)
+        except Exception as error:
+            raise AssertionError(_page_report(page, log)) from error
         try:
             # A click that lands while JupyterLab is still wiring the kernel can run nothing.
             page.wait_for_function(ANY_CELL_STARTED, timeout=30_000)
@@ -116,19 +119,23 @@ def _run_all_cells(page):
     try:
         page.wait_for_function(ALL_CELLS_RAN_OR_ERROR, timeout=420_000)
     except Exception as error:
-        raise AssertionError(_page_report(page)) from error
+        raise AssertionError(_page_report(page, log)) from error
     if page.locator(".jp-OutputArea-output", has_text="Traceback (most recent call last)").count():
-        raise AssertionError(_page_report(page))
+        raise AssertionError(_page_report(page, log))
 
 
-def _page_report(page):
-    """The prompts and the outputs that JupyterLab shows, and a screenshot, for a failure message."""
+def _page_report(page, log):
+    """What JupyterLab shows (prompts, error outputs, any open dialog), the server's last log
+    lines and a screenshot, for a failure message."""
     page.screenshot(path=str(ARTIFACTS / "explore_failure.png"), full_page=True)
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
     errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+    dialogs = page.locator(".jp-Dialog").all_inner_texts()
     return (
         f"the notebook did not run through; prompts: {' '.join(p.strip() for p in prompts)}\n"
         f"stderr and error outputs:\n{chr(10).join(e[-1500:] for e in errors) or '(none)'}\n"
+        f"open dialogs: {' | '.join(' '.join(d.split()) for d in dialogs) or '(none)'}\n"
+        f"JupyterLab's log ends:\n{log.read_text()[-3000:]}\n"
         f"screenshot: {ARTIFACTS / 'explore_failure.png'}"
     )
 
@@ -136,18 +143,24 @@ def _page_report(page):
 def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab):
     from playwright.sync_api import sync_playwright
 
-    url, token = jupyterlab
+    url, token, log = jupyterlab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # Under load JupyterLab sometimes asks which kernel to start although it started the
+            # notebook's own; a student accepts the one it offers (that same kernel).
+            page.add_locator_handler(
+                page.locator(".jp-Dialog", has_text="Select Kernel"),
+                lambda dialog: dialog.get_by_role("button", name="Select Kernel").click(),
+            )
             page.goto(f"{url}/lab/tree/Explore_ResNet.ipynb?token={token}")
             page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
             # The kernel is ready when the (screen-reader) status says Idle.
             page.get_by_text("Kernel status: Idle").first.wait_for(state="attached", timeout=60_000)
 
-            _run_all_cells(page)
+            _run_all_cells(page, log)
 
             # The last widget cell is the feature-map viewer.
             viewer = page.locator(".widget-vbox:has(.widget-hslider)").last
