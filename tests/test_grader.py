@@ -211,7 +211,7 @@ def graded_corpus(tmp_path_factory):
     }
     contents = {student: _snapshot(path.parent) for student, path in submitted.items()}
     # Limits small enough for a quick test, large enough for a ResNet-50 on a busy 2-core machine.
-    command = _grade_command(course, "--workers", "2", "--phase-seconds", "25", "--memory-mb", "4096", *ALLOWANCE)
+    command = _grade_command(course, "--workers", "2", "--phase-seconds", "8", "--memory-mb", "4096", *ALLOWANCE)
     command += ["--scratch-mb", "64"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     return course, result, contents
