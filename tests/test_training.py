@@ -103,6 +103,40 @@ def test_fit_trains_exactly_what_model_fit_trains(not_grading):
     assert history.history["val_loss"] == pytest.approx(expected.history["val_loss"], rel=1e-5)
 
 
+def _counting_traces(model) -> list:
+    """Record each time TensorFlow traces ``model``'s training step (its Python runs only then)."""
+    traces, step = [], model.train_step
+    model.train_step = lambda data: (traces.append(1), step(data))[1]
+    return traces
+
+
+def test_the_training_step_is_traced_once_and_trains_the_same(not_grading, monkeypatch):
+    X, Y = _data(64)
+    plain = _small_model()
+    plain_traces = _counting_traces(plain)
+    plain.fit(X, Y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    assert len(plain_traces) == 2  # Keras creates the optimizer's variables in the first trace
+
+    model = _small_model()
+    traces = _counting_traces(model)
+    training.fit(model, X, Y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    assert len(traces) == 1
+
+    labels = Y.argmax(axis=1)
+    losses = {}
+    for prepared in (True, False):
+        model = _small_model()
+        model.compile(
+            optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        traces = _counting_traces(model)
+        if not prepared:
+            monkeypatch.setattr(training, "create_training_variables", lambda *arguments: None)
+        losses[prepared] = training.losses_per_step(model, X, labels, 16)
+        assert len(traces) == (1 if prepared else 2)
+    np.testing.assert_array_equal(losses[True], losses[False])
+
+
 def test_fit_shows_every_picture_once_per_epoch_in_a_new_order(not_grading):
     seen = []
     inputs = keras.Input((1,))

@@ -40,7 +40,14 @@ from resnets_utils.models import evaluation
 from resnets_utils.models.saved import PRETRAINED_FILE as MODEL_FILE
 from resnets_utils.models.saved import PRETRAINED_REPORT as REPORT_FILE
 from resnets_utils.models.saved import load_pretrained, models_dir, save_atomically
-from resnets_utils.training import camera_changes, input_pipeline, precision, set_batchnorm_momentum, warmup_then_cosine
+from resnets_utils.training import (
+    camera_changes,
+    create_training_variables,
+    input_pipeline,
+    precision,
+    set_batchnorm_momentum,
+    warmup_then_cosine,
+)
 
 os.environ.setdefault(settings.LOG_LEVEL, "2")
 __all__ = ["RECIPE", "load_pretrained", "pretrain"]  # load_pretrained: where notebooks before the layout found it
@@ -155,6 +162,7 @@ def pretrain(changes: dict | None = None, restart: bool = False, data_dir=None, 
     changes = camera_changes() if recipe["camera_changes"] else None
     print(f"Training ResNet-50 on {per_epoch} pictures per epoch, backend {keras.backend.backend()}.")
     print(precision.describe(model))
+    create_training_variables(model, X_train[:1] / np.float32(255), np.eye(6, dtype=np.float32)[Y_train[:1]])
     for epoch in range(state["epoch"], recipe["epochs"]):
         start = time.perf_counter()
         X, Y = _epoch_pictures(X_train, Y_train, epoch, recipe, fresh)
