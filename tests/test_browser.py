@@ -70,7 +70,8 @@ def jupyterlab(tmp_path, generated_dir):
         "NBGRADER_EXECUTION": "autograde",  # the notebook's short training, as in grading
         "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),  # no user settings
     }
-    log = (tmp_path / "jupyterlab.log").open("w")
+    log_path = tmp_path / "jupyterlab.log"
+    log = log_path.open("w")
     server = subprocess.Popen(command, env=environment, stdout=log, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
@@ -79,9 +80,9 @@ def jupyterlab(tmp_path, generated_dir):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5):
                     break
             except OSError:
-                assert server.poll() is None, (tmp_path / "jupyterlab.log").read_text()[-2000:]
+                assert server.poll() is None, log_path.read_text()[-2000:]
                 time.sleep(1)
-        yield f"http://127.0.0.1:{port}", token, tmp_path / "jupyterlab.log"
+        yield f"http://127.0.0.1:{port}", token, log_path
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
