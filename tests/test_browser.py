@@ -6,6 +6,7 @@ the widgets rendered, that an image is shown, and that moving a slider changes i
 screenshot is kept in test-artifacts/.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -141,6 +142,15 @@ def _page_report(page, log):
     )
 
 
+def _start_kernel_for(url, token, notebook):
+    """Start ``notebook``'s kernel through the server's REST API (returns once the process runs)."""
+    headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
+    body = {"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}}
+    request = urllib.request.Request(f"{url}/api/sessions", json.dumps(body).encode(), headers, method="POST")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert json.load(response)["kernel"]["id"]
+
+
 def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab):
     from playwright.sync_api import sync_playwright
 
@@ -150,11 +160,14 @@ def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            # Under load JupyterLab sometimes asks which kernel to start although it started the
-            # notebook's own; a student accepts the one it offers (that same kernel).
+            # The notebook's kernel is running before the page opens, so the page connects to it
+            # and never starts one: under load, a start that JupyterLab finds too slow makes it
+            # ask which kernel to use. Should it ask all the same, accept what it offers.
+            _start_kernel_for(url, token, "Explore_ResNet.ipynb")
             page.add_locator_handler(
                 page.locator(".jp-Dialog", has_text="Select Kernel"),
-                lambda dialog: dialog.get_by_role("button", name="Select Kernel").click(),
+                lambda dialog: dialog.locator(".jp-Dialog-button.jp-mod-accept").click(),
+                no_wait_after=True,
             )
             page.goto(f"{url}/lab/tree/Explore_ResNet.ipynb?token={token}")
             page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
