@@ -137,9 +137,15 @@ def _page_report(page, log):
         f"the notebook did not run through; prompts: {' '.join(p.strip() for p in prompts)}\n"
         f"stderr and error outputs:\n{chr(10).join(e[-1500:] for e in errors) or '(none)'}\n"
         f"open dialogs: {' | '.join(' '.join(d.split()) for d in dialogs) or '(none)'}\n"
+        f"the browser's console ends:\n{chr(10).join(getattr(page, 'console_lines', [])[-40:])}\n"
         f"JupyterLab's log ends:\n{log.read_text()[-3000:]}\n"
         f"screenshot: {ARTIFACTS / 'explore_failure.png'}"
     )
+
+
+def _note(page, line):
+    """Keep a timed line of what happened in the page, for a failure report."""
+    page.console_lines.append(f"{time.strftime('%H:%M:%S')} {line}")
 
 
 def _start_kernel_for(url, token, notebook):
@@ -160,13 +166,18 @@ def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.console_lines = []  # for a failure report
+            page.on("console", lambda message: _note(page, f"{message.type}: {message.text[:300]}"))
             # The notebook's kernel is running before the page opens, so the page connects to it
             # and never starts one: under load, a start that JupyterLab finds too slow makes it
             # ask which kernel to use. Should it ask all the same, accept what it offers.
             _start_kernel_for(url, token, "Explore_ResNet.ipynb")
             page.add_locator_handler(
                 page.locator(".jp-Dialog", has_text="Select Kernel"),
-                lambda dialog: dialog.locator(".jp-Dialog-button.jp-mod-accept").click(),
+                lambda dialog: (
+                    _note(page, f"test: accepting the dialog {' '.join(dialog.inner_text().split())!r}"),
+                    dialog.locator(".jp-Dialog-button.jp-mod-accept").click(),
+                ),
                 no_wait_after=True,
             )
             page.goto(f"{url}/lab/tree/Explore_ResNet.ipynb?token={token}")
