@@ -1,10 +1,18 @@
 """Shared fixtures (one generated data set per test process) and the order tests are handed out in."""
 
+import os
 from pathlib import Path
 
-import pytest
+# pytest-xdist runs one test process per core. Each process's numerical libraries would start a
+# thread per core and fight the other's for them; give each its share of the cores instead.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = str(max(1, len(os.sched_getaffinity(0)) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ.setdefault(_variable, _share)
 
-from resnets_utils import data, settings
+import pytest  # noqa: E402
+
+from resnets_utils import data, settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
