@@ -122,7 +122,7 @@ SOURCES = {  # a piece of the sentence's text -> where its figure comes from
     "Each is a 3x3 convolution (stride 2)": "code:resnets_utils.experiments.degradation:FIRST_STRIDE",
     "each network trains for 300 steps": "code:resnets_utils.experiments.degradation:STEPS",
     "the loss ln 6 of a network": "test:tests/test_degradation.py::test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not",
-    "has hardly left chance level": "test:tests/test_degradation.py::test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not",
+    "stays near chance level, far above the other three": "test:tests/test_degradation.py::test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not",
     "is *slower to start*": "test:tests/test_degradation.py::test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not",
     "That is not overfitting, which would make the training error *lower*": "paper:He et al.",
     "Two 30-layer networks": "code:resnets_utils.experiments.gradient_flow:DEPTH",

@@ -20,9 +20,11 @@ def test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_
     for network, loss in result.losses.items():
         if network != ("plain", deep):
             assert np.mean(loss[-30:]) < 0.8 * np.mean(loss[:30]), network
-    # The deep plain network has hardly left chance level, which the chart draws (the text says so).
-    chance = np.log(6)
-    assert abs(result.final("plain", deep) - chance) < 0.15
+    # The deep plain network stays near chance level, which the chart draws, far above the other three
+    # (the text says so): nearer to chance than to the highest of them, with 1, 2 or 4 threads.
+    chance, stuck = np.log(6), result.final("plain", deep)
+    highest_other = max(result.final(*network) for network in result.losses if network != ("plain", deep))
+    assert abs(stuck - chance) < stuck - highest_other
     figure = result.figure()
     for axis in figure.axes:
         assert any(np.allclose(line.get_ydata(), chance) for line in axis.lines), "no chance line"
