@@ -83,7 +83,9 @@ def test_importing_the_package_first_gives_tensorflow_its_onednn_kernels():
     show = "import os, resnets_utils; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
     assert _python(show)[0] == "1"
     assert _python(show, TF_ENABLE_ONEDNN_OPTS="0")[0] == "0"  # the user's choice wins
-    assert _python("import tensorflow, os, resnets_utils; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")[0] == "None"
+    # TensorFlow already imported (a stand-in: the package only looks whether it is loaded): left alone.
+    loaded = "import os, sys, types; sys.modules['tensorflow'] = types.ModuleType('tensorflow'); import resnets_utils"
+    assert _python(f"{loaded}; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")[0] == "None"
 
 
 def test_fit_trains_exactly_what_model_fit_trains(not_grading):
