@@ -417,7 +417,7 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
     saved = {s: marker.stat().st_mtime_ns for s, marker in markers.items() if marker.exists()}
     assert 1 <= len(saved) < len(markers)
 
-    result = subprocess.run(_grade_command(course, "--workers", "1"), capture_output=True, text=True, check=False)
+    result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{len(markers) - len(saved)} to grade" in result.stdout
     assert {s: markers[s].stat().st_mtime_ns for s in saved} == saved  # nothing graded twice
@@ -858,7 +858,7 @@ def test_run_inside_a_copy_of_the_course_it_grades_that_copy_with_its_own_hidden
     repository_course = _files(REPO / "course")
 
     environment = {name: value for name, value in os.environ.items() if name != settings.HIDDEN_EXPECTED}
-    command = [sys.executable, "-m", "resnets_utils.autograde", ASSIGNMENT, "--workers", "1"]
+    command = [sys.executable, "-m", "resnets_utils.autograde", ASSIGNMENT, "--workers", "2"]
     result = subprocess.run(command, cwd=course, env=environment, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # identity_block's 2 visible points, and the hidden one with this copy's cases (the repository's would fail).
@@ -908,7 +908,7 @@ def test_editions_of_the_master_each_grade_the_submissions_of_their_name(tmp_pat
     (course / "submitted" / "bob" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(notebook, course / "submitted" / "bob" / ASSIGNMENT / edition)
 
-    result = subprocess.run(_grade_command(course, "--workers", "1"), capture_output=True, text=True, check=False)
+    result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert _scores(course) == {"ann": 3.0, "bob": 3.0}  # identity_block's 2 visible points and its hidden one
     assert gradebook.saved_verdicts(course, ASSIGNMENT, "ann") == gradebook.saved_verdicts(course, ASSIGNMENT, "bob")
