@@ -168,9 +168,9 @@ def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.console_lines = []  # for a failure report
             page.on("console", lambda message: _note(page, f"{message.type}: {message.text[:300]}"))
-            # The notebook's kernel is running before the page opens, so the page connects to it
-            # and never starts one: under load, a start that JupyterLab finds too slow makes it
-            # ask which kernel to use. Should it ask all the same, accept what it offers.
+            # Under load JupyterLab has asked which kernel to use although the notebook's was
+            # starting. The kernel now runs before the page opens, so the page only connects to
+            # it; should JupyterLab ask all the same, accept what it offers, as a student would.
             _start_kernel_for(url, token, "Explore_ResNet.ipynb")
             page.add_locator_handler(
                 page.locator(".jp-Dialog", has_text="Select Kernel"),
