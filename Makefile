@@ -24,7 +24,7 @@ lab: $(VENV)/.installed $(LAB_SETTINGS) graphviz data
 $(LAB_SETTINGS): jupyterlab/overrides.json | $(BIN)/python
 	install -D -m 644 $< $@
 
-test: $(VENV)/.installed-test graphviz chromium lint
+test: $(VENV)/.installed-test $(LAB_SETTINGS) graphviz chromium lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
