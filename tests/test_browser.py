@@ -172,14 +172,12 @@ def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab)
             # starting. The kernel now runs before the page opens, so the page only connects to
             # it; should JupyterLab ask all the same, accept what it offers, as a student would.
             _start_kernel_for(url, token, "Explore_ResNet.ipynb")
-            page.add_locator_handler(
-                page.locator(".jp-Dialog", has_text="Select Kernel"),
-                lambda dialog: (
-                    _note(page, f"test: accepting the dialog {' '.join(dialog.inner_text().split())!r}"),
-                    dialog.locator(".jp-Dialog-button.jp-mod-accept").click(),
-                ),
-                no_wait_after=True,
-            )
+
+            def accept(dialog):
+                _note(page, f"test: accepting the dialog {' '.join(dialog.inner_text().split())!r}")
+                dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+            page.add_locator_handler(page.locator(".jp-Dialog", has_text="Select Kernel"), accept, no_wait_after=True)
             page.goto(f"{url}/lab/tree/Explore_ResNet.ipynb?token={token}")
             page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
             # The kernel is ready when the (screen-reader) status says Idle.
