@@ -212,7 +212,7 @@ def graded_corpus(tmp_path_factory):
     contents = {student: _snapshot(path.parent) for student, path in submitted.items()}
     # Limits small enough for a quick test; a phase is charged its CPU time, not waits for a core,
     # and the reference's longest (building ResNet-50) needs about 1 s (docs/performance.md).
-    command = _grade_command(course, "--workers", "2", "--phase-seconds", "8", "--memory-mb", "4096", *ALLOWANCE)
+    command = _grade_command(course, "--workers", "2", "--phase-seconds", "4", "--memory-mb", "4096", *ALLOWANCE)
     command += ["--scratch-mb", "64"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     return course, result, contents
