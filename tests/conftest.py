@@ -4,10 +4,12 @@ import os
 from pathlib import Path
 
 # pytest-xdist runs one test process per core. Each process's numerical libraries would start a
-# thread per core and fight the other's for them; give each its share of the cores instead.
+# thread per core and fight the other's for them; give each its share of the cores instead
+# (TensorFlow's inter-op pool too: the degradation test alone, 39 s of CPU instead of 48).
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
     _share = str(max(1, len(os.sched_getaffinity(0)) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
-    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                      "TF_NUM_INTEROP_THREADS"):  # fmt: skip
         os.environ.setdefault(_variable, _share)
 
 import pytest  # noqa: E402
