@@ -145,6 +145,7 @@ def _lbfgs(objective, x, memory=20, iterations=3000, tolerance=1e-9):
 
 
 # C = 0.1 scored best on the test split of the strengths we tried (0.001 to 1).
+@pytest.mark.slow  # fits on every pixel of the training set: about 12 s
 @pytest.mark.parametrize("strength", [0.1])
 def test_logistic_regression_on_raw_pixels_scores_at_most_60_percent(generated, strength):
     X_train, Y_train, X_test, Y_test, _ = generated

@@ -142,6 +142,7 @@ def namespace() -> dict:
 MUTANTS, SEED, TARGET = 200, 27, 0.95
 
 
+@pytest.mark.slow  # 200 checks of mutants: about 30 s
 @pytest.mark.parametrize("block", BLOCKS)
 def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, capsys):
     rng = np.random.default_rng(SEED + BLOCKS.index(block))
