@@ -660,8 +660,9 @@ def test_each_power_a_job_must_not_have_is_refused(scratch, servers):
         pytest.skip(f"not checked here, for lack of the mechanism: {missing}")
 
 
-def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(scratch):
-    warm = sandbox.Servers(sandbox.prepare_library(scratch), scratch / "servers", warm=True)
+@pytest.mark.parametrize("threads", [1, 4])  # a job's threads: the cores over the workers
+def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(scratch, threads):
+    warm = sandbox.Servers(sandbox.prepare_library(scratch), scratch / "servers", threads, warm=True)
     try:
         workdir = scratch / "work"
         workdir.mkdir()

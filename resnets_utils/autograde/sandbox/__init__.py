@@ -104,6 +104,9 @@ def _environment(home: Path, threads: int) -> dict:
         settings.LOG_LEVEL: "2",
         settings.GRADING: "autograde",  # the course's grading mode: no training, no downloads
         **{name: str(threads) for name in THREAD_VARIABLES},
+        # OpenBLAS starts its threads when NumPy loads, in the server, before any fork (OMP_NUM_THREADS
+        # would give it `threads`); TensorFlow starts its own later, in each job.
+        "OPENBLAS_NUM_THREADS": "1",
     }
 
 
