@@ -675,6 +675,26 @@ def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(scr
         warm.close()
 
 
+def test_a_warm_server_with_threads_is_replaced_by_cold_ones_and_the_instructor_is_told(scratch, monkeypatch, capsys):
+    class Threaded(sandbox.Server):
+        def __init__(self, library, home, threads, warm):
+            super().__init__(library, home, threads, False)  # cold, quick to start, whatever is asked
+            self.warm, self.threads = warm, 2 if warm else 1  # as a warm one that started a thread says
+
+    monkeypatch.setattr(sandbox, "Server", Threaded)
+    servers = sandbox.Servers(sandbox.prepare_library(scratch), scratch / "servers", warm=True)
+    try:
+        workdir = scratch / "work"
+        workdir.mkdir()
+        for _ in range(2):
+            results, _ = sandbox.run_phases(_phases("x = 1"), workdir, servers, sandbox.Limits())
+            assert results["cell-0"] == {"ok": True}, results
+        assert not servers.warm and not servers._idle  # each cold server served one job
+    finally:
+        servers.close()
+    assert capsys.readouterr().err.count(sandbox.COLD_NOTE.format(threads=2)) == 1
+
+
 def test_solution_cells_are_found_by_metadata_or_by_the_function_they_define():
     notebook = json.loads(json.dumps(nbformat.read(RELEASE, as_version=4)))
     cell = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "resnet50")

@@ -186,6 +186,13 @@ class Server:
         self.socket.close()
 
 
+COLD_NOTE = (
+    "note: a worker server had {threads} threads after importing TensorFlow, and a process with threads "
+    "is not forked safely: every submission now starts Python and TensorFlow afresh (about 3 s more "
+    "each). With --workers equal to the number of cores each job has one thread."
+)
+
+
 class Servers:
     """Idle servers for the jobs of one run: warm ones are reused, cold ones serve one job."""
 
@@ -208,6 +215,7 @@ class Servers:
             if self.warm and found.threads != 1:
                 found.close()  # forking a process with threads risks a deadlock: start each job cold
                 self.warm = False
+                print(COLD_NOTE.format(threads=found.threads), file=sys.stderr)
                 found = Server(self.library, home, self.threads, False)
         healthy = False
         try:
