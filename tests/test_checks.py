@@ -563,7 +563,9 @@ def test_resnet50_checks_do_not_rebuild_blocks_that_passed_but_do_check_a_redefi
     checks.check_convolutional_block(namespace["convolutional_block"])
     observed = []
     real_observe = checks.observe
-    monkeypatch.setattr(checks, "observe", lambda name, *rest: observed.append(name) or real_observe(name, *rest))
+    monkeypatch.setattr(
+        checks, "observe", lambda name, *rest, **options: observed.append(name) or real_observe(name, *rest, **options)
+    )
     checks.check_resnet50(namespace["ResNet50"])
     assert observed == ["ResNet50"]
 

@@ -176,3 +176,31 @@ def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, 
     with capsys.disabled():
         print("\n" + "\n".join(report))
     assert share >= TARGET, "\n".join(report)
+
+
+def _verdict(block, observation, case):
+    try:
+        checks.judge(block, observation, case)
+    except checks.CheckFailed as failure:
+        return str(failure), failure.hidden
+    return None
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_a_check_that_stops_at_the_first_layer_difference_says_what_the_full_observation_says(block):
+    """The notebook's checks stop running a block whose layers differ; the grader runs it in full."""
+    rng = np.random.default_rng(SEED + 100 + BLOCKS.index(block))
+    base, case = namespace(), checks.load_expected("public")[block][0]
+    stopped_early = compared = 0
+    while compared < 30:
+        drawn = mutate(solution(block), rng)
+        if drawn is None:
+            continue
+        scope = dict(base)
+        execute(drawn[1], f"<mutant {block}>", scope)
+        with checks.quiet():
+            quick, full = (checks.observe(block, scope[block], case, stop_at_layers=stop) for stop in (True, False))
+        assert _verdict(block, quick, case) == _verdict(block, full, case), drawn[1]
+        stopped_early += "again" not in quick and "again" in full
+        compared += 1
+    assert stopped_early >= 15  # the shortcut is taken, not merely harmless

@@ -70,7 +70,7 @@ def _first_failure(name: str, function, cases: str, assignment: str) -> str | No
     """The diagnosis of the first of the ``cases`` that ``function`` fails; None if it passes them all."""
     for case in load_expected(cases, assignment=assignment)[name]:
         try:
-            judge(name, observe(name, function, case), case)
+            judge(name, observe(name, function, case, stop_at_layers=True), case)
         except CheckFailed as failure:
             if cases == HIDDEN:  # the words the grader's feedback gives too: nothing of the case's values
                 return hidden_case(name, case, load_expected(PUBLIC, assignment=assignment)[name][0], failure)

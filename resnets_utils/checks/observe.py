@@ -21,6 +21,7 @@ import numpy as np
 
 from resnets_utils.assignments import MODEL, graded_function, graded_names
 from resnets_utils.checks.cases import block_arguments, block_input, initializers, resnet50_inputs
+from resnets_utils.checks.compare import first_difference
 from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer, numbers
 from resnets_utils.models.architecture import NotALayerError, describe, given_name, kind, layer_settings, only_layers
 
@@ -40,24 +41,26 @@ def quiet():
         os.close(saved_fd)
 
 
-def observe(name: str, function, case: dict) -> dict:
+def observe(name: str, function, case: dict, stop_at_layers: bool = False) -> dict:
     """What the checks compare for one case: the layer rows and the output values.
 
     Only plain data (lists, strings, numbers): the autograder computes this in a sandbox
     and judges it in another process. A function that cannot be built gives ``{"error": ...}``.
+    ``stop_at_layers``: a block whose layers already differ from the reference's is not run
+    further (``judge`` names that difference before anything else); the grader observes in full.
     """
     try:
         with quiet():
             if graded_function(name).kind == MODEL:
                 return _observe_model(name, function, case)
-            return _observe_block(name, function, case)
+            return _observe_block(name, function, case, stop_at_layers)
     except CheckFailed as failure:
         return {"error": str(failure)}
     except NotALayerError as error:
         return {"error": f"{name}: {not_a_layer(error.operation)}"}
 
 
-def _observe_block(name, function, case):
+def _observe_block(name, function, case, stop_at_layers=False):
     graph, given, output = _recorded_block(function, name, case)
     observation = {"graph": graph}
     if "error" in graph:
@@ -72,11 +75,25 @@ def _observe_block(name, function, case):
         return observation
     with contextlib.suppress(RecursionError):  # the summary the grader takes as expected from the reference
         observation["rows"] = describe(model)  # (a layer called twice makes a cycle: no summary, none needed)
-    try:
-        calls = []  # those of the run with training=True and another initializer, which every layer must take
-        observation["outputs"] = {k: v.tolist() for k, v in block_outputs(function, name, case, calls=calls).items()}
+    calls = []  # those of the run with training=True and another initializer, which every layer must take
+
+    def record_variants() -> dict:
         graph["training_true"] = [call["training"] for call in calls]
         graph["constant"] = [call["settings"].get("kernel_initializer") for call in calls]
+        return graph
+
+    stopped = []
+
+    def layers_differ() -> bool:  # judge names a difference in the layers before anything else
+        stopped.append(first_difference(name, record_variants(), case["summary"], case) is not None)
+        return stopped[-1]
+
+    try:
+        outputs = block_outputs(function, name, case, calls=calls, enough=layers_differ if stop_at_layers else None)
+        observation["outputs"] = {k: v.tolist() for k, v in outputs.items()}
+        record_variants()
+        if any(stopped):
+            return observation
         # A second run tells a missing `initializer` (random weights) from a wrong order of steps.
         observation["again"] = {k: v.tolist() for k, v in block_outputs(function, name, case, REPEATED).items()}
     except CheckFailed as failure:
@@ -282,10 +299,11 @@ def _build(name: str, call, case: dict, doing: str = "building the layers", buil
 RECORDED = "constant/training=True"
 
 
-def block_outputs(function, name, case, only: str | None = None, calls=None) -> dict[str, np.ndarray]:
+def block_outputs(function, name, case, only: str | None = None, calls=None, enough=None) -> dict[str, np.ndarray]:
     """The block's outputs on the case's input, for every initializer and training mode
     (or only the configuration named ``only``, e.g. ``"constant/training=True"``); ``calls``, a list,
-    receives the layer calls of the ``RECORDED`` run."""
+    receives the layer calls of the ``RECORDED`` run (the first), after which ``enough()``, if given,
+    may end the runs."""
     X = block_input(case["input_shape"], case["input_seed"])
     outputs = {}
     for initializer_name, initializer in initializers().items():
@@ -300,6 +318,8 @@ def block_outputs(function, name, case, only: str | None = None, calls=None) -> 
                     outputs[key] = numbers(_build(name, call, case), f"{name}'s output values")
                 if recorded:
                     calls.extend(record["calls"])
+                    if enough is not None and enough():
+                        return outputs
     return outputs
 
 
