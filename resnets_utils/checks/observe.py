@@ -77,22 +77,23 @@ def _observe_block(name, function, case, stop_at_layers=False):
         observation["rows"] = describe(model)  # (a layer called twice makes a cycle: no summary, none needed)
     calls = []  # those of the run with training=True and another initializer, which every layer must take
 
-    def record_variants() -> dict:
+    stopped = False
+
+    def record_variants() -> None:
         graph["training_true"] = [call["training"] for call in calls]
         graph["constant"] = [call["settings"].get("kernel_initializer") for call in calls]
-        return graph
-
-    stopped = []
 
     def layers_differ() -> bool:  # judge names a difference in the layers before anything else
-        stopped.append(first_difference(name, record_variants(), case["summary"], case) is not None)
-        return stopped[-1]
+        nonlocal stopped
+        record_variants()
+        stopped = first_difference(name, graph, case["summary"], case) is not None
+        return stopped
 
     try:
         outputs = block_outputs(function, name, case, calls=calls, enough=layers_differ if stop_at_layers else None)
         observation["outputs"] = {k: v.tolist() for k, v in outputs.items()}
         record_variants()
-        if any(stopped):
+        if stopped:
             return observation
         # A second run tells a missing `initializer` (random weights) from a wrong order of steps.
         observation["again"] = {k: v.tolist() for k, v in block_outputs(function, name, case, REPEATED).items()}
