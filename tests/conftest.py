@@ -15,15 +15,37 @@ if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
 import pytest  # noqa: E402
 
 from resnets_utils import data, settings  # noqa: E402
+from resnets_utils.data import handsigns  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+
+_drawn: dict = {}  # (pictures per class, seed) -> (images, labels), for this test process
+_draw = handsigns.generate_split
+
+
+def _generate_split_once(n_per_class, seed, workers=None):
+    """``handsigns.generate_split``, drawing each (size, seed) once per test process: equal seeds give
+    equal pictures (test_generated_data proves it byte for byte, from scratch, and for any workers)."""
+    key = (n_per_class, seed)
+    if key not in _drawn:
+        _drawn[key] = _draw(n_per_class, seed, workers)
+    images, labels = _drawn[key]
+    return images.copy(), labels.copy()
+
+
+@pytest.fixture
+def drawn_once(monkeypatch):
+    """Tests of what happens around the drawing (which folder, when, redrawn or not) skip its cost."""
+    monkeypatch.setattr(handsigns, "generate_split", _generate_split_once)
 
 
 @pytest.fixture(scope="session")
 def generated_dir(tmp_path_factory) -> Path:
     """A folder holding the course's generated train and test files (read-only use)."""
     directory = tmp_path_factory.mktemp("signs")
-    data.write_generated_dataset(directory)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(handsigns, "generate_split", _generate_split_once)
+        data.write_generated_dataset(directory)
     return directory
 
 

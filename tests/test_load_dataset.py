@@ -10,6 +10,8 @@ import pytest
 from resnets_utils import data
 from resnets_utils.data import handsigns
 
+pytestmark = pytest.mark.usefixtures("drawn_once")
+
 
 def _write_real_format(directory, train_count=30, test_count=12, seed=0):
     """Write SIGNS-format files the way the original ones are laid out, without our writer."""
