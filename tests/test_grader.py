@@ -675,6 +675,44 @@ def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(scr
         warm.close()
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_warm_servers_are_forks_of_one_origin_that_runs_no_job_and_is_replaced_if_it_dies(scratch):
+    servers = sandbox.Servers(sandbox.prepare_library(scratch), scratch / "servers", warm=True)
+    check = "import sys\nassert 'tensorflow' in sys.modules and 'keras' in sys.modules\n"
+    try:
+        with servers.server() as first, servers.server() as second:  # two jobs at once, as with two workers
+            origin = servers._origin.pid
+            assert len({origin, first.pid, second.pid}) == 3
+            assert _parent(first.pid) == _parent(second.pid) == origin  # TensorFlow imported once, in the origin
+            assert first.threads == second.threads == 1
+        copies = [first.pid, second.pid]
+        os.kill(origin, signal.SIGKILL)  # whatever ends the origin ends its idle copies too
+        servers._origin.process.wait()
+        for attempt in range(2):
+            workdir = scratch / "work" / str(attempt)
+            workdir.mkdir(parents=True)
+            results, _ = sandbox.run_phases(_phases(check), workdir, servers, sandbox.Limits())
+            assert results["cell-0"] == {"ok": True}, results  # served by a copy of a new origin
+        assert servers._origin.pid != origin and len(servers._idle) == 1
+        alive = [servers._origin.pid, servers._idle[0].pid]
+    finally:
+        servers.close()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in alive + copies):
+        assert time.monotonic() < deadline, "a server outlived Servers.close()"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
 def test_a_warm_server_with_threads_is_replaced_by_cold_ones_and_the_instructor_is_told(scratch, monkeypatch, capsys):
     class Threaded(sandbox.Server):
         def __init__(self, library, home, threads, warm):

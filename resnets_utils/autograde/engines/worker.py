@@ -15,7 +15,9 @@ or ``{"error": one line}``. Student code can write on the channel too: the gradi
 keeps only what has a message's exact shape (:func:`received`), bounds lines and their number,
 and its verdicts trust none of it. The server talks to the grading process on a socket the
 child closes first: ``forked`` (the child's pid), ``ended`` (its exit status, once it and
-everything it started are gone), and it kills the child's session on ``kill``.
+everything it started are gone), and it kills the child's session on ``kill``. Given a socket
+with ``spawn``, an idle server forks a copy of itself that answers there: the grading process
+imports TensorFlow in one server, the *origin*, and forks the others from it.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def memory_mb(pid: int | str = "self") -> dict[str, float]:
 
 
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
-READY, FORKED, ENDED, KILL = "ready", "forked", "ended", b"kill"  # the server's side of the socket
+READY, FORKED, ENDED = "ready", "forked", "ended"  # the server's side of the socket
+KILL, SPAWN = b"kill", b"spawn"  # the grading process's requests besides a job
 
 
 def _prctl(option: int, value: int) -> None:
@@ -120,21 +123,31 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     control = socket.socket(fileno=int(argv[0]))
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # a killed grader leaves no server behind
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # what a child leaves running comes back here, to be killed
     if argv[1] == "warm":
         # As the master's set-up cell sets them, before Keras loads TensorFlow.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
         import keras  # noqa: F401
+    return _serve(control)
+
+
+def _serve(control: socket.socket) -> int:
+    """Answer the grading process: a child per job, or (``spawn``) a copy of this server on a new socket."""
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # what a child leaves running comes back here, to be killed
     # Forking is safe only with one thread: the grading process checks this number.
-    control.send(json.dumps({READY: len(os.listdir("/proc/self/task"))}).encode())
+    ready = {"threads": len(os.listdir("/proc/self/task")), "pid": os.getpid()}
+    control.send(json.dumps({READY: ready}).encode())
     while True:
         try:
             request, fds, _, _ = socket.recv_fds(control, 64, 4)
         except OSError:
             return 0
+        _reap_spawned()
         if not request:
             return 0  # the grading process closed the socket
+        if request == SPAWN and len(fds) == 1:
+            _spawn(control, fds[0])
+            continue
         if len(fds) != 4:
             for fd in fds:
                 os.close(fd)
@@ -147,6 +160,39 @@ def main(argv=None) -> int:
         control.send(json.dumps({FORKED: pid}).encode())
         status = _supervise(control, pid)
         control.send(json.dumps({ENDED: status}).encode())
+
+
+_spawned: set[int] = set()  # the servers this one forked: never a job's leftovers
+
+
+def _spawn(control: socket.socket, fd: int) -> None:
+    """Fork a server that answers on ``fd``: warm like this one, without importing anything again."""
+    origin = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            control.close()
+            os.setsid()  # the grading process's Ctrl-C reaches the grader only
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # closing the origin closes its copies
+            if os.getppid() != origin:
+                os._exit(1)  # the origin died before the signal was set
+            _spawned.clear()
+            _serve(socket.socket(fileno=fd))
+        finally:
+            os._exit(0)
+    os.close(fd)
+    _spawned.add(pid)
+
+
+def _reap_spawned() -> None:
+    """Collect the copies that ended (the grading process closed them)."""
+    for pid in list(_spawned):
+        try:
+            ended = os.waitpid(pid, os.WNOHANG)[0]
+        except ChildProcessError:
+            ended = True
+        if ended:
+            _spawned.discard(pid)
 
 
 def _supervise(control: socket.socket, pid: int) -> int:
@@ -164,7 +210,7 @@ def _supervise(control: socket.socket, pid: int) -> int:
     status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)  # the group outlives its leader while a member is left
-    while children := _children():
+    while children := [child for child in _children() if child not in _spawned]:
         for child in children:
             _kill_session(child)
             os.waitpid(child, 0)

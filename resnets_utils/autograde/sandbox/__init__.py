@@ -44,6 +44,7 @@ from resnets_utils.autograde.engines.worker import (
     MAX_LINES,
     PROTECTIONS,
     READY,
+    SPAWN,
     TEST,
     Job,
     memory_mb,
@@ -133,15 +134,42 @@ class Server:
                 start_new_session=True,  # a Ctrl-C reaches the grader only, which stops the servers
             )
         theirs.close()
-        self.socket, self.warm, self.busy = ours, warm, False
-        self.threads = self._receive(READY, 600)
+        self.socket, self.warm, self.busy, self.gone, self.pidfd = ours, warm, False, False, None
+        ready = self._receive(READY, 600)
+        self.threads, self.pid = ready["threads"], ready["pid"]
+
+    def spawn(self) -> Server:
+        """A copy of this idle server, forked by it, with a socket of its own: warm without a second import."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            socket.send_fds(self.socket, [SPAWN], [theirs.fileno()])
+        except OSError:
+            ours.close()
+            raise ServerFailedError("the worker server is gone") from None
+        finally:
+            theirs.close()
+        copy = object.__new__(Server)
+        copy.process, copy.socket, copy.warm, copy.busy, copy.gone = None, ours, self.warm, False, False
+        try:
+            ready = copy._receive(READY, 60)
+        except ServerFailedError:
+            ours.close()
+            raise
+        copy.threads, copy.pid = ready["threads"], ready["pid"]
+        copy.pidfd = os.pidfd_open(copy.pid)  # kills it even once its pid is reused
+        return copy
+
+    def answering(self) -> bool:
+        """Whether an idle server is still there (one that is gone closed its socket: it reads as ready)."""
+        ready, _, _ = select.select([self.socket], [], [], 0)
+        return not ready
 
     def _receive(self, kind: str, timeout: float):
-        ready, _, _ = select.select([self.socket], [], [], timeout)
-        reply = self.socket.recv(4096) if ready else b""
         try:
-            return json.loads(reply)[kind]
-        except (ValueError, KeyError, TypeError):
+            ready, _, _ = select.select([self.socket], [], [], timeout)
+            return json.loads(self.socket.recv(4096) if ready else b"")[kind]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.gone = True
             raise ServerFailedError(f"the worker server did not answer {kind!r}") from None
 
     def start(self, job: Job, workdir: Path) -> tuple[int, int, int]:
@@ -159,6 +187,7 @@ class Server:
         except OSError:
             for fd in (read_end, phases_out):
                 os.close(fd)
+            self.gone = True
             raise ServerFailedError("the worker server is gone") from None
         finally:
             for fd in (write_end, phases_in):
@@ -180,9 +209,14 @@ class Server:
 
     def close(self) -> None:
         """Stop the server; its child (if any) dies with it (parent-death signal)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        if self.process is None:  # a copy: killed through its pidfd, collected by the server that forked it
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            os.close(self.pidfd)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         self.socket.close()
 
 
@@ -194,33 +228,36 @@ COLD_NOTE = (
 
 
 class Servers:
-    """Idle servers for the jobs of one run: warm ones are reused, cold ones serve one job."""
+    """Idle servers for the jobs of one run: warm ones are reused, cold ones serve one job.
+
+    Warm servers are copies forked by one *origin* server that runs no job: TensorFlow is imported
+    once per run, and the copies share its memory until they write to it.
+    """
 
     def __init__(self, library: Path, root: Path, threads: int = 1, warm: bool = True):
         self.library, self.root, self.threads, self.warm = library, root, threads, warm
         self._idle: list[Server] = []
+        self._origin: Server | None = None
         self._count = 0
         self._lock = threading.Lock()
+        self._origin_lock = threading.Lock()
 
     @contextlib.contextmanager
     def server(self):
         """A server for one job; one that failed is closed, not given back."""
+        found = None
         with self._lock:
-            found = self._idle.pop() if self._idle else None
-            if found is None:
-                self._count += 1
-                home = self.root / f"server-{self._count:03d}"
+            while self._idle and found is None:
+                found = self._idle.pop()
+                if not found.answering():  # it died while idle (with its origin): never handed a job
+                    found.close()
+                    found = None
         if found is None:
-            found = Server(self.library, home, self.threads, self.warm)
-            if self.warm and found.threads != 1:
-                found.close()  # forking a process with threads risks a deadlock: start each job cold
-                self.warm = False
-                print(COLD_NOTE.format(threads=found.threads), file=sys.stderr)
-                found = Server(self.library, home, self.threads, False)
+            found = self._new()
         healthy = False
         try:
             yield found
-            healthy = not found.busy
+            healthy = not found.busy and not found.gone
         finally:
             if healthy and found.warm:
                 with self._lock:
@@ -228,10 +265,53 @@ class Servers:
             else:
                 found.close()
 
+    @contextlib.contextmanager
+    def worker(self, job: Job, workdir: Path):
+        """A child forked for ``job``; a server found gone before it forked (no code of the job ran) is
+        replaced, twice at most."""
+        for attempt in range(3):
+            with self.server() as server:
+                try:
+                    started = Worker(server, job, workdir)
+                except ServerFailedError:
+                    if attempt == 2:
+                        raise
+                    continue
+                yield started
+                return
+
+    def _new(self) -> Server:
+        """A fork of the origin (started first if need be) when warm; else a cold server of its own."""
+        with self._origin_lock:
+            for _ in range(2):  # an origin that died is started again, once
+                if not self.warm:
+                    break
+                if self._origin is None:
+                    self._origin = Server(self.library, self._home(), self.threads, True)
+                    if self._origin.threads != 1:
+                        # Forking a process with threads risks a deadlock: start each job cold.
+                        print(COLD_NOTE.format(threads=self._origin.threads), file=sys.stderr)
+                        self._origin.close()
+                        self._origin, self.warm = None, False
+                        break
+                try:
+                    return self._origin.spawn()
+                except ServerFailedError:
+                    self._origin.close()
+                    self._origin = None
+        return Server(self.library, self._home(), self.threads, self.warm)
+
+    def _home(self) -> Path:
+        with self._lock:
+            self._count += 1
+            return self.root / f"server-{self._count:03d}"
+
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for server in idle:
+        with self._origin_lock:
+            origin, self._origin = self._origin, None
+        for server in idle + ([origin] if origin else []):
             server.close()
 
 
@@ -484,8 +564,7 @@ class _Child:
         queue = list(self.pending)
         current = previous = None
         reason = None
-        with self.servers.server() as server:
-            worker = Worker(server, self.job, self.workdir)
+        with self.servers.worker(self.job, self.workdir) as worker:
             child_start = phase_start = now = Sample.of(worker.pid)
             try:
                 while True:
