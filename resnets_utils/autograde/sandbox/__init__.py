@@ -156,7 +156,11 @@ class Server:
             ours.close()
             raise
         copy.threads, copy.pid = ready["threads"], ready["pid"]
-        copy.pidfd = os.pidfd_open(copy.pid)  # kills it even once its pid is reused
+        try:
+            copy.pidfd = os.pidfd_open(copy.pid)  # kills it even once its pid is reused
+        except OSError:
+            ours.close()
+            raise ServerFailedError("the worker server's copy ended as it started") from None
         return copy
 
     def answering(self) -> bool:
