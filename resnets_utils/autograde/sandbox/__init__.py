@@ -134,8 +134,12 @@ class Server:
                 start_new_session=True,  # a Ctrl-C reaches the grader only, which stops the servers
             )
         theirs.close()
+        self._connect(ours, warm, 600)
+
+    def _connect(self, ours: socket.socket, warm: bool, timeout: float) -> None:
+        """Hold the server answering on ``ours`` once it says it is ready (its pid and threads)."""
         self.socket, self.warm, self.busy, self.gone, self.pidfd = ours, warm, False, False, None
-        ready = self._receive(READY, 600)
+        ready = self._receive(READY, timeout)
         self.threads, self.pid = ready["threads"], ready["pid"]
 
     def spawn(self) -> Server:
@@ -149,18 +153,13 @@ class Server:
         finally:
             theirs.close()
         copy = object.__new__(Server)
-        copy.process, copy.socket, copy.warm, copy.busy, copy.gone = None, ours, self.warm, False, False
+        copy.process = None  # not our child: killed through its pidfd, collected by the server that forked it
         try:
-            ready = copy._receive(READY, 60)
-        except ServerFailedError:
-            ours.close()
-            raise
-        copy.threads, copy.pid = ready["threads"], ready["pid"]
-        try:
+            copy._connect(ours, self.warm, 60)
             copy.pidfd = os.pidfd_open(copy.pid)  # kills it even once its pid is reused
-        except OSError:
+        except (ServerFailedError, OSError):
             ours.close()
-            raise ServerFailedError("the worker server's copy ended as it started") from None
+            raise ServerFailedError("the worker server's copy did not start") from None
         return copy
 
     def answering(self) -> bool:
@@ -213,7 +212,7 @@ class Server:
 
     def close(self) -> None:
         """Stop the server; its child (if any) dies with it (parent-death signal)."""
-        if self.process is None:  # a copy: killed through its pidfd, collected by the server that forked it
+        if self.process is None:  # a copy
             with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             os.close(self.pidfd)
