@@ -24,6 +24,9 @@ from resnets_utils.experiments import degradation
 from resnets_utils.training import pretrain
 
 interrupt_at = int(os.environ["INTERRUPT_AT_EPOCH"])
+# A runner started in the background (`cmd &` without job control) passes SIGINT on ignored;
+# the user at a terminal whom this test plays has Python's handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 pretrain.network = lambda input_shape, classes: degradation.build_network(True, 4, 8, input_shape, classes)
 epochs_begun = []
 feed = pretrain.input_pipeline
