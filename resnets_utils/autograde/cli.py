@@ -109,7 +109,7 @@ def main(argv=None) -> int:
         )
         return 1
     # nbgrader's own step: the gradebook learns the assignment's notebooks and test cells.
-    gradebook.run_nbgrader(["generate_assignment", assignment, "--force"], course)
+    gradebook.generate_assignment(course, assignment)
     releases = {master.name: notebooks.load(course / "release" / assignment / master.name) for master in masters}
 
     fingerprints = {s.student: s.fingerprint() for s in submissions}
@@ -144,9 +144,9 @@ def main(argv=None) -> int:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
     if not args.no_feedback:
-        gradebook.run_nbgrader(["generate_feedback", assignment, "--force", *gradebook.FEEDBACK_OPTIONS], course)
+        gradebook.generate_feedback(course, assignment)
     grades = course / "grades.csv"
-    gradebook.run_nbgrader(["export", "--to", str(grades)], course)
+    gradebook.export(course, grades)
     _summary(course, assignment, submissions, grades)
     if missed or retry:
         names = sorted(missed + retry)

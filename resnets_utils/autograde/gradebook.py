@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import logging
 import os
 import re
 import subprocess
@@ -20,20 +21,72 @@ import unicodedata
 import warnings
 from pathlib import Path
 
+from resnets_utils import settings
 from resnets_utils.course import notebooks
 from resnets_utils.settings import write_atomically
 from resnets_utils.wording import counted
 
 MARKER = ".resnets-grade.json"
-# nbconvert cleans the HTML of markdown and outputs (off by default): defence beside our own escaping.
-FEEDBACK_OPTIONS = ["--HTMLExporter.sanitize_html=True"]
 
 
 def run_nbgrader(arguments: list[str], course: Path) -> None:
-    """Run nbgrader in ``course`` with this Python's tools first on PATH (nbgrader calls alembic)."""
+    """Run nbgrader's command line in ``course`` with this Python's tools first on PATH (nbgrader calls alembic)."""
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [sys.executable, "-m", "nbgrader", *arguments, "--log-level=WARN"]
     subprocess.run(command, cwd=course, env=environment, check=True)
+
+
+# nbgrader's steps in this process, as its commands run them in ``course`` with the course's
+# nbgrader_config.py: each command would start Python and import nbgrader again (about 1 s each).
+
+
+def _step_arguments(course: Path, assignment: str | None = None) -> dict:
+    """What an nbgrader step takes: the course directory, its config, and a log showing warnings."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    tools = str(Path(sys.executable).parent)  # nbgrader runs `alembic` to create a gradebook
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"
+    log = logging.getLogger("nbgrader")
+    if not log.handlers:  # as nbgrader's command line with --log-level=WARN
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[nbgrader] %(levelname)s | %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+        log.propagate = False
+    config = PyFileConfigLoader(settings.COURSE_CONFIG, path=str(course)).load_config()
+    # nbconvert cleans the HTML of markdown and outputs (off by default): defence beside our own escaping.
+    config.HTMLExporter.sanitize_html = True
+    coursedir = CourseDirectory(root=str(course), config=config, log=log)
+    if assignment:
+        coursedir.assignment_id = assignment
+    return {"coursedir": coursedir, "config": config, "log": log}
+
+
+def generate_assignment(course: Path, assignment: str) -> None:
+    """``nbgrader generate_assignment ASSIGNMENT --force``: the release, and the gradebook's test cells."""
+    from nbgrader.converters import GenerateAssignment
+
+    GenerateAssignment(force=True, **_step_arguments(course, assignment)).start()
+
+
+def generate_feedback(course: Path, assignment: str) -> None:
+    """``nbgrader generate_feedback ASSIGNMENT --force``: each autograded notebook as HTML."""
+    from nbgrader.converters import GenerateFeedback
+
+    GenerateFeedback(force=True, **_step_arguments(course, assignment)).start()
+
+
+def export(course: Path, to: Path) -> None:
+    """``nbgrader export --to TO``: every grade of the gradebook as CSV."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    arguments = _step_arguments(course)
+    coursedir = arguments.pop("coursedir")
+    with Gradebook(coursedir.db_url, coursedir.course_id) as book:
+        CsvExportPlugin(to=str(to), **arguments).export(book)
 
 
 def db_url(course: Path) -> str:
