@@ -970,6 +970,8 @@ def test_editions_of_the_master_each_grade_the_submissions_of_their_name(tmp_pat
     result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert _scores(course) == {"ann": 3.0, "bob": 3.0}  # identity_block's 2 visible points and its hidden one
+    with (course / "grades.csv").open() as file:  # one edition's points, not the sum of both
+        assert {float(row["max_score"]) for row in csv.DictReader(file)} == {sum(GRADED.points.values())}
     assert gradebook.saved_verdicts(course, ASSIGNMENT, "ann") == gradebook.saved_verdicts(course, ASSIGNMENT, "bob")
     assert sorted(p.name for p in gradebook.autograded_folder(course, ASSIGNMENT, "bob").glob("*.ipynb")) == [edition]
     assert (course / "feedback" / "bob" / ASSIGNMENT / Path(edition).with_suffix(".html").name).is_file()

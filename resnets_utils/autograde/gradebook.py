@@ -79,14 +79,47 @@ def generate_feedback(course: Path, assignment: str) -> None:
 
 
 def export(course: Path, to: Path) -> None:
-    """``nbgrader export --to TO``: every grade of the gradebook as CSV."""
+    """``nbgrader export --to TO``: every grade of the gradebook as CSV, with each assignment's
+    maximum counting the points of its editions (notebooks with the same tests) once."""
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
     arguments = _step_arguments(course)
     coursedir = arguments.pop("coursedir")
     with Gradebook(coursedir.db_url, coursedir.course_id) as book:
-        CsvExportPlugin(to=str(to), **arguments).export(book)
+        CsvExportPlugin(to=str(to), **arguments).export(_EditionsCountedOnce(book))
+
+
+def max_score(assignment) -> float:
+    """An nbgrader assignment's maximum, each set of tests counted once: a student hands in one
+    edition of a notebook (English, Chinese, ...), never all of them, and nbgrader would add them up."""
+    best: dict[frozenset, float] = {}
+    for notebook in assignment.notebooks:
+        tests = frozenset(cell.name for cell in notebook.grade_cells)
+        best[tests] = max(best.get(tests, 0.0), notebook.max_score)
+    return sum(best.values())
+
+
+class _Proxy:
+    def __init__(self, wrapped):
+        self._wrapped = wrapped
+
+    def __getattr__(self, name):
+        return getattr(self._wrapped, name)
+
+
+class _EditionsCountedOnce(_Proxy):
+    """The gradebook as nbgrader's exporter reads it, with each assignment's ``max_score`` from :func:`max_score`."""
+
+    @property
+    def assignments(self):
+        return [_AssignmentCountedOnce(assignment) for assignment in self._wrapped.assignments]
+
+
+class _AssignmentCountedOnce(_Proxy):
+    @property
+    def max_score(self) -> float:
+        return max_score(self._wrapped)
 
 
 def db_url(course: Path) -> str:
