@@ -27,7 +27,7 @@ import pytest
 
 from resnets_utils import assignments, checks, data, settings
 from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
-from resnets_utils.autograde.engines import worker
+from resnets_utils.autograde.engines import local, worker
 from resnets_utils.autograde.sandbox import landlock, seccomp
 from resnets_utils.checks.cases import HIDDEN_IN_COURSE
 from resnets_utils.course.reference import MASTER, RELEASE, load_reference, solution, student_version
@@ -407,8 +407,12 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
         _submit(course, student, student_version(lambda grade_id, released: released))
     _submit(course, "eve", student_version())
     markers = {s: gradebook.autograded_folder(course, ASSIGNMENT, s) / gradebook.MARKER for s in [*students, "eve"]}
+    temporary = tmp_path / "tmp"  # where both runs keep their scratch folders
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary)}
 
-    process = subprocess.Popen(_grade_command(course, "--workers", "1"), stdout=subprocess.DEVNULL)
+    command = _grade_command(course, "--workers", "1")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=environment)
     deadline = time.monotonic() + 600
     while not any(marker.exists() for marker in markers.values()) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -416,12 +420,44 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
     process.wait()
     saved = {s: marker.stat().st_mtime_ns for s, marker in markers.items() if marker.exists()}
     assert 1 <= len(saved) < len(markers)
+    assert len(list(temporary.glob(f"{local.SCRATCH_PREFIX}*"))) == 1  # the killed run could not delete it
 
-    result = subprocess.run(_grade_command(course, "--workers", "2"), capture_output=True, text=True, check=False)
+    command = _grade_command(course, "--workers", "2")
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{len(markers) - len(saved)} to grade" in result.stdout
     assert {s: markers[s].stat().st_mtime_ns for s in saved} == saved  # nothing graded twice
     assert _scores(course) == {"ann": 0.0, "ben": 0.0, "cat": 0.0, "dan": 0.0, "eve": 10.0}
+    assert not list(temporary.iterdir())  # the next run deleted what the killed one left, then its own
+
+
+def test_only_scratch_folders_of_ended_processes_are_swept(tmp_path):
+    rng = np.random.default_rng(0)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    try:
+        owners = {
+            "alive": local._process_identity(alive.pid),
+            "ended": local._process_identity(os.getpid()).replace(str(os.getpid()), str(ended.pid), 1),
+            "reused": f"{alive.pid} {rng.integers(1, 10**6)}",  # its pid, another start time
+            "unreadable": None,  # no owner record: not ours to judge
+            "empty": "",
+        }
+        for name, owner in owners.items():
+            folder = tmp_path / f"{local.SCRATCH_PREFIX}{name}"
+            folder.mkdir()
+            (folder / "work").mkdir()
+            if owner is not None:
+                (folder / local.OWNER).write_text(owner)
+        (tmp_path / "another-tool-ended").mkdir()  # not a scratch folder: never looked at
+        swept = local.sweep_abandoned_scratch(tmp_path)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert sorted(folder.name.removeprefix(local.SCRATCH_PREFIX) for folder in swept) == ["ended", "reused"]
+    kept = sorted(folder.name.removeprefix(local.SCRATCH_PREFIX) for folder in tmp_path.iterdir())
+    assert kept == ["alive", "another-tool-ended", "empty", "unreadable"]
 
 
 # ----------------------------------------------------------------------------- the sandbox, quickly

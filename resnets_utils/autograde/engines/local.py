@@ -7,6 +7,7 @@ uses one for the jobs it is sent (:mod:`.cluster`). Every engine returns a :clas
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -33,7 +34,9 @@ class LocalEngine:
     """Runs jobs in folders of one scratch folder, on servers started from a copy of the library."""
 
     def __init__(self, threads: int = 1, warm: bool = True, keep: bool = True):
-        self.scratch = Path(tempfile.mkdtemp(prefix="resnets-grade-"))
+        sweep_abandoned_scratch()
+        self.scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+        (self.scratch / OWNER).write_text(_process_identity(os.getpid()) or "")
         # Jobs with users of their own pass through, but cannot list the folders of the others.
         (self.scratch / "work").mkdir(mode=0o711)
         for folder in (self.scratch, self.scratch / "work"):
@@ -63,11 +66,41 @@ class LocalEngine:
             if not self.keep:
                 for folder in (workdir, sandbox.home_of(workdir)):
                     shutil.rmtree(folder, ignore_errors=True)
+                workdir.with_name(f"{workdir.name}.log").unlink(missing_ok=True)
         return Ran(results, protections, usage=usage)
 
     def close(self) -> None:
         self.servers.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+SCRATCH_PREFIX = "resnets-grade-"
+OWNER = "owner"  # the process that made the scratch folder: its pid and start time
+
+
+def _process_identity(pid: int) -> str | None:
+    """``"pid start-time"``, unique on this machine while it runs; None if there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return f"{pid} {stat.rsplit(')', 1)[1].split()[19]}"  # field 22, counted after the command's name
+
+
+def sweep_abandoned_scratch(parent: Path | None = None) -> list[Path]:
+    """Delete the scratch folders whose grading process ended without deleting them (it was killed,
+    or it was a Dask worker stopped without its exit handlers); return them. Folders of running
+    processes, and folders without an owner record, are left alone."""
+    swept = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            owner = (folder / OWNER).read_text()
+        except OSError:
+            continue
+        if owner and owner != _process_identity(int(owner.split()[0])):
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept
 
 
 def _write(folder: Path, files: dict[str, bytes]) -> None:
