@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from resnets_utils import assignments, checks
-from resnets_utils.assignments import HIDDEN, PUBLIC
+from resnets_utils.assignments import PUBLIC
 from resnets_utils.course.reference import REPO, load_reference
 from resnets_utils.models.architecture import describe
 
@@ -27,7 +27,7 @@ def outputs(assignment: assignments.Assignment) -> dict[str, Path]:
     """Where the results of each kind of case go: the visible in the package, the hidden in the checkout's course."""
     return {
         which: assignment.expected_file(which) if which == PUBLIC else REPO / "course" / assignment.expected_file(which)
-        for which in (PUBLIC, HIDDEN)
+        for which in assignment.cases()
     }
 
 
@@ -65,9 +65,9 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed files instead of writing")
     args = parser.parse_args(argv)
     stale = []
-    for assignment in assignments.ASSIGNMENTS.values():
+    for assignment in [*assignments.ASSIGNMENTS.values(), *assignments.EXERCISES.values()]:
         with checks.quiet():
-            reference = load_reference(REPO / "course" / "source" / assignment.name / assignment.notebook)
+            reference = load_reference(REPO / "course" / "source" / assignment.folder / assignment.notebook)
             fresh = {
                 which: expected_results(assignment, reference, assignment.cases()[which])
                 for which in outputs(assignment)

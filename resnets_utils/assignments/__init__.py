@@ -54,10 +54,20 @@ class Assignment:
     tests: tuple[Test, ...]  # in the notebook's order: each visible test before its hidden one
     # PUBLIC or HIDDEN -> function -> cases, made on each call: a grading worker never holds them all
     cases: Callable[[], dict[str, dict[str, list[dict]]]] = field(repr=False)
+    folder: str = ""  # the nbgrader folder under course/source/ holding the notebook (default: name)
+    graded: bool = True  # False: optional exercises, checked in their notebook on visible cases, never graded
 
     def __post_init__(self):
         """Refuse data the graders would misread, when the module is imported."""
+        if not self.folder:
+            object.__setattr__(self, "folder", self.name)
         names = [function.name for function in self.functions]
+        if not self.graded:
+            _require(not self.tests, f"{self.name}: exercises have no graded tests")
+            cases = self.cases()
+            _require(sorted(cases) == [PUBLIC], f"{self.name}: exercises have visible cases only")
+            _require(all(name in cases[PUBLIC] for name in names), f"{self.name}: every exercise needs cases")
+            return
         seen: set[str] = set()
         for test in self.tests:
             _require(test.function in names, f"{test.grade_id} runs {test.function}, which is not graded")
@@ -121,32 +131,40 @@ def blocks_to_fix_first(model: GradedFunction, failure_of: Callable[[str], str |
     return [(block, failure) for block in model.built_from if (failure := failure_of(block))]
 
 
-def _registry() -> dict[str, Assignment]:
-    from resnets_utils.assignments import residual_networks
+def _registry() -> tuple[dict[str, Assignment], dict[str, Assignment]]:
+    from resnets_utils.assignments import beyond_resnet50, residual_networks
 
-    return {assignment.name: assignment for assignment in (residual_networks.ASSIGNMENT,)}
+    registered = (residual_networks.ASSIGNMENT, beyond_resnet50.EXERCISES)
+    graded = {assignment.name: assignment for assignment in registered if assignment.graded}
+    return graded, {assignment.name: assignment for assignment in registered if not assignment.graded}
 
 
-ASSIGNMENTS: dict[str, Assignment] = _registry()
+# Graded assignments by nbgrader name (what resnets-grade grades); optional exercises by name.
+ASSIGNMENTS, EXERCISES = _registry()
 DEFAULT = "residual_networks"  # the one the notebooks' checks grade unless told otherwise
 
 
 def get(name: str) -> Assignment:
-    """The registered assignment ``name``; ValueError naming the known ones if there is none."""
-    if name not in ASSIGNMENTS:
-        raise ValueError(f"no assignment named {name!r}: the course has {', '.join(sorted(ASSIGNMENTS))}")
-    return ASSIGNMENTS[name]
+    """The registered assignment or exercise set ``name``; ValueError naming the known ones if there is none."""
+    known = {**ASSIGNMENTS, **EXERCISES}
+    if name not in known:
+        raise ValueError(f"no assignment named {name!r}: the course has {', '.join(sorted(known))}")
+    return known[name]
+
+
+def _everything() -> list[Assignment]:
+    return [*ASSIGNMENTS.values(), *EXERCISES.values()]
 
 
 def graded_function(name: str) -> GradedFunction:
-    """The graded function ``name``, in whichever assignment defines it (a name means one function
-    across the course: an assignment reusing a block reuses its name and kind)."""
-    for assignment in ASSIGNMENTS.values():
+    """The checked function ``name``, in whichever assignment or exercise set defines it (a name means
+    one function across the course: an assignment reusing a block reuses its name and kind)."""
+    for assignment in _everything():
         if name in {function.name for function in assignment.functions}:
             return assignment.function(name)
-    raise ValueError(f"no assignment grades a function named {name!r}")
+    raise ValueError(f"no assignment checks a function named {name!r}")
 
 
 def graded_names() -> set[str]:
-    """Every graded function's name, across the course."""
-    return {function.name for assignment in ASSIGNMENTS.values() for function in assignment.functions}
+    """Every checked function's name, across the course (graded or optional)."""
+    return {function.name for assignment in _everything() for function in assignment.functions}

@@ -42,6 +42,16 @@ def check_resnet50(ResNet50, cases: str = PUBLIC) -> None:
     check("ResNet50", ResNet50, cases)
 
 
+def check_basic_block(basic_block) -> None:
+    """Check ``basic_block`` (Beyond_ResNet50, optional) on its visible cases."""
+    check("basic_block", basic_block, PUBLIC, "beyond_resnet50")
+
+
+def check_preactivation_block(preactivation_block) -> None:
+    """Check ``preactivation_block`` (Beyond_ResNet50, optional) on its visible cases."""
+    check("preactivation_block", preactivation_block, PUBLIC, "beyond_resnet50")
+
+
 def check(name: str, function, cases: str = PUBLIC, assignment: str = assignments.DEFAULT) -> None:
     """Check ``function``, the student's version of the graded function ``name`` of ``assignment``,
     on its visible (``"public"``) or ``"hidden"`` cases: print that it passes, or raise :class:`CheckFailed`."""

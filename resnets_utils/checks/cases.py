@@ -75,11 +75,17 @@ def resnet50_inputs(case) -> np.ndarray:
     return np.random.default_rng(case["input_seed"]).uniform(0, 1, (2, *case["input_shape"])).astype(np.float32)
 
 
+# A case's entries that are not the block's arguments: its input, and the results make_expected adds.
+NOT_ARGUMENTS = {"input_shape", "input_seed", "summary", "outputs"}
+
+
 def block_arguments(case: dict) -> dict:
-    arguments = {"f": case["f"], "filters": list(case["filters"]), "stage": case["stage"], "block": case["block"]}
-    if "s" in case:
-        arguments["s"] = case["s"]
-    return arguments
+    """The block's keyword arguments in ``case`` (``f``, ``filters``, ``stage``, ``block``, ``s``, ...)."""
+    return {
+        key: list(value) if isinstance(value, list) else value
+        for key, value in case.items()
+        if key not in NOT_ARGUMENTS
+    }
 
 
 def constant_initializer(seed=0):

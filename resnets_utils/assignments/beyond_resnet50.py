@@ -1,0 +1,37 @@
+"""Optional exercises after ResNet-50 (``Beyond_ResNet50.ipynb``): the basic block and the
+pre-activation block, checked like the graded blocks on visible cases, never graded.
+
+The notebook sits beside the graded master in ``course/source/residual_networks/``; its
+reference solutions stay in it, and ``make expected`` runs them on the cases below.
+"""
+
+from __future__ import annotations
+
+from resnets_utils.assignments import BLOCK, PUBLIC, Assignment, GradedFunction
+
+FUNCTIONS = (
+    GradedFunction(
+        "basic_block", "basic_block", BLOCK, "shapes, filters, s", "layer receives and the order of the steps"
+    ),
+    GradedFunction(
+        "preactivation_block",
+        "preactivation_block",
+        BLOCK,
+        "shapes, filters, s",
+        "layer receives, and that nothing follows the addition",
+    ),
+)
+
+
+# One case keeps the shape (an identity shortcut), one changes it (a projection shortcut).
+def cases() -> dict[str, dict[str, list[dict]]]:
+    blocks = [
+        {"input_shape": [3, 4, 4, 4], "input_seed": 21, "filters": 4, "stage": 2, "block": "b", "s": 1},
+        {"input_shape": [3, 6, 6, 3], "input_seed": 22, "filters": 5, "stage": 3, "block": "a", "s": 2},
+    ]
+    return {PUBLIC: {"basic_block": blocks, "preactivation_block": [dict(case) for case in blocks]}}
+
+
+EXERCISES = Assignment(
+    "beyond_resnet50", "Beyond_ResNet50.ipynb", FUNCTIONS, (), cases, folder="residual_networks", graded=False
+)
