@@ -96,7 +96,7 @@ def test_inconsistent_assignment_data_is_refused_when_it_is_written():
 
 def test_a_name_means_one_function_across_the_course():
     seen: dict[str, GradedFunction] = {}
-    for assignment in assignments.ASSIGNMENTS.values():
+    for assignment in [*assignments.ASSIGNMENTS.values(), *assignments.EXERCISES.values()]:
         for function in assignment.functions:
             assert seen.setdefault(function.name, function).kind == function.kind
             assert (function.kind == MODEL) == (function.stages is not None), function.name

@@ -26,11 +26,8 @@ CONVOLUTIONAL_STRIDES = (
     "the stride belongs on the first 1x1 convolution and on the shortcut: strides=(s, s) for "
     "'{conv}2a' and '{conv}1', (1, 1) for the others, so both paths shrink the same way{found}."
 )
-IDENTITY_STRIDES = (
-    "every convolution of the identity block has strides (1, 1), so the output keeps the input's shape{found}."
-)
+IDENTITY_STRIDES = "every convolution of this block has strides (1, 1), so the output keeps the input's shape{found}."
 MAX_CALLS = 1000
-COMPONENT_ORDER = "in each component the order is Conv2D, then BatchNormalization, then ReLU"
 
 
 @dataclass(frozen=True)
@@ -304,21 +301,18 @@ class Graphs:
         return f"{self.says(key)}{self.at(index)} {self._advice(key, setting, got, want)}"
 
     def _advice(self, key, setting, got, want) -> str:
-        row, suffix = self.rows[key], key[len(self.conv) :] if key.startswith(self.conv) else ""
+        row = self.rows[key]
         kind = row["type"]
-        if kind == "Conv2D" and setting == "filters" and suffix in ("2a", "2b", "2c", "1"):
-            which = {"2a": "F1", "2b": "F2", "2c": "F3", "1": "F3"}[suffix]
-            return (
-                f"should have {which} = {want} filters, found {got} "
-                "(filters = [F1, F2, F3] for '2a', '2b', '2c'; the shortcut's convolution has F3)."
-            )
+        if kind == "Conv2D" and setting == "filters":
+            return self._filters_advice(key, got, want)
         if kind == "Conv2D" and setting == "kernel_size":
-            if suffix == "2b":
+            if "f" in self.case and want == [self.case["f"]] * 2 and self.case["f"] != 1:
                 return f"has a {_pair(got)} window where it needs an (f, f) window: kernel_size=(f, f)."
-            return f"has a {_pair(got)} window where it is a 1x1 convolution: kernel_size=(1, 1)."
+            if want == [1, 1]:
+                return f"has a {_pair(got)} window where it is a 1x1 convolution: kernel_size=(1, 1)."
+            return f"has a {_pair(got)} window where it needs a {_pair(want)} window: kernel_size={_pair(want)}."
         if kind == "Conv2D" and setting == "strides":
-            template = CONVOLUTIONAL_STRIDES if self.name == "convolutional_block" else IDENTITY_STRIDES
-            return f"has strides {_pair(got)}: " + template.format(conv=self.conv, found="")
+            return f"has strides {_pair(got)}: " + self._strides_rule()
         if kind == "Conv2D" and setting == "padding":
             return f"has padding {got!r}: the {SAME_PADDING}"
         if kind == "Conv2D" and setting == "kernel_initializer":
@@ -342,6 +336,65 @@ class Graphs:
             return f"is Activation({got!r}) where the block uses ReLU: Activation('relu')."
         return f"has {setting} {got} where {want} is expected."
 
+    def _convolutions(self) -> list[str]:
+        return [key for key in self.order if self.rows[key]["type"] == "Conv2D"]
+
+    def _spelled(self, value) -> str | None:
+        """How the block's ``filters`` argument spells a number of filters: 'F2' (a list), 'filters' (a number)."""
+        filters = self.case.get("filters")
+        if isinstance(filters, list):
+            found = [f"F{i + 1}" for i, number in enumerate(filters) if number == value]
+            return found[0] if len(found) == 1 else None
+        return "filters" if filters == value else None
+
+    def _filters_advice(self, key, got, want) -> str:
+        which = self._spelled(want)
+        if which is None:
+            return f"should have {want} filters, found {got}."
+        spelled = {k: self._spelled(_normal(self.rows[k]).get("filters")) for k in self._convolutions()}
+        if set(spelled.values()) == {which} and which == "filters":
+            return f"should have filters = {want} filters, found {got} (every convolution of the block has `filters`)."
+        main = [k for k in spelled if k[len(self.conv) :].startswith("2")]
+        names = [spelled[k] for k in main]
+        rule = f"filters = [{', '.join(names)}] for {', '.join(repr(k[len(self.conv) :]) for k in main)}"
+        shortcut = [k for k in spelled if k not in main]
+        if shortcut and all(spelled[k] for k in shortcut):
+            rule += f"; the shortcut's convolution has {spelled[shortcut[0]]}"
+        return f"should have {which} = {want} filters, found {got} ({rule})."
+
+    def _strides_rule(self) -> str:
+        """Where the reference puts the stride, from its layers: the rule the strides advice states."""
+        strided = [k for k in self._convolutions() if _normal(self.rows[k]).get("strides") not in (None, [1, 1])]
+        if not strided:
+            return IDENTITY_STRIDES.format(found="")
+        first = _normal(self.rows[strided[0]]).get("kernel_size", [1, 1])
+        window = f"{first[0]}x{first[1]}"
+        names = " and ".join(f"'{k}'" for k in strided)
+        return (
+            f"the stride belongs on the first {window} convolution"
+            + (" and on the shortcut" if any(not k[len(self.conv) :].startswith("2") for k in strided) else "")
+            + f": strides=(s, s) for {names}, (1, 1) for the others, so both paths shrink the same way."
+        )
+
+    def _order_rule(self, kinds: set) -> str | None:
+        """The reference's order of steps, for a later step applied first (Conv2D, BatchNormalization, ReLU...)."""
+        if "Add" not in kinds:
+            steps = []
+            for k in self.order:
+                word = _word(self.rows[k])
+                if self.rows[k]["type"] != "Add" and word not in steps:
+                    steps.append(word)
+            return "in each component the order is " + ", then ".join(steps)
+        addition = next(k for k in self.order if self.rows[k]["type"] == "Add")
+        after = [_word(self.rows[k]) for k in self.consumers[addition]]
+        ends = sorted({_word(self.rows[k]) for k in self.rows[addition]["_inputs"] if k != INPUT})
+        path = f"each path ends with its {ends[0]}" if len(ends) == 1 else "each path ends as the reference's does"
+        if "Activation" in kinds:
+            if after:
+                return f"add the shortcut to the main path first, then apply {after[0]} to the sum"
+            return "the block ends with the addition: nothing follows it"
+        return f"{path}; then the addition" + (f", then {after[0]}" if after else "")
+
     def _inputs(self, key, index) -> str | None:
         row, call = self.rows[key], self.calls[index]
         got = Counter(self.reference_of.get(i, ("extra", i)) for i in call["inputs"])
@@ -358,13 +411,7 @@ class Graphs:
                     f"straight to {self.says(key)}."
                 )
             if source in self._descendants(key):  # a later step applied first
-                kinds = {row["type"], self.rows[source]["type"]}
-                if "Add" not in kinds:
-                    advice = COMPONENT_ORDER
-                elif "Activation" in kinds:
-                    advice = "add the shortcut to the main path first, then apply ReLU to the sum"
-                else:
-                    advice = "each path ends with its BatchNormalization; then the addition, then ReLU"
+                advice = self._order_rule({row["type"], self.rows[source]["type"]})
                 return (
                     f"{self.student(self.match[source])} is applied before {self.says(key)}{self.at(index)}, "
                     f"which the reference applies first: {advice}."

@@ -287,14 +287,17 @@ def diagnose_shape_error(name: str, message: str, case: dict) -> str | None:
     is_conv_block = name == "convolutional_block"
     for main, other in (shapes[:2], shapes[1::-1]):
         if main[0] == size and other[0] == size and main[2] != other[2]:
+            filters = case["filters"]
+            ends = f"F3 = {filters[2]}" if isinstance(filters, list) and len(filters) == 3 else f"filters = {filters}"
+            last = "the last convolution ('2c')" if isinstance(filters, list) else "the main path"
             return (
                 f"the main path and the shortcut have {main[2]} and {other[2]} channels at the addition: "
-                f"the last convolution ('2c') and the shortcut must both end with F3 = {case['filters'][2]} channels."
+                f"{last} and the shortcut must both end with {ends} channels."
             )
         if main[:2] != other[:2] and main[0] == size:
             if other == (height, width, channels) and is_conv_block:
                 return NO_SHORTCUT_CONVOLUTION.format(conv=conv)
-            if other[0] == size - (case["f"] - 1):
+            if "f" in case and other[0] == size - (case["f"] - 1):
                 return SAME_PADDING
             if is_conv_block and other[0] == -(-size // stride):
                 return SHORTCUT_INPUT.format(conv=conv)
