@@ -1,8 +1,10 @@
 """The checks name mistakes nobody listed: seeded one-change mutations of the reference blocks.
 
-Each mutation changes one statement of the reference ``identity_block`` or
-``convolutional_block`` that builds a layer: drops it, duplicates it, swaps it with the next
-one, changes one setting of the layer, feeds it another tensor, or leaves its result unused.
+Each mutation changes one statement that builds a layer in the reference of a checked block
+(the graded ``identity_block`` and ``convolutional_block``, the optional exercises' blocks):
+drops it, duplicates it, swaps it with the next one, changes one setting of the layer (to a
+value the reference uses elsewhere, or another), feeds it another tensor, or leaves its result
+unused.
 The visible check then runs on the mutant. A mutant the check passes is an equivalent
 spelling (two independent statements swapped, say) and is not counted. A message *names*
 the mistake when it contains the changed layer's name (for the case checked; for a ReLU or the
@@ -23,23 +25,50 @@ import numpy as np
 import pytest
 
 from resnets_utils import assignments, checks
+from resnets_utils.course import notebooks
 from resnets_utils.course.notebooks import execute
-from resnets_utils.course.reference import solution
+from resnets_utils.course.reference import REPO
 
-BLOCKS = ("identity_block", "convolutional_block")
+# Every checked block, graded or optional, with the assignment or exercise set that has it.
+OWNERS = {
+    function.name: assignment
+    for assignment in [*assignments.ASSIGNMENTS.values(), *assignments.EXERCISES.values()]
+    for function in assignment.functions
+    if function.kind == assignments.BLOCK
+}
+BLOCKS = tuple(OWNERS)
 KINDS = ("drop", "duplicate", "swap", "setting", "rewire", "unconnected")
 EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(Error|Exception)\b")
 
-# One change of a layer's setting, by keyword: what it may become.
-SETTINGS = {
-    "filters": ["F1", "F2", "F3"],
-    "kernel_size": ["(1, 1)", "(f, f)", "(3, 3)"],
-    "strides": ["(1, 1)", "(2, 2)", "(s, s)"],
+# What a layer's setting may become besides the values the reference itself uses for it.
+OTHER_SETTINGS = {
+    "filters": [],  # the reference's own values; twice the value if it uses one only
+    "kernel_size": ["(1, 1)", "(3, 3)"],
+    "strides": ["(1, 1)", "(2, 2)"],
     "padding": ['"same"', '"valid"'],
-    "axis": ["1", "-1", "3"],
+    "axis": ["1", "-1"],
     "kernel_initializer": ["initializer", "glorot_uniform(seed=0)", "initializer(seed=1)"],
     "name": ['conv_name_base + "2x"', 'bn_name_base + "2x"'],
 }
+
+
+def solution(block: str) -> str:
+    """The reference's source of ``block``, from its master notebook."""
+    owner = OWNERS[block]
+    master = notebooks.load(REPO / "course" / "source" / owner.folder / owner.notebook)
+    cell = owner.function(block).cell
+    return next(notebooks.without_markers(c.source) for c in notebooks.code_cells(master) if c.grade_id == cell)
+
+
+def settings_of(source: str) -> dict[str, list[str]]:
+    """One change of a layer's setting, by keyword: the values the reference uses, then the others."""
+    used: dict[str, list[str]] = {keyword: [] for keyword in OTHER_SETTINGS}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg in used and ast.unparse(node.value) not in used[node.arg]:
+            used[node.arg].append(ast.unparse(node.value))
+    if len(used["filters"]) == 1:
+        used["filters"].append(f"2 * {used['filters'][0]}")
+    return {keyword: list(dict.fromkeys(values + OTHER_SETTINGS[keyword])) for keyword, values in used.items()}
 
 
 def layer_statements(tree: ast.FunctionDef) -> list[int]:
@@ -56,6 +85,7 @@ def mutate(source: str, rng: np.random.Generator) -> tuple[str, str, ast.stmt] |
     tree = ast.parse(source)
     function = tree.body[0]
     statements = layer_statements(function)
+    settings = settings_of(source)
     kind = KINDS[rng.integers(len(KINDS))]
     index = statements[rng.integers(len(statements))]
     node = function.body[index]
@@ -72,11 +102,11 @@ def mutate(source: str, rng: np.random.Generator) -> tuple[str, str, ast.stmt] |
         other = later[0]
         function.body[index], function.body[other] = function.body[other], node
     elif kind == "setting":
-        keywords = [k for k in node.value.func.keywords if k.arg in SETTINGS]
+        keywords = [k for k in node.value.func.keywords if k.arg in settings]
         if not keywords:
             return None
         keyword = keywords[rng.integers(len(keywords))]
-        choices = [c for c in SETTINGS[keyword.arg] if c != ast.unparse(keyword.value)]
+        choices = [c for c in settings[keyword.arg] if c != ast.unparse(keyword.value)]
         keyword.value = ast.parse(choices[rng.integers(len(choices))], mode="eval").body
     elif kind == "rewire":
         names = [n for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in ("X", "X_shortcut")]
@@ -147,7 +177,7 @@ MUTANTS, SEED, TARGET = 200, 27, 0.95
 def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, capsys):
     rng = np.random.default_rng(SEED + BLOCKS.index(block))
     base = namespace()
-    case = checks.load_expected("public")[block][0]
+    case = checks.load_expected("public", assignment=OWNERS[block].name)[block][0]
     named, counted, equivalent, missed = Counter(), Counter(), 0, defaultdict(list)
     while sum(counted.values()) + equivalent < MUTANTS:
         drawn = mutate(solution(block), rng)
@@ -158,7 +188,7 @@ def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, 
         execute(source, f"<mutant {block}>", scope)
         with checks.quiet():
             # a crash of the check fails the test
-            message = checks._first_failure(block, scope[block], "public", assignments.DEFAULT)
+            message = checks._first_failure(block, scope[block], "public", OWNERS[block].name)
         if message is None:  # an equivalent spelling (two independent statements swapped, say)
             equivalent += 1
             continue
@@ -190,7 +220,7 @@ def _verdict(block, observation, case):
 def test_a_check_that_stops_at_the_first_layer_difference_says_what_the_full_observation_says(block):
     """The notebook's checks stop running a block whose layers differ; the grader runs it in full."""
     rng = np.random.default_rng(SEED + 100 + BLOCKS.index(block))
-    base, case = namespace(), checks.load_expected("public")[block][0]
+    base, case = namespace(), checks.load_expected("public", assignment=OWNERS[block].name)[block][0]
     stopped_early = compared = 0
     while compared < 30:
         drawn = mutate(solution(block), rng)
