@@ -84,19 +84,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamps: reinstall only when the package's requirements change. --no-compile: pip would
-# byte-compile every file of TensorFlow and Jupyter; Python compiles the few it imports, once.
-PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-compile
+# Stamps: reinstall only when the package's requirements change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) -e .
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) -e ".[test,cluster]"
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-cluster: pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) -e ".[cluster]"
+	$(BIN)/python -m pip install --quiet -e ".[cluster]"
 	touch $@ $(VENV)/.installed
 
 # System programs: installed with apt when missing and we are root, else one line on how.
