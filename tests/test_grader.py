@@ -451,13 +451,18 @@ def test_only_scratch_folders_of_ended_processes_are_swept(tmp_path):
             if owner is not None:
                 (folder / local.OWNER).write_text(owner)
         (tmp_path / "another-tool-ended").mkdir()  # not a scratch folder: never looked at
+        (tmp_path / f"{local.SCRATCH_PREFIX}link").symlink_to(tmp_path / f"{local.SCRATCH_PREFIX}ended")
+        if os.geteuid() == 0:  # another user's folder, even of an ended process: not ours to delete
+            shutil.copytree(tmp_path / f"{local.SCRATCH_PREFIX}ended", tmp_path / f"{local.SCRATCH_PREFIX}theirs")
+            os.chown(tmp_path / f"{local.SCRATCH_PREFIX}theirs", 54321, 54321)
         swept = local.sweep_abandoned_scratch(tmp_path)
     finally:
         alive.kill()
         alive.wait()
     assert sorted(folder.name.removeprefix(local.SCRATCH_PREFIX) for folder in swept) == ["ended", "reused"]
-    kept = sorted(folder.name.removeprefix(local.SCRATCH_PREFIX) for folder in tmp_path.iterdir())
-    assert kept == ["alive", "another-tool-ended", "empty", "unreadable"]
+    kept = {folder.name.removeprefix(local.SCRATCH_PREFIX) for folder in tmp_path.iterdir()}
+    theirs = {"theirs"} if os.geteuid() == 0 else set()
+    assert kept == {"alive", "another-tool-ended", "empty", "unreadable", "link"} | theirs
 
 
 # ----------------------------------------------------------------------------- the sandbox, quickly

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resnets_utils.autograde import intake, sandbox
+from resnets_utils.settings import write_atomically
 
 LOCAL = "this machine"  # the kind of worker machine a laptop run has
 
@@ -36,7 +37,7 @@ class LocalEngine:
     def __init__(self, threads: int = 1, warm: bool = True, keep: bool = True):
         sweep_abandoned_scratch()
         self.scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
-        (self.scratch / OWNER).write_text(_process_identity(os.getpid()) or "")
+        write_atomically(self.scratch / OWNER, _process_identity(os.getpid()) or "")
         # Jobs with users of their own pass through, but cannot list the folders of the others.
         (self.scratch / "work").mkdir(mode=0o711)
         for folder in (self.scratch, self.scratch / "work"):
@@ -90,14 +91,16 @@ def _process_identity(pid: int) -> str | None:
 def sweep_abandoned_scratch(parent: Path | None = None) -> list[Path]:
     """Delete the scratch folders whose grading process ended without deleting them (it was killed,
     or it was a Dask worker stopped without its exit handlers); return them. Folders of running
-    processes, and folders without an owner record, are left alone."""
+    processes, folders without an owner record and folders of other users are left alone."""
     swept = []
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
         try:
-            owner = (folder / OWNER).read_text()
-        except OSError:
-            continue
-        if owner and owner != _process_identity(int(owner.split()[0])):
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / OWNER).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # not a folder of ours, or no owner record
+        if (folder / OWNER).read_text() != _process_identity(pid):
             shutil.rmtree(folder, ignore_errors=True)
             swept.append(folder)
     return swept
