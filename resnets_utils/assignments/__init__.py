@@ -19,11 +19,18 @@ PUBLIC, HIDDEN = "public", "hidden"  # the notebook's visible cases; those only 
 
 @dataclass(frozen=True)
 class Stages:
-    """A model's residual stages: the letters of each stage's blocks (the first is its convolutional
-    block, the others identity blocks) and the stride of its convolutional block."""
+    """A model's residual stages: the letters of each stage's blocks, the stride of each stage's first
+    block, and the functions that build a block with a projection shortcut and one without (the same
+    function when it decides by itself, as ``basic_block`` does)."""
 
     blocks: dict[int, str]
     strides: dict[int, int]
+    projection: str = "convolutional_block"
+    identity: str = "identity_block"
+
+    def words(self, function: str) -> str:
+        """How the messages name a block built by ``function``: "convolutional block"."""
+        return function.replace("_", " ")
 
 
 @dataclass(frozen=True)

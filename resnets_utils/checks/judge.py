@@ -326,33 +326,52 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
                 "mode into the model: call the blocks with training=None so that Keras uses batch "
                 "statistics in fit and the moving averages in evaluate and predict."
             )
+    reference = _named(expected)
+    projection, identity = stages.words(stages.projection), stages.words(stages.identity)
     for stage, letters in stages.blocks.items():
         found = sorted(naming.blocks((row["name"] for row in rows), stage))
+        projected = [b for b in letters if naming.conv(stage, b, naming.SHORTCUT) in reference]
         if found != list(letters):
+            found_text = ", ".join(repr(b) for b in found) or "none"
+            if projected == [letters[0]] and projection != identity:
+                return (
+                    f"stage {stage} needs {len(letters) - 1} {identity}s ('{letters[1]}' to '{letters[-1]}') after "
+                    f"its {projection} 'a'; found blocks {found_text}."
+                )
+            needs = f"{len(letters)} {identity}s ('a' to '{letters[-1]}')"
+            return f"stage {stage} needs {needs}; found blocks {found_text}."
+        if projected and naming.conv(stage, projected[0], naming.SHORTCUT) not in student:
+            if projection != identity:
+                return f"stage {stage} must start with a {projection} named 'a' (it has a shortcut convolution)."
             return (
-                f"stage {stage} needs {len(letters) - 1} identity blocks ('{letters[1]}' to '{letters[-1]}') after its "
-                f"convolutional block 'a'; found blocks {', '.join(repr(b) for b in found) or 'none'}."
+                f"block 'a' of stage {stage} changes the shape, so its shortcut needs a convolution "
+                f"('{naming.conv(stage, 'a', naming.SHORTCUT)}'): pass s={stages.strides[stage]} to its {projection}."
             )
-        if naming.conv(stage, "a", naming.SHORTCUT) not in student:
-            return f"stage {stage} must start with a convolutional block named 'a' (it has a shortcut convolution)."
-        convolutional = [b for b in letters[1:] if naming.conv(stage, b, naming.SHORTCUT) in student]
+        convolutional = [b for b in letters if b not in projected and naming.conv(stage, b, naming.SHORTCUT) in student]
         if convolutional:
+            blocks_text = ", ".join(repr(b) for b in convolutional)
+            if projection != identity:
+                return (
+                    f"stage {stage} has {len(convolutional) + 1} {projection}s: blocks {blocks_text} are "
+                    f"{identity}s (their shortcut has no convolution): build them with {stages.identity}."
+                )
             return (
-                f"stage {stage} has {len(convolutional) + 1} convolutional blocks: blocks "
-                f"{', '.join(repr(b) for b in convolutional)} are identity blocks (their shortcut has no "
-                "convolution): build them with identity_block."
+                f"blocks {blocks_text} of stage {stage} keep the shape, so their shortcut is the input itself, "
+                "with no convolution."
             )
         stride = student[naming.conv(stage, "a", "2a")]["strides"]
         if stride != [stages.strides[stage]] * 2:
+            first = f"{projection}" if projection != identity else f"first {identity}"
             return (
-                f"stage {stage}'s convolutional block needs s={stages.strides[stage]}, found s={stride[0]} "
+                f"stage {stage}'s {first} needs s={stages.strides[stage]}, found s={stride[0]} "
                 "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
             )
     for layer, want in _named(expected).items():
         got = student.get(layer)
         if got is None:
             if layer == "avg_pool":
-                return "add AveragePooling2D((2, 2), name='avg_pool') after stage 5."
+                size = f"({', '.join(map(str, want['pool_size']))}), " if want.get("pool_size") else ""
+                return f"add {want['type']}({size}name='avg_pool') after stage {max(stages.blocks)}."
             if "#" in layer:  # a layer nobody names: say where it goes
                 return f"{_spoken(layer, expected)} is missing."
             return f"no layer named '{layer}'."
