@@ -7,11 +7,28 @@ reference solutions stay in it, and ``make expected`` runs them on the cases bel
 
 from __future__ import annotations
 
-from resnets_utils.assignments import BLOCK, PUBLIC, Assignment, GradedFunction
+from resnets_utils.assignments import BLOCK, MODEL, PUBLIC, Assignment, GradedFunction, Stages
+
+# He et al. (2015), Table 1: two basic blocks per stage; the first of stages 3 to 5 halves the size.
+RESNET18_STAGES = Stages(
+    blocks={2: "ab", 3: "ab", 4: "ab", 5: "ab"},
+    strides={2: 1, 3: 2, 4: 2, 5: 2},
+    projection="basic_block",
+    identity="basic_block",
+)
 
 FUNCTIONS = (
     GradedFunction(
         "basic_block", "basic_block", BLOCK, "shapes, filters, s", "layer receives and the order of the steps"
+    ),
+    GradedFunction(
+        "ResNet18",
+        "basic_resnet",
+        MODEL,
+        "input_shape, classes",
+        "block receives, and that every block is given X from the previous one",
+        built_from=("basic_block",),
+        stages=RESNET18_STAGES,
     ),
     GradedFunction(
         "preactivation_block",
@@ -29,7 +46,8 @@ def cases() -> dict[str, dict[str, list[dict]]]:
         {"input_shape": [3, 4, 4, 4], "input_seed": 21, "filters": 4, "stage": 2, "block": "b", "s": 1},
         {"input_shape": [3, 6, 6, 3], "input_seed": 22, "filters": 5, "stage": 3, "block": "a", "s": 2},
     ]
-    return {PUBLIC: {"basic_block": blocks, "preactivation_block": [dict(case) for case in blocks]}}
+    model = [{"input_shape": [64, 64, 3], "classes": 6, "input_seed": 23}]
+    return {PUBLIC: {"basic_block": blocks, "ResNet18": model, "preactivation_block": [dict(case) for case in blocks]}}
 
 
 EXERCISES = Assignment(

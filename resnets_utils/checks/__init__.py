@@ -47,6 +47,11 @@ def check_basic_block(basic_block) -> None:
     check("basic_block", basic_block, PUBLIC, "beyond_resnet50")
 
 
+def check_resnet18(ResNet18) -> None:
+    """Check ``ResNet18`` (Beyond_ResNet50, optional): its layers and its outputs on two fixed pictures."""
+    check("ResNet18", ResNet18, PUBLIC, "beyond_resnet50")
+
+
 def check_preactivation_block(preactivation_block) -> None:
     """Check ``preactivation_block`` (Beyond_ResNet50, optional) on its visible cases."""
     check("preactivation_block", preactivation_block, PUBLIC, "beyond_resnet50")

@@ -317,7 +317,7 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
             stage, block = place.split(", ")
             return (
                 f"{block} of {stage} is built{at}, but its result is never used: assign it to X, "
-                "as in `X = identity_block(X, ...)`, so that the next block takes it."
+                f"as in `X = {stages.identity}(X, ...)`, so that the next block takes it."
             )
     for row in rows:
         if row.get("training") is True:
@@ -340,6 +340,8 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
                 )
             needs = f"{len(letters)} {identity}s ('a' to '{letters[-1]}')"
             return f"stage {stage} needs {needs}; found blocks {found_text}."
+        if projection == identity and (told := _self_deciding_stage(stage, stages, student, reference)):
+            return told
         if projected and naming.conv(stage, projected[0], naming.SHORTCUT) not in student:
             if projection != identity:
                 return f"stage {stage} must start with a {projection} named 'a' (it has a shortcut convolution)."
@@ -355,10 +357,12 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
                     f"stage {stage} has {len(convolutional) + 1} {projection}s: blocks {blocks_text} are "
                     f"{identity}s (their shortcut has no convolution): build them with {stages.identity}."
                 )
-            return (
-                f"blocks {blocks_text} of stage {stage} keep the shape, so their shortcut is the input itself, "
-                "with no convolution."
+            keeps = (
+                f"blocks {blocks_text} of stage {stage} keep"
+                if len(convolutional) > 1
+                else (f"block {blocks_text} of stage {stage} keeps")
             )
+            return f"{keeps} the shape, so the shortcut is the input itself, with no convolution."
         stride = student[naming.conv(stage, "a", "2a")]["strides"]
         if stride != [stages.strides[stage]] * 2:
             first = f"{projection}" if projection != identity else f"first {identity}"
@@ -384,6 +388,25 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
             if got.get(key) != want.get(key):
                 return f"'{layer}' {_has(key, got, want)}."
     return _first_difference(rows, expected)
+
+
+def _self_deciding_stage(stage: int, stages: Stages, student: dict, reference: dict) -> str | None:
+    """For blocks that give themselves a projection when the shape changes (``basic_block``): a stage's
+    stride, then its number of filters, which decide where the projections are."""
+    first = naming.conv(stage, "a", "2a")
+    stride = student[first]["strides"]
+    if stride != [stages.strides[stage]] * 2:
+        block = stages.words(stages.identity)
+        return (
+            f"stage {stage}'s first {block} needs s={stages.strides[stage]}, found s={stride[0]} "
+            "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
+        )
+    want, got = reference[first].get("filters"), student[first].get("filters")
+    if got != want:
+        each = ", ".join(str(reference[naming.conv(n, "a", "2a")].get("filters")) for n in stages.blocks)
+        stages_text = f"stages {min(stages.blocks)} to {max(stages.blocks)}"
+        return f"the blocks of stage {stage} need {want} filters, found {got} ({each} in {stages_text})."
+    return None
 
 
 def diagnose_partial_resnet50(rows: list[dict], message: str, case: dict) -> str | None:
