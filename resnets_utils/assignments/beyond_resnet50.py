@@ -17,6 +17,13 @@ RESNET18_STAGES = Stages(
     identity="basic_block",
 )
 
+PREACT_RESNET18_STAGES = Stages(
+    blocks=RESNET18_STAGES.blocks,
+    strides=RESNET18_STAGES.strides,
+    projection="preactivation_block",
+    identity="preactivation_block",
+)
+
 FUNCTIONS = (
     GradedFunction(
         "basic_block", "basic_block", BLOCK, "shapes, filters, s", "layer receives and the order of the steps"
@@ -37,6 +44,15 @@ FUNCTIONS = (
         "shapes, filters, s",
         "layer receives, and that nothing follows the addition",
     ),
+    GradedFunction(
+        "PreActResNet18",
+        "preact_resnet",
+        MODEL,
+        "input_shape, classes",
+        "block receives, and the BatchNormalization and ReLU after the last stage",
+        built_from=("preactivation_block",),
+        stages=PREACT_RESNET18_STAGES,
+    ),
 )
 
 
@@ -47,7 +63,15 @@ def cases() -> dict[str, dict[str, list[dict]]]:
         {"input_shape": [3, 6, 6, 3], "input_seed": 22, "filters": 5, "stage": 3, "block": "a", "s": 2},
     ]
     model = [{"input_shape": [64, 64, 3], "classes": 6, "input_seed": 23}]
-    return {PUBLIC: {"basic_block": blocks, "ResNet18": model, "preactivation_block": [dict(case) for case in blocks]}}
+    preactivation = [dict(case) for case in blocks]
+    return {
+        PUBLIC: {
+            "basic_block": blocks,
+            "ResNet18": model,
+            "preactivation_block": preactivation,
+            "PreActResNet18": [dict(case) for case in model],
+        }
+    }
 
 
 EXERCISES = Assignment(

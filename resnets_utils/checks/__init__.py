@@ -57,6 +57,11 @@ def check_preactivation_block(preactivation_block) -> None:
     check("preactivation_block", preactivation_block, PUBLIC, "beyond_resnet50")
 
 
+def check_preact_resnet18(PreActResNet18) -> None:
+    """Check ``PreActResNet18`` (Beyond_ResNet50, optional): its layers and its outputs on two fixed pictures."""
+    check("PreActResNet18", PreActResNet18, PUBLIC, "beyond_resnet50")
+
+
 def check(name: str, function, cases: str = PUBLIC, assignment: str = assignments.DEFAULT) -> None:
     """Check ``function``, the student's version of the graded function ``name`` of ``assignment``,
     on its visible (``"public"``) or ``"hidden"`` cases: print that it passes, or raise :class:`CheckFailed`."""
