@@ -181,3 +181,45 @@ def read_training(
         "new pictures cannot learn them by heart."
     )
     return "\n".join(lines)
+
+
+def multiply_adds(model) -> int:
+    """Multiply-adds for one picture in the model's convolutions and dense layers (the usual measure of
+    FLOPs in He et al., 2015): for each output value, window height x width x input channels."""
+    import keras
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            height, width, filters = layer.output.shape[1:]
+            total += height * width * filters * int(np.prod(layer.kernel.shape[:3]))
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return int(total)
+
+
+def basic_or_bottleneck(basic_block, ResNet18, ResNet34, channels: int = 256) -> str:
+    """Parameters and multiply-adds of the student's ResNet-18 and ResNet-34, and of one basic block
+    of theirs on ``channels`` channels against a bottleneck on the same channels."""
+    import keras
+
+    inputs = keras.Input((8, 8, channels))
+    block = keras.Model(inputs, basic_block(inputs, channels, stage=9, block="q"))
+    basic = _kernel_weights(block)
+    bottleneck = channels * (channels // 4) * 2 + 9 * (channels // 4) ** 2  # 1x1 down, 3x3, 1x1 up
+    rows = []
+    for build in (ResNet18, ResNet34):
+        model = build(input_shape=(224, 224, 3), classes=1000)
+        rows.append(
+            f"{model.name}: {model.count_params() / 1e6:.1f} million parameters and "
+            f"{multiply_adds(model) / 1e9:.1f} billion multiply-adds per 224x224 picture"
+        )
+    return (
+        "; ".join(rows) + f". One of your basic blocks on {channels} channels holds {basic:,} kernel weights; a "
+        f"bottleneck on the same {channels} channels (1x1 down to {channels // 4}, 3x3, 1x1 back up) holds "
+        f"{bottleneck:,}, {basic / bottleneck:.0f} times fewer. He et al. adopt the bottleneck for ResNet-50 and "
+        'deeper "because of concerns on the training time that we can afford" (2015, section 4.1): replacing '
+        "each basic block of ResNet-34 by a bottleneck gives 50 layers for about the same multiply-adds "
+        "(Table 1). A shallow network can afford basic blocks, and two 3x3 convolutions see a wider "
+        "neighbourhood than one."
+    )
