@@ -223,3 +223,33 @@ def basic_or_bottleneck(basic_block, ResNet18, ResNet34, channels: int = 256) ->
         "(Table 1). A shallow network can afford basic blocks, and two 3x3 convolutions see a wider "
         "neighbourhood than one."
     )
+
+
+def clean_identity_path(preactivation_block, basic_block, channels: int = 8, blocks: int = 4, seed: int = 0) -> str:
+    """What ``blocks`` of the student's pre-activation and basic blocks do to an input when every branch
+    gives zeros (its last convolution's weights set to zero): the first passes it on exactly, the other not."""
+    import keras
+
+    inputs = np.random.default_rng(seed).normal(size=(2, 5, 5, channels)).astype("float32")
+    differences = {}
+    for name, block in (("pre-activation", preactivation_block), ("basic", basic_block)):
+        given = keras.Input((5, 5, channels))
+        X = given
+        for index in range(blocks):
+            X = block(X, channels, stage=9, block="abcdefgh"[index], training=False)
+        model = keras.Model(given, X)
+        for layer in model.layers:  # each block's last convolution: the one whose name ends its branch
+            if isinstance(layer, keras.layers.Conv2D) and layer.name.endswith("_branch2b"):
+                layer.kernel.assign(np.zeros(layer.kernel.shape))
+                if layer.use_bias:
+                    layer.bias.assign(np.zeros(layer.bias.shape))
+        differences[name] = float(np.abs(np.asarray(model(inputs)) - inputs).max())
+    return (
+        f"Tried on {blocks} of your blocks in a row, each branch giving zeros, on an input with negative values: "
+        f"the largest difference between output and input is {differences['pre-activation']:.2g} with "
+        f"pre-activation blocks and {differences['basic']:.2g} with basic blocks. Each basic block ends with a ReLU "
+        "after the addition, which sets negative values to zero, so even an idle block changes the signal; a "
+        "pre-activation block adds its branch and nothing else. Across the network, the input of any block is then "
+        "the input of an earlier one plus the branches in between, and part of the gradient reaches early blocks "
+        "directly, through the additions alone (He et al., 2016, section 3)."
+    )
