@@ -56,11 +56,13 @@ FUNCTIONS = (
 )
 
 
-# One case keeps the shape (an identity shortcut), one changes it (a projection shortcut).
+# One case keeps the shape (an identity shortcut); two change it (a projection shortcut).
 def cases() -> dict[str, dict[str, list[dict]]]:
     blocks = [
         {"input_shape": [3, 4, 4, 4], "input_seed": 21, "filters": 4, "stage": 2, "block": "b", "s": 1},
         {"input_shape": [3, 6, 6, 3], "input_seed": 22, "filters": 5, "stage": 3, "block": "a", "s": 2},
+        # More channels at the same size: a projection without a stride
+        {"input_shape": [2, 4, 4, 3], "input_seed": 24, "filters": 6, "stage": 4, "block": "a", "s": 1},
     ]
     model = [{"input_shape": [64, 64, 3], "classes": 6, "input_seed": 23}]
     preactivation = [dict(case) for case in blocks]

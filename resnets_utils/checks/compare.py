@@ -314,7 +314,13 @@ class Graphs:
         if kind == "Conv2D" and setting == "strides":
             return f"has strides {_pair(got)}: " + self._strides_rule()
         if kind == "Conv2D" and setting == "padding":
-            return f"has padding {got!r}: the {SAME_PADDING}"
+            if "f" in self.case:
+                return f"has padding {got!r}: the {SAME_PADDING}"
+            window = "x".join(map(str, _normal(row).get("kernel_size", [])))
+            return (
+                f"has padding {got!r}: the padding of the {window} convolutions must be {want!r}, "
+                "so that they keep the height and width."
+            )
         if kind == "Conv2D" and setting == "kernel_initializer":
             return (
                 f"has kernel_initializer {got} where the spec gives initializer(seed=0): "

@@ -401,6 +401,14 @@ def _self_deciding_stage(stage: int, stages: Stages, student: dict, reference: d
             f"stage {stage}'s first {block} needs s={stages.strides[stage]}, found s={stride[0]} "
             "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
         )
+    for letter in stages.blocks[stage][1:]:  # the others keep the size the first one gave
+        got = student.get(naming.conv(stage, letter, "2a"), {}).get("strides")
+        want = reference[naming.conv(stage, letter, "2a")].get("strides")
+        if got is not None and got != want:
+            return (
+                f"block '{letter}' of stage {stage} needs s={want[0]}, found s={got[0]}: only the first block "
+                "of a stage changes the size."
+            )
     want, got = reference[first].get("filters"), student[first].get("filters")
     if got != want:
         each = ", ".join(str(reference[naming.conv(n, "a", "2a")].get("filters")) for n in stages.blocks)
