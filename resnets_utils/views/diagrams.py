@@ -305,14 +305,24 @@ def stage_nodes(model) -> list[StageNode]:
         letters = sorted(blocks[stage])
         convolutional = [b for b in letters if naming.conv(stage, b, naming.SHORTCUT) in by_name]
         first = letters[0]
-        filters = [by_name[naming.conv(stage, first, part)].get("filters") for part in naming.BRANCH]
-        window = by_name[naming.conv(stage, first, "2b")]["kernel_size"]
+        branch = [name for part in naming.BRANCH if (name := naming.conv(stage, first, part)) in by_name]
+        filters = [by_name[name].get("filters") for name in branch]
+        window = max((by_name[name]["kernel_size"] for name in branch), key=lambda size: size[0] * size[1])
         kernel = str(window[0]) if len(set(window)) == 1 else "x".join(str(n) for n in window)
         strides = by_name[naming.conv(stage, first, "2a")]["strides"]
-        last_output = _block_output(rows, naming.batchnorm(stage, letters[-1], "2c"))
+        last_block = [
+            name
+            for part in naming.BRANCH
+            for name in (naming.conv(stage, letters[-1], part), naming.batchnorm(stage, letters[-1], part))
+            if name in by_name
+        ]
+        last_output = _block_output(rows, max(last_block, key=lambda name: rows.index(by_name[name])))
         params = sum(row["params"] for row in rows if naming.is_block_layer(row["name"], stage))
         identity = len(letters) - len(convolutional)
-        count = f"{len(convolutional)} convolutional + {identity} identity block{'' if identity == 1 else 's'}"
+        if len(branch) == len(naming.BRANCH):  # bottlenecks: the course's convolutional and identity blocks
+            count = f"{len(convolutional)} convolutional + {identity} identity block{'' if identity == 1 else 's'}"
+        else:
+            count = f"{len(letters)} blocks of {len(branch)} convolutions, {len(convolutional)} with a projection"
         nodes.append(
             StageNode(
                 f"stage{stage}",
@@ -331,10 +341,11 @@ def stage_nodes(model) -> list[StageNode]:
     return nodes
 
 
-def _block_output(rows: list[dict], last_normalisation: str) -> dict:
-    """The row after the block's addition (its ReLU), else the addition itself."""
-    add = next(row for row in rows if row["type"] == "Add" and last_normalisation in row["inputs"])
-    return next((row for row in rows if row["inputs"] == [add["name"]]), add)
+def _block_output(rows: list[dict], last_branch_layer: str) -> dict:
+    """The ReLU after the block's addition, else (a pre-activation block) the addition itself."""
+    add = next(row for row in rows if row["type"] == "Add" and last_branch_layer in row["inputs"])
+    after = (row for row in rows if row["inputs"] == [add["name"]] and row["type"] == "Activation")
+    return next(after, add)
 
 
 def stage_source(model, title: str | None = None, nodes: list[StageNode] | None = None) -> str:
