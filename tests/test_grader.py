@@ -717,7 +717,7 @@ def test_a_warm_server_forks_with_one_thread_and_its_children_see_tensorflow(scr
 
 
 def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return int(worker.stat_fields(pid)[1])
 
 
 def test_warm_servers_are_forks_of_one_origin_that_runs_no_job_and_is_replaced_if_it_dies(scratch):
@@ -748,10 +748,7 @@ def test_warm_servers_are_forks_of_one_origin_that_runs_no_job_and_is_replaced_i
 
 
 def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
+    return (worker.stat_fields(pid) or ["Z"])[0]
 
 
 def test_a_warm_server_with_threads_is_replaced_by_cold_ones_and_the_instructor_is_told(scratch, monkeypatch, capsys):

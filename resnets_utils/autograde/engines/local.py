@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resnets_utils.autograde import intake, sandbox
+from resnets_utils.autograde.engines.worker import stat_fields
 from resnets_utils.settings import write_atomically
 
 LOCAL = "this machine"  # the kind of worker machine a laptop run has
@@ -81,11 +82,8 @@ OWNER = "owner"  # the process that made the scratch folder: its pid and start t
 
 def _process_identity(pid: int) -> str | None:
     """``"pid start-time"``, unique on this machine while it runs; None if there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return f"{pid} {stat.rsplit(')', 1)[1].split()[19]}"  # field 22, counted after the command's name
+    fields = stat_fields(pid)
+    return f"{pid} {fields[19]}" if fields else None  # field 22 of /proc/PID/stat: its start time
 
 
 def sweep_abandoned_scratch(parent: Path | None = None) -> list[Path]:
@@ -97,10 +95,11 @@ def sweep_abandoned_scratch(parent: Path | None = None) -> list[Path]:
         try:
             if folder.is_symlink() or folder.stat().st_uid != os.getuid():
                 continue
-            pid = int((folder / OWNER).read_text().split()[0])
+            owner = (folder / OWNER).read_text()
+            pid = int(owner.split()[0])
         except (OSError, ValueError, IndexError):
             continue  # not a folder of ours, or no owner record
-        if (folder / OWNER).read_text() != _process_identity(pid):
+        if owner != _process_identity(pid):
             shutil.rmtree(folder, ignore_errors=True)
             swept.append(folder)
     return swept

@@ -101,6 +101,14 @@ def memory_mb(pid: int | str = "self") -> dict[str, float]:
     return {line.split(":")[0]: int(line.split()[1]) / 1024 for line in lines if line.startswith(("VmRSS:", "VmPeak:"))}
 
 
+def stat_fields(pid: int | str = "self") -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command's name (field 3, the state, first); ``[]`` if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 READY, FORKED, ENDED = "ready", "forked", "ended"  # the server's side of the socket
 KILL, SPAWN = b"kill", b"spawn"  # the grading process's requests besides a job

@@ -49,6 +49,7 @@ from resnets_utils.autograde.engines.worker import (
     Job,
     memory_mb,
     received,
+    stat_fields,
 )
 from resnets_utils.autograde.sandbox import landlock, privileges, seccomp
 
@@ -422,9 +423,8 @@ class Sample:
 
     @classmethod
     def _cpu(cls, pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+        fields = stat_fields(pid)
+        if not fields:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / cls.TICK  # utime and stime of all its threads
 
