@@ -4,13 +4,26 @@ import numpy as np
 import pytest
 
 from resnets_utils.experiments import degradation
+from resnets_utils.experiments.no_shortcuts import start_branches_at_zero
 from resnets_utils.views import plotting
 
 
-@pytest.mark.slow
-def test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not(generated):
+@pytest.fixture(scope="module")
+def seeded_runs(generated):
+    """The Explore notebook's run and the optional notebook's deeper one, on seed 0. The deeper run's
+    32-layer residual network is the Explore run's (same seed, batches and layers), so it is trained once."""
     X_train, Y_train, *_ = generated
-    result = degradation.run(X_train, Y_train, seed=0)
+    explore = degradation.run(X_train, Y_train, seed=0)
+    deepest = max(degradation.DEEPER)
+    deeper = degradation.run(X_train, Y_train, seed=0, depths=(deepest,), kinds=degradation.DEEPER_KINDS)
+    shared = [(kind, depth) for kind in degradation.DEEPER_KINDS for depth in degradation.DEEPER if depth != deepest]
+    assert all(network in explore.losses for network in shared if network[0] == "residual")
+    return explore, deeper
+
+
+@pytest.mark.slow
+def test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not(seeded_runs):
+    result, _ = seeded_runs
     shallow, deep = degradation.DEPTHS
     assert all(len(loss) == degradation.STEPS and np.all(np.isfinite(loss)) for loss in result.losses.values())
     # Both claims of the notebook, on the mean training loss over the last 10% of steps.
@@ -31,14 +44,39 @@ def test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_
     assert plotting.figure_png(figure).startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
+def test_at_greater_depth_the_original_block_degrades_and_the_preactivation_block_does_not(seeded_runs):
+    explore, deeper = seeded_runs
+    shallow, deep = degradation.DEEPER
+    original_shallow, original_deep = explore.final("residual", shallow), deeper.final("residual", deep)
+    preactivation_deep = deeper.final("pre-activation", deep)
+    # The optional notebook's two claims: the original block's deeper network ends clearly higher...
+    assert original_deep >= 1.5 * original_shallow
+    # ... and the pre-activation network of the same depth far lower.
+    assert preactivation_deep <= 0.7 * original_deep
+    # It learns: its loss falls well below where it started.
+    loss = deeper.losses["pre-activation", deep]
+    assert np.mean(loss[-30:]) < 0.6 * np.mean(loss[:30])
+    figure = deeper.figure()
+    assert [axis.get_title() for axis in figure.axes] == [f"{kind} networks" for kind in degradation.DEEPER_KINDS]
+
+
 def test_a_network_has_the_depth_it_is_named_after():
     import keras
 
-    for depth in degradation.DEPTHS:
-        for residual in (False, True):
-            model = degradation.build_network(residual, depth)
+    for depth in degradation.DEPTHS + degradation.DEEPER:
+        for residual, preactivation in ((False, False), (True, False), (True, True)):
+            model = degradation.build_network(residual, depth, preactivation=preactivation)
             weighted = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
             assert len(weighted) == depth
-            assert any(isinstance(layer, keras.layers.Add) for layer in model.layers) == residual
+            adds = [layer for layer in model.layers if isinstance(layer, keras.layers.Add)]
+            assert len(adds) == (depth - 2) // 2 * residual
+            # Each original branch ends with a BatchNormalization (the recipes start its scale at zero);
+            # each pre-activation branch with its convolution.
+            assert start_branches_at_zero(model) == len(adds) * (not preactivation)
     with pytest.raises(ValueError, match="even number"):
         degradation.build_network(False, 7)
+    with pytest.raises(ValueError, match="residual=True"):
+        degradation.build_network(False, 8, preactivation=True)
+    with pytest.raises(ValueError, match="kinds are"):
+        degradation.run(np.zeros((2, 64, 64, 3), "uint8"), [0, 1], kinds=("preactivation",))

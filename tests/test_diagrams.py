@@ -16,7 +16,7 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
-from resnets_utils.course.reference import load_reference
+from resnets_utils.course.reference import REPO, load_reference
 from resnets_utils.models.architecture import describe
 from resnets_utils.views import diagrams
 from resnets_utils.views import widgets as views
@@ -243,6 +243,26 @@ def test_stage_nodes_follow_the_model_not_a_fixed_list(reference):
     with pytest.raises(ValueError, match="res2a_branch2a"):
         inputs = keras.Input((4,))
         diagrams.stage_nodes(keras.Model(inputs, keras.layers.Dense(2, name="fc")(inputs)))
+
+
+@needs_dot
+@pytest.mark.parametrize("network, last", [("ResNet18", "Activation"), ("PreActResNet18", "Add")])
+def test_the_stage_diagram_and_the_explorer_work_on_resnets_of_basic_and_preactivation_blocks(network, last):
+    beyond = load_reference(REPO / "course" / "source" / "residual_networks" / "Beyond_ResNet50.ipynb")
+    model = beyond[network](input_shape=(64, 64, 3), classes=6)
+    diagram = diagrams.stage_diagram(model)
+    assert_readable_and_small(diagram)
+    stages = [label for label in nodes_of(diagram).values() if label.startswith("stage ")]
+    assert [label.split("\n")[0] for label in stages] == ["stage 2", "stage 3", "stage 4", "stage 5"]
+    assert "2 blocks of 2 convolutions" in stages[1] and "1 with a projection" in stages[1], stages[1]
+    explorer = views.ArchitectureExplorer(model)
+    explorer.stage.value = 3
+    assert [value for _, value in explorer.block.options] == ["a", "b"]
+    explorer.block.value = "a"
+    assert "res3a_branch1" in explorer.layers.value and "res3a_branch2b" in explorer.layers.value
+    kinds = [row["type"] for row in explorer.selected_rows]
+    assert kinds.count("Conv2D") == 3 and kinds.count("Add") == 1, kinds  # two 3x3 and the projection
+    assert kinds[-1] == last, kinds  # a ReLU after the addition, or (pre-activation) nothing
 
 
 @needs_dot

@@ -236,7 +236,7 @@ MISTAKES = {
         (
             "result not chained",
             ("X = basic_block(X, filters", "Y = basic_block(X, filters"),
-            "its result is never used",
+            '(`Y = basic_block(X, filters, stage=stage, block="abc',
         ),
         (
             "training=True",
@@ -286,7 +286,7 @@ MISTAKES = {
         (
             "result not chained",
             ("X = preactivation_block(\n", "Y = preactivation_block(\n"),
-            "its result is never used",
+            "(`Y = preactivation_block(`), but its result is never used",
         ),
         (
             "training=True",

@@ -27,10 +27,11 @@ class Stages:
     strides: dict[int, int]
     projection: str = "convolutional_block"
     identity: str = "identity_block"
+    spelled: dict[str, str] = field(default_factory=dict)  # function -> its words, where "_" -> " " reads wrong
 
     def words(self, function: str) -> str:
         """How the messages name a block built by ``function``: "convolutional block"."""
-        return function.replace("_", " ")
+        return self.spelled.get(function, function.replace("_", " "))
 
 
 @dataclass(frozen=True)

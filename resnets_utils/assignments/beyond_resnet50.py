@@ -22,6 +22,7 @@ PREACT_RESNET18_STAGES = Stages(
     strides=RESNET18_STAGES.strides,
     projection="preactivation_block",
     identity="preactivation_block",
+    spelled={"preactivation_block": "pre-activation block"},
 )
 
 FUNCTIONS = (

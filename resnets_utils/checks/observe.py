@@ -160,7 +160,7 @@ def recording(given, function=None):
             "shape": None,
             "training": training if isinstance(training, bool) else None,
             "line": caller_line(),
-            "at": caller_line(getattr(function, "__code__", None)),
+            "at": builder_line(getattr(function, "__code__", None)),
             "layer": first_call.setdefault(id(layer), index),
         }
         calls.append(call)
@@ -191,6 +191,21 @@ def caller_line(code=None) -> list | None:
         filename = frame.f_code.co_filename
         if (frame.f_code is code) if code is not None else _students(filename):
             text = linecache.getline(filename, frame.f_lineno).strip()
+            return [frame.f_lineno, text] if text else None
+        frame = frame.f_back
+    return None
+
+
+def builder_line(code=None) -> list | None:
+    """``[number, text]`` of the line, in a model's own code, that led to the layer being called: the
+    innermost line of the student's that is in no checked block's function (where ResNet50 or a helper
+    it calls builds a block), and at most ``code``'s (the model's function) if given."""
+    blocks = {name for name in graded_names() if graded_function(name).kind != MODEL}
+    frame = sys._getframe(1)
+    while frame is not None:
+        code_here = frame.f_code
+        if code_here is code or (_students(code_here.co_filename) and code_here.co_name not in blocks):
+            text = linecache.getline(code_here.co_filename, frame.f_lineno).strip()
             return [frame.f_lineno, text] if text else None
         frame = frame.f_back
     return None

@@ -32,6 +32,25 @@ def _degradation(seed: int):
     return lambda: degradation.run(images, labels, seed=seed)
 
 
+def _deeper_degradation(seed: int):
+    from resnets_utils.experiments import degradation
+
+    images, labels = _course_data()
+    return lambda: degradation.run(images, labels, seed=seed, depths=degradation.DEEPER, kinds=degradation.DEEPER_KINDS)
+
+
+def _block_comparison(seed: int):
+    from resnets_utils.course.reference import MASTER, load_reference
+    from resnets_utils.data import load_dataset
+    from resnets_utils.experiments import block_comparison
+
+    beyond = load_reference(MASTER.parent / "Beyond_ResNet50.ipynb")
+    builders = {"ResNet18": beyond["ResNet18"], "PreActResNet18": beyond["PreActResNet18"]}
+    builders["ResNet50"] = load_reference()["ResNet50"]
+    X_train, Y_train, X_test, Y_test, _ = load_dataset()
+    return lambda: block_comparison.compare(builders, X_train / 255.0, Y_train, X_test / 255.0, Y_test, seed=seed)
+
+
 def _gradient_flow(seed: int):
     from resnets_utils.experiments import gradient_flow
 
@@ -52,6 +71,8 @@ def _no_shortcuts(seed: int):
 
 EXPERIMENTS = {
     "degradation": Experiment("the degradation experiment", _degradation),
+    "deeper_degradation": Experiment("the deeper degradation experiment", _deeper_degradation),
+    "block_comparison": Experiment("the comparison of three ResNets", _block_comparison),
     "gradient_flow": Experiment("one gradient-flow measurement", _gradient_flow),
     "no_shortcuts": Experiment("the training with and without shortcuts", _no_shortcuts),
 }

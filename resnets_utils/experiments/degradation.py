@@ -10,6 +10,10 @@ ends with a *higher training loss* than the shallower one: not overfitting (that
 lower the training loss), but an optimisation problem. With shortcuts, the deeper network
 trains at least as well as the shallower one.
 
+The optional notebook goes deeper (``DEEPER``) with ``kinds=("residual", "pre-activation")``: the
+pre-activation block of He et al. (2016) puts BatchNormalization and ReLU before each convolution
+and nothing after the addition, so the identity path stays clean however deep the network is.
+
 To fit in under two minutes on 2 cores (``benchmarks/degradation.py`` measures it), the
 pictures are scaled down to ``SIZE`` x ``SIZE`` and the networks are narrow (``WIDTH``
 channels). He initialisation, SGD with momentum 0.9, ``STEPS`` steps of ``BATCH_SIZE``.
@@ -30,41 +34,65 @@ BATCH_SIZE = 64
 LEARNING_RATE = 0.02
 FIRST_STRIDE = 2
 CLASSES = range(6)  # the hand signs 0 to 5
+KINDS = ("plain", "residual", "pre-activation")
+DEEPER = (32, 62)  # the optional notebook's experiment: these depths of DEEPER_KINDS
+DEEPER_KINDS = ("residual", "pre-activation")
 
 
-def build_network(residual: bool, depth: int, width: int = WIDTH, input_shape=(SIZE, SIZE, 3), classes: int = 6):
+def build_network(
+    residual: bool, depth: int, width: int = WIDTH, input_shape=(SIZE, SIZE, 3), classes: int = 6,
+    preactivation: bool = False,
+):  # fmt: skip
     """A plain or residual network of ``depth`` weight layers (``depth - 2`` must be even).
 
-    Layers are named by position, as in ``gradient_flow.build_network``: ``conv_01`` and
-    ``bn_01`` (the stem), then ``conv_02`` ... with ``add_01`` ... joining each pair's shortcut.
+    ``preactivation=True`` (residual networks only) builds each pair as ``BN-ReLU-conv-BN-ReLU-conv``
+    with nothing after the addition, and ends with ``bn_final`` and a ReLU before the pooling.
+    Layers are named by position, as in ``gradient_flow.build_network``: ``conv_01`` (the stem),
+    then ``conv_02`` ... with ``add_01`` ... joining each pair's shortcut.
     """
     import keras
     from keras import layers
 
     if depth < 4 or depth % 2:
         raise ValueError(f"depth must be an even number of at least 4, not {depth}")
+    if preactivation and not residual:
+        raise ValueError("a pre-activation network is a residual network: pass residual=True")
     index = 0
 
-    def conv_bn(x, strides=1):
+    def conv(x, strides=1):
         nonlocal index
         index += 1
-        x = layers.Conv2D(
+        return layers.Conv2D(
             width, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
             name=f"conv_{index:02d}",
         )(x)  # fmt: skip
-        return layers.BatchNormalization(name=f"bn_{index:02d}")(x)
+
+    def bn_relu(x, number):  # normalised and activated, named after the convolution ``number``
+        x = layers.BatchNormalization(name=f"bn_{number:02d}")(x)
+        return layers.Activation("relu", name=f"relu_{number:02d}")(x)
 
     inputs = keras.Input(input_shape)
-    x = layers.Activation("relu", name="relu_01")(conv_bn(inputs, strides=FIRST_STRIDE))
+    x = conv(inputs, strides=FIRST_STRIDE)
+    if not preactivation:  # a pre-activation block normalises its own input
+        x = bn_relu(x, index)
     for pair in range(1, (depth - 2) // 2 + 1):
-        y = conv_bn(x)
-        y = conv_bn(layers.Activation("relu", name=f"relu_{index:02d}")(y))
+        if preactivation:
+            y = conv(bn_relu(x, index + 1))
+            y = conv(bn_relu(y, index + 1))
+            x = layers.Add(name=f"add_{pair:02d}")([x, y])
+            continue
+        y = conv(x)
+        y = conv(bn_relu(y, index))
+        y = layers.BatchNormalization(name=f"bn_{index:02d}")(y)
         if residual:
             y = layers.Add(name=f"add_{pair:02d}")([x, y])
         x = layers.Activation("relu", name=f"relu_{index:02d}")(y)
+    if preactivation:
+        x = layers.Activation("relu", name="relu_final")(layers.BatchNormalization(name="bn_final")(x))
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = layers.Dense(classes, activation="softmax", name="classes")(x)
-    return keras.Model(inputs, outputs, name=f"{'residual' if residual else 'plain'}_{depth}")
+    kind = "pre-activation" if preactivation else "residual" if residual else "plain"
+    return keras.Model(inputs, outputs, name=f"{kind.replace('-', '')}_{depth}")
 
 
 @dataclass
@@ -79,14 +107,20 @@ class Degradation:
         return float(np.mean(loss[-max(1, len(loss) // 10) :]))
 
     def figure(self, smoothing: int = 15):
-        """Training loss against steps for all four networks (a moving average of ``smoothing`` steps)."""
+        """Training loss against steps, one panel per kind of network (a moving average of ``smoothing`` steps)."""
         from resnets_utils.views.plotting import NotebookFigure
 
-        figure = NotebookFigure(figsize=(9, 3.6), layout="constrained")
-        axes = figure.subplots(1, 2, sharey=True)
-        colours = {"plain": ("#f4a582", "#b2182b"), "residual": ("#92c5de", "#2166ac")}  # light: shallow
-        for axis, kind in zip(axes, colours, strict=True):
-            for depth, colour, width in zip(DEPTHS, colours[kind], (1.5, 2.5), strict=True):
+        kinds = list(dict.fromkeys(kind for kind, _ in self.losses))
+        figure = NotebookFigure(figsize=(4.5 * len(kinds), 3.6), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(1, len(kinds), sharey=True))
+        colours = {  # light to dark: shallow to deep
+            "plain": ("#f4a582", "#b2182b"),
+            "residual": ("#92c5de", "#2166ac"),
+            "pre-activation": ("#a6dba0", "#1b7837"),
+        }
+        for axis, kind in zip(axes, kinds, strict=True):
+            depths = sorted(depth for known, depth in self.losses if known == kind)
+            for depth, colour, width in zip(depths, colours[kind], (1.5, 2.5), strict=False):
                 loss = self.losses[kind, depth]
                 window = min(smoothing, len(loss))
                 smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
@@ -108,8 +142,11 @@ def _pictures(images):
     return np.asarray(keras.ops.image.resize(np.asarray(images, "float32") / 255.0, (SIZE, SIZE), antialias=True))
 
 
-def run(images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS) -> Degradation:
-    """Train the four networks for ``steps`` steps on the same batches; record every step's loss.
+def run(
+    images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS, kinds=("plain", "residual")
+) -> Degradation:
+    """Train a network of each kind (of ``KINDS``) and depth for ``steps`` steps on the same batches;
+    record every step's loss.
 
     ``steps`` defaults to ``STEPS``, and to ``SMOKE_STEPS`` while nbgrader executes the notebook.
 
@@ -131,11 +168,16 @@ def run(images, labels, steps: int | None = None, seed: int = 0, depths=DEPTHS) 
     epochs = -(-steps * BATCH_SIZE // len(X))
     order = np.concatenate([rng.permutation(len(X)) for _ in range(epochs)])[: steps * BATCH_SIZE]
     X, Y = X[order], labels[order]
+    if unknown := set(kinds) - set(KINDS):
+        raise ValueError(f"kinds are {', '.join(KINDS)}, not {', '.join(sorted(unknown))}")
     result = Degradation()
-    for kind in ("plain", "residual"):
+    for kind in kinds:
         for depth in depths:
             keras.utils.set_random_seed(seed)
-            model = build_network(kind == "residual", depth, input_shape=X.shape[1:], classes=int(labels.max()) + 1)
+            model = build_network(
+                kind != "plain", depth, input_shape=X.shape[1:], classes=int(labels.max()) + 1,
+                preactivation=kind == "pre-activation",
+            )  # fmt: skip
             model.compile(
                 optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=0.9), loss="sparse_categorical_crossentropy"
             )
