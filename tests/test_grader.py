@@ -999,7 +999,9 @@ def test_editions_of_the_master_each_grade_the_submissions_of_their_name(tmp_pat
     source = course / "source" / ASSIGNMENT
     edition = "Residual_Networks_zh_CN.ipynb"  # a translated edition: the same grade ids
     shutil.copy(source / MASTER.name, source / edition)
-    assert (source / "Explore_ResNet.ipynb").is_file()  # no grade cells: not a master, still ignored
+    # No grade cells (the Explore notebook), or solution cells but no graded test (the optional
+    # exercises): not masters, still ignored.
+    assert (source / "Explore_ResNet.ipynb").is_file() and (source / "Beyond_ResNet50.ipynb").is_file()
     notebook = Kit(course).stubbed(identity_block=solution("identity_block"))
     _submit(course, "ann", notebook)
     (course / "submitted" / "bob" / ASSIGNMENT).mkdir(parents=True)
