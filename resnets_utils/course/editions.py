@@ -1,0 +1,145 @@
+"""Language editions of a master notebook, from gettext catalogues kept beside the masters.
+
+A master's translatable units are its markdown cells (one unit each) and the comments of its
+code cells (one unit per distinct comment text in a cell); each unit's gettext context is its
+cell's id, so a catalogue entry names the cell it belongs to. Code, cell metadata (nbgrader's
+grade ids and points), cell ids and the course's markers are never units: an edition differs
+from its master only in markdown and comments, which :func:`edition` builds and the tests prove.
+
+``course/locale/<language>/<notebook stem>.po`` holds a language's catalogue of one notebook.
+:func:`updated_catalogue` merges a master's units into it with gettext's rules: a unit whose
+English changed keeps its old translation marked *fuzzy*, a new unit is untranslated, and
+:func:`problems` names the cell of every unit that is either, so CI fails until it is translated.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+LANGUAGES = ("zh_CN", "ko_KR")
+# Comments that are markers or tool directives, not prose: never translated.
+UNTRANSLATED_COMMENTS = ("###", "# fmt:", "# noqa", "# type:")
+COPYRIGHT = "the ResNets course maintainers"
+
+
+@dataclass(frozen=True)
+class Unit:
+    cell_id: str  # the gettext context
+    text: str  # the English, as the master has it (a comment without its "# ")
+
+
+def _comments(source: str) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
+    """``(start, end, text)`` of each translatable comment of ``source`` (text without ``# ``)."""
+    found = []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):  # cell magics and shell lines are not Python
+        return found
+    for token in tokens:
+        if token.type == tokenize.COMMENT and not token.string.startswith(UNTRANSLATED_COMMENTS):
+            text = token.string[1:].strip()
+            if any(character.isalpha() for character in text):
+                found.append((token.start, token.end, text))
+    return found
+
+
+def units(notebook) -> list[Unit]:
+    """The translatable units of a notebook read by ``nbformat`` (cells with ids), in cell order."""
+    found: list[Unit] = []
+    for cell in notebook["cells"]:
+        source = cell["source"]
+        if cell["cell_type"] == "markdown" and source.strip():
+            found.append(Unit(cell["id"], source))
+        elif cell["cell_type"] == "code":
+            texts = dict.fromkeys(text for _, _, text in _comments(source))
+            found.extend(Unit(cell["id"], text) for text in texts)
+    return found
+
+
+def catalogue_path(locale_dir: Path, language: str, master: Path) -> Path:
+    return Path(locale_dir) / language / f"{Path(master).stem}.po"
+
+
+def template(notebook, name: str):
+    """A Babel catalogue holding every unit of ``notebook``, untranslated (gettext's .pot)."""
+    from babel.messages.catalog import Catalog
+
+    catalogue = Catalog(project=name, fuzzy=False, copyright_holder=COPYRIGHT, msgid_bugs_address="")
+    for unit in units(notebook):
+        catalogue.add(unit.text, context=unit.cell_id)
+    return catalogue
+
+
+def read_catalogue(path: Path, language: str):
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as file:
+        return read_po(file, locale=language)
+
+
+def write_catalogue(path: Path, catalogue) -> None:
+    from babel.messages.pofile import write_po
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    write_po(buffer, catalogue, width=0, ignore_obsolete=True, include_previous=True, include_lineno=False)
+    path.write_bytes(buffer.getvalue())
+
+
+def updated_catalogue(notebook, name: str, language: str, existing=None):
+    """``existing`` (or a new catalogue) brought up to the notebook's units, as ``msgmerge`` does."""
+    from babel.messages.catalog import Catalog
+
+    catalogue = (
+        existing
+        if existing is not None
+        else Catalog(locale=language, project=name, fuzzy=False, copyright_holder=COPYRIGHT, msgid_bugs_address="")
+    )
+    catalogue.update(template(notebook, name), update_creation_date=False)
+    return catalogue
+
+
+def problems(notebook, catalogue) -> list[str]:
+    """One line per unit of ``notebook`` that ``catalogue`` leaves untranslated or marks out of date."""
+    found = []
+    for unit in units(notebook):
+        message = catalogue.get(unit.text, context=unit.cell_id)
+        first_line = unit.text.strip().splitlines()[0][:60]
+        if message is None or not message.string:
+            found.append(f"cell {unit.cell_id}: not translated: {first_line!r}")
+        elif message.fuzzy:
+            found.append(f"cell {unit.cell_id}: the English changed since it was translated: {first_line!r}")
+    return found
+
+
+def edition(notebook, catalogue, language: str):
+    """A copy of ``notebook`` with every unit translated; ``ValueError`` naming the cells if any is not."""
+    import copy
+
+    if missing := problems(notebook, catalogue):
+        raise ValueError(f"the {language} catalogue is incomplete:\n" + "\n".join(missing))
+    translated = copy.deepcopy(notebook)
+
+    def translation(cell_id, text):
+        return catalogue.get(text, context=cell_id).string
+
+    for cell in translated["cells"]:
+        source = cell["source"]
+        if cell["cell_type"] == "markdown" and source.strip():
+            cell["source"] = translation(cell["id"], source)
+        elif cell["cell_type"] == "code":
+            cell["source"] = _with_comments(source, lambda text, cell_id=cell["id"]: translation(cell_id, text))
+    translated["metadata"].setdefault("resnets_course", {})["language"] = language  # the checks read it
+    return translated
+
+
+def _with_comments(source: str, translate) -> str:
+    """``source`` with each translatable comment's text replaced by ``translate(text)``."""
+    lines = source.splitlines(keepends=True)
+    for (row, start), (_, end), text in reversed(_comments(source)):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + "# " + translate(text) + line[end:]
+    return "".join(lines)

@@ -1,0 +1,70 @@
+"""Language editions: what a catalogue may change in a master (markdown and comments only), and how a
+changed English sentence is caught. The catalogues here are made by the test from the masters, each
+unit "translated" by a marked copy, so that every unit of every master is exercised."""
+
+import io
+import random
+import tokenize
+
+import nbformat
+import pytest
+
+from resnets_utils.course import editions
+from resnets_utils.course.reference import REPO
+
+MASTERS = sorted((REPO / "course" / "source").glob("*/*.ipynb"))
+
+
+def _translated(notebook, language="zh_CN"):
+    catalogue = editions.updated_catalogue(notebook, "course", language)
+    for message in catalogue:
+        if message.id:
+            message.string = f"«{language}» {message.id}"
+    return catalogue
+
+
+def _code_without_comments(source: str) -> list[tuple[int, str]]:
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return [(token.type, token.string) for token in tokens if token.type != tokenize.COMMENT]
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=[path.name for path in MASTERS])
+def test_an_edition_changes_markdown_and_comments_only(master):
+    notebook = nbformat.read(master, as_version=4)
+    edition = editions.edition(notebook, _translated(notebook), "zh_CN")
+    assert edition.metadata["resnets_course"]["language"] == "zh_CN"
+    assert len(edition.cells) == len(notebook.cells)
+    comments = 0
+    for ours, theirs in zip(notebook.cells, edition.cells, strict=True):
+        assert (ours.id, ours.cell_type, ours.metadata) == (theirs.id, theirs.cell_type, theirs.metadata)
+        if ours.cell_type == "markdown" and ours.source.strip():
+            assert theirs.source == f"«zh_CN» {ours.source}"
+        elif ours.cell_type == "code":
+            assert _code_without_comments(theirs.source) == _code_without_comments(ours.source)
+            # Markers and directives stay as they are, in place.
+            for line, their_line in zip(ours.source.splitlines(), theirs.source.splitlines(), strict=True):
+                if line.lstrip().startswith(editions.UNTRANSLATED_COMMENTS):
+                    assert their_line == line
+            comments += theirs.source.count("«zh_CN»")
+    assert comments > 0  # the masters' code cells do have comments to translate
+    assert nbformat.validate(edition) is None
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=[path.name for path in MASTERS])
+def test_a_changed_english_unit_is_named_until_it_is_translated_again(master, tmp_path):
+    notebook = nbformat.read(master, as_version=4)
+    path = editions.catalogue_path(tmp_path, "ko_KR", master)
+    editions.write_catalogue(path, _translated(notebook, "ko_KR"))
+    assert editions.problems(notebook, editions.read_catalogue(path, "ko_KR")) == []
+    rng = random.Random(master.name)
+    for _ in range(5):  # random units of the master, each changed by one word
+        changed = nbformat.read(master, as_version=4)
+        unit = rng.choice(editions.units(changed))
+        cell = next(cell for cell in changed.cells if cell.id == unit.cell_id)
+        assert unit.text in cell.source
+        cell.source = cell.source.replace(unit.text, unit.text.replace(" ", " very ", 1) + " again", 1)
+        merged = editions.updated_catalogue(changed, "course", "ko_KR", editions.read_catalogue(path, "ko_KR"))
+        found = editions.problems(changed, merged)
+        assert len(found) == 1 and found[0].startswith(f"cell {unit.cell_id}: "), found
+        with pytest.raises(ValueError, match=unit.cell_id):
+            editions.edition(changed, merged, "ko_KR")
