@@ -68,3 +68,36 @@ def test_a_changed_english_unit_is_named_until_it_is_translated_again(master, tm
         assert len(found) == 1 and found[0].startswith(f"cell {unit.cell_id}: "), found
         with pytest.raises(ValueError, match=unit.cell_id):
             editions.edition(changed, merged, "ko_KR")
+
+
+@pytest.mark.parametrize("language", editions.LANGUAGES)
+def test_every_glossary_term_is_translated_one_way_and_a_synonym_is_named(language):
+    glossary = editions.read_catalogue(editions.glossary_path(REPO / "course" / "locale", language), language)
+    terms = sorted(((m.id, m.string) for m in glossary if m.id), key=lambda pair: -len(pair[0]))
+    assert len(terms) >= 15 and all(translation for _, translation in terms)
+
+    def stand_in(english):  # a "translation" that uses every term's glossary translation, longest first
+        for term, translation in terms:
+            english = editions.term_pattern(term).sub(translation, english)
+        return english
+
+    for master in MASTERS:
+        notebook = nbformat.read(master, as_version=4)
+        catalogue = editions.updated_catalogue(notebook, master.stem, language)
+        using = []
+        for message in catalogue:
+            if message.id:
+                message.string = stand_in(message.id)
+                if any(editions.term_pattern(term).search(editions.prose(message.id)) for term, _ in terms):
+                    using.append(message)
+        assert editions.glossary_problems(catalogue, glossary) == []
+        rng = random.Random(f"{language}{master.name}")
+        for message in rng.sample(using, min(5, len(using))):  # a translator's synonym in one unit
+            term, translation = next(
+                (t, tr) for t, tr in terms if tr in message.string and t.lower() in message.id.lower()
+            )
+            kept = message.string
+            message.string = message.string.replace(translation, "〈synonym〉")
+            found = editions.glossary_problems(catalogue, glossary)
+            assert f"cell {message.context}: {term!r} is not translated as {translation!r}" in found, found
+            message.string = kept

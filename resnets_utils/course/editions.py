@@ -143,3 +143,35 @@ def _with_comments(source: str, translate) -> str:
         line = lines[row - 1]
         lines[row - 1] = line[:start] + "# " + translate(text) + line[end:]
     return "".join(lines)
+
+
+def glossary_path(locale_dir: Path, language: str) -> Path:
+    return Path(locale_dir) / language / "glossary.po"
+
+
+def term_pattern(term: str):
+    import re
+
+    # The term as a word, singular or plural, in any case ("Shortcuts", "filters").
+    return re.compile(rf"(?<![\w-]){re.escape(term)}(?:s|es)?(?![\w-])", re.IGNORECASE)
+
+
+def prose(text: str) -> str:
+    """``text`` without its code spans: code keeps its English names."""
+    import re
+
+    return re.sub(r"`[^`]*`", "", text)
+
+
+def glossary_problems(catalogue, glossary) -> list[str]:
+    """One line per translated unit whose English uses a glossary term (outside code spans) and
+    whose translation lacks the glossary's translation of it."""
+    terms = [(message.id, message.string, term_pattern(message.id)) for message in glossary if message.id]
+    found = []
+    for message in catalogue:
+        if not message.id or not message.string:
+            continue
+        for term, translation, pattern in terms:
+            if pattern.search(prose(message.id)) and translation not in message.string:
+                found.append(f"cell {message.context}: {term!r} is not translated as {translation!r}")
+    return found
