@@ -23,6 +23,26 @@ CHECK = {
     "preact_resnet": ("PreActResNet18", checks.check_preact_resnet18),
 }
 
+# Mistakes that read the same in both blocks of two 3x3 convolutions.
+BOTH_BLOCKS = [
+    (
+        "valid padding",
+        (
+            'kernel_size=(3, 3), strides=(1, 1), padding="same"',
+            'kernel_size=(3, 3), strides=(1, 1), padding="valid"',
+        ),
+        "the padding of the 3x3 convolutions must be 'same'",
+    ),
+    (
+        "training not passed",
+        (
+            ('X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'),
+            'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X)',
+        ),
+        "`training` is not passed to BatchNormalization",
+    ),
+]
+
 # solution cell -> [(mistake, [text in the solution, replacement], words its diagnosis must contain)]
 MISTAKES = {
     "basic_block": [
@@ -73,22 +93,7 @@ MISTAKES = {
             ),
             "'bn3a_branch1' is missing",
         ),
-        (
-            "valid padding",
-            (
-                'kernel_size=(3, 3), strides=(1, 1), padding="same"',
-                'kernel_size=(3, 3), strides=(1, 1), padding="valid"',
-            ),
-            "the padding of the 3x3 convolutions must be 'same'",
-        ),
-        (
-            "training not passed",
-            (
-                ('X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'),
-                'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X)',
-            ),
-            "`training` is not passed to BatchNormalization",
-        ),
+        *BOTH_BLOCKS,
         (
             "initializer ignored",
             (
@@ -150,22 +155,7 @@ MISTAKES = {
             ("kernel_size=(3, 3), strides=(1, 1)", "kernel_size=(3, 3), strides=(s, s)"),
             "the stride belongs on the first 3x3 convolution",
         ),
-        (
-            "valid padding",
-            (
-                'kernel_size=(3, 3), strides=(1, 1), padding="same"',
-                'kernel_size=(3, 3), strides=(1, 1), padding="valid"',
-            ),
-            "the padding of the 3x3 convolutions must be 'same'",
-        ),
-        (
-            "training not passed",
-            (
-                ('X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'),
-                'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X)',
-            ),
-            "`training` is not passed to BatchNormalization",
-        ),
+        *BOTH_BLOCKS,
         (
             "initializer ignored",
             (
