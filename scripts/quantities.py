@@ -30,10 +30,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = [
-    ROOT / "course" / "source" / "residual_networks" / name
-    for name in ("Residual_Networks.ipynb", "Explore_ResNet.ipynb")
-]
+NOTEBOOKS = sorted((ROOT / "course" / "source").glob("*/*.ipynb"))  # every master
 COMPARISON = re.compile(
     r"\b(more|less|fewer|faster|slower|higher|lower|larger|smaller|better|worse|times|most|twice|half|halves|"
     r"doubles?|grows?|falls?|fades?|explodes?)\b",
@@ -44,7 +41,7 @@ NAMES = [
     r"<[^>]+>",  # html tags
     r"\$\$.*?\$\$|\$[^$]*\$",  # formulas
     r"\b\d+\s*x\s*\d+(\s*x\s*\d+)?\b",  # sizes: 3x3, 64x64x3, 15 x 15
-    r"\b(section|stage|stages|figure|table|block|layer)\s+\d+(\.\d+)?\b",
+    r"\b(section|stage|stages|figure|table|block|layer|exercise)\s+\d+(\.\d+)?\b",
     r"\b(ResNet|ResNet50|VGG)-?\d+(V\d)?\b",
     r"\bv\d\.\d\b",
     r"\btop-\d\b",
@@ -59,6 +56,20 @@ REFERENCES = ("He et al.", "Goyal", "Yang", "NVIDIA")
 
 TESTS = "tests/test_assignment.py::test_every_expected_output_block_equals_what_the_reference_prints"
 SOURCES = {  # a piece of the sentence's text -> where its figure comes from
+    # The optional notebook, Beyond_ResNet50.
+    "the shortcut is a 1x1 convolution with stride `s` and a BatchNormalization": "code:resnets_utils.assignments.beyond_resnet50:RESNET18_STAGES",
+    "The first block of stages 3, 4 and 5 halves the height and width": "code:resnets_utils.assignments.beyond_resnet50:RESNET18_STAGES",
+    "He et al. (2015, Table 1) build ResNet-18 and ResNet-34 the same way": "paper:He et al.",
+    "He et al. (2016, Figure 1) trained networks of 1001 layers": "paper:He et al.",
+    "ResNet-50 has about twice the parameters and multiply-adds of ResNet-18": "test:tests/test_block_comparison.py::test_the_notebooks_reading_of_the_counts_holds_for_the_reference",
+    "the graded notebook's recipe runs 16 epochs": "printed:epochs, batch_size = 16, 128",
+    "a residual network of 32 layers trained at least as well as one of 8": "test:tests/test_degradation.py::test_the_deeper_plain_network_trains_worse_and_the_deeper_residual_one_does_not",
+    "pictures scaled down to 16x16, 16 channels": "code:resnets_utils.experiments.degradation:DEEPER",
+    "the 62-layer network ends with a clearly *higher* training loss than the 32-layer one": "test:tests/test_degradation.py::test_at_greater_depth_the_original_block_degrades_and_the_preactivation_block_does_not",
+    "The 62-layer network of original blocks has a shortcut around every block": "code:resnets_utils.experiments.degradation:DEEPER",
+    "The more blocks, the further the input of a late block is from the input of an early one": "paper:He et al.",
+    "makes training harder, the ReLU after the addition the more so the deeper the network": "paper:He et al.",
+    "the 62-layer network ends far lower than the original one": "test:tests/test_degradation.py::test_at_greater_depth_the_original_block_degrades_and_the_preactivation_block_does_not",
     # The assignment: what it is and how it is graded.
     "the 50-layer residual network of He et al": "arithmetic:1 + (3 + 4 + 6 + 3) * 3 + 1",
     "**10 points in total**": "test:tests/test_assignment.py::test_points_add_up_to_the_total_stated_in_the_notebook",

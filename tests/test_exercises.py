@@ -2,10 +2,12 @@
 is not implemented, and names each mistake of its table (at least 10 per function, edits of the
 master's own solution as in test_checks)."""
 
+import re
+
 import pytest
 
 from resnets_utils import assignments, checks
-from resnets_utils.course import notebooks
+from resnets_utils.course import lessons, notebooks
 from resnets_utils.course.reference import REPO, load_reference
 
 EXERCISES = assignments.EXERCISES["beyond_resnet50"]
@@ -22,6 +24,26 @@ CHECK = {
     "preactivation_block": ("preactivation_block", checks.check_preactivation_block),
     "preact_resnet": ("PreActResNet18", checks.check_preact_resnet18),
 }
+
+# Mistakes that read the same in both blocks of two 3x3 convolutions.
+BOTH_BLOCKS = [
+    (
+        "valid padding",
+        (
+            'kernel_size=(3, 3), strides=(1, 1), padding="same"',
+            'kernel_size=(3, 3), strides=(1, 1), padding="valid"',
+        ),
+        "the padding of the 3x3 convolutions must be 'same'",
+    ),
+    (
+        "training not passed",
+        (
+            ('X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'),
+            'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X)',
+        ),
+        "`training` is not passed to BatchNormalization",
+    ),
+]
 
 # solution cell -> [(mistake, [text in the solution, replacement], words its diagnosis must contain)]
 MISTAKES = {
@@ -73,22 +95,7 @@ MISTAKES = {
             ),
             "'bn3a_branch1' is missing",
         ),
-        (
-            "valid padding",
-            (
-                'kernel_size=(3, 3), strides=(1, 1), padding="same"',
-                'kernel_size=(3, 3), strides=(1, 1), padding="valid"',
-            ),
-            "the padding of the 3x3 convolutions must be 'same'",
-        ),
-        (
-            "training not passed",
-            (
-                ('X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'),
-                'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X)',
-            ),
-            "`training` is not passed to BatchNormalization",
-        ),
+        *BOTH_BLOCKS,
         (
             "initializer ignored",
             (
@@ -150,22 +157,7 @@ MISTAKES = {
             ("kernel_size=(3, 3), strides=(1, 1)", "kernel_size=(3, 3), strides=(s, s)"),
             "the stride belongs on the first 3x3 convolution",
         ),
-        (
-            "valid padding",
-            (
-                'kernel_size=(3, 3), strides=(1, 1), padding="same"',
-                'kernel_size=(3, 3), strides=(1, 1), padding="valid"',
-            ),
-            "the padding of the 3x3 convolutions must be 'same'",
-        ),
-        (
-            "training not passed",
-            (
-                ('X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X, training=training)'),
-                'X = BatchNormalization(axis=3, name=bn_name_base + "2b")(X)',
-            ),
-            "`training` is not passed to BatchNormalization",
-        ),
+        *BOTH_BLOCKS,
         (
             "initializer ignored",
             (
@@ -356,3 +348,36 @@ def test_each_mistake_is_named(cell, mistake, edit, words):
         check(namespace[name])
     message = str(failure.value)
     assert words in message and "\n" not in message, message
+
+
+# ------------------------------------------------------------------ the answers, computed on the reference
+
+
+def test_the_basic_or_bottleneck_answer_counts_the_papers_table_1(reference):
+    answer = lessons.basic_or_bottleneck(reference["basic_block"], reference["ResNet18"], reference["ResNet34"])
+    # He et al. (2015), Table 1: 1.8 and 3.6 billion FLOPs (multiply-adds); 11.7 M and 21.8 M parameters.
+    assert "ResNet18: 11.7 million parameters and 1.8 billion multiply-adds" in answer, answer
+    assert "ResNet34: 21.8 million parameters and 3.6 billion multiply-adds" in answer, answer
+    assert "holds 1,179,648 kernel weights" in answer and "holds 69,632, 17 times fewer" in answer, answer
+
+
+def test_the_clean_path_answer_measures_no_change_through_preactivation_blocks_only(reference):
+    answer = lessons.clean_identity_path(reference["preactivation_block"], reference["basic_block"])
+    preactivation, basic = (
+        float(number) for number in re.findall(r"is (\S+) with pre-activation blocks and (\S+) with", answer)[0]
+    )
+    assert preactivation == 0 and basic > 0.5, answer
+
+
+def test_the_parameter_difference_answer_is_all_in_the_batchnormalization_layers(reference):
+    import keras
+
+    answer = lessons.batchnorm_difference(reference["ResNet18"], reference["PreActResNet18"])
+    models = [reference[name](input_shape=(64, 64, 3), classes=6) for name in ("ResNet18", "PreActResNet18")]
+    for model in models:
+        normalising = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        assert f"{model.count_params():,} parameters, {len(normalising)} BatchNormalization layers" in answer
+    assert "as many in both" in answer
+    # A builder whose convolutions differ is told so.
+    wider = lambda input_shape, classes: reference["ResNet34"](input_shape=input_shape, classes=classes)  # noqa: E731
+    assert "differ too" in lessons.batchnorm_difference(reference["ResNet18"], wider)

@@ -119,6 +119,10 @@ def test_every_graded_function_and_experiment_is_followed_by_questions_with_fold
     for name, anchors in (
         ("Residual_Networks.ipynb", ["identity_block_hidden", "convolutional_block_hidden", "model.summary()"]),
         ("Explore_ResNet.ipynb", ["degraded.figure()", "with_bn.figure()", "shortcut_run.figure()"]),
+        (
+            "Beyond_ResNet50.ipynb",
+            ["check_resnet18(ResNet18)", "check_preactivation_block(", "comparison.figure()", "deeper.figure()"],
+        ),
     ):
         cells = nbformat.read(folder / name, as_version=4).cells
         for anchor in anchors:

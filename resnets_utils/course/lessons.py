@@ -253,3 +253,37 @@ def clean_identity_path(preactivation_block, basic_block, channels: int = 8, blo
         "the input of an earlier one plus the branches in between, and part of the gradient reaches early blocks "
         "directly, through the additions alone (He et al., 2016, section 3)."
     )
+
+
+def batchnorm_difference(ResNet18, PreActResNet18, input_shape=(64, 64, 3), classes: int = 6) -> str:
+    """Where the student's ResNet-18 and pre-activation ResNet-18 differ in parameters: only in their
+    BatchNormalization layers (their convolutions and dense layer hold the same weights)."""
+    import keras
+
+    counts = {}
+    for build in (ResNet18, PreActResNet18):
+        model = build(input_shape=input_shape, classes=classes)
+        normalising = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        counts[model.name] = (
+            model.count_params(),
+            len(normalising),
+            sum(layer.count_params() for layer in normalising),
+        )
+    (basic, (all_basic, bn_basic, bn_basic_params)), (preact, (all_preact, bn_preact, bn_preact_params)) = (
+        counts.items()
+    )
+    same = all_basic - bn_basic_params == all_preact - bn_preact_params
+    return (
+        f"{basic}: {all_basic:,} parameters, {bn_basic} BatchNormalization layers holding {bn_basic_params:,} of them; "
+        f"{preact}: {all_preact:,} parameters, {bn_preact} BatchNormalization layers holding {bn_preact_params:,}. "
+        + (
+            "The rest, in the convolutions and the dense layer, are as many in both: the same layers in another order. "
+            if same
+            else "The convolutions and the dense layer differ too: compare your two builders stage by stage. "
+        )
+        + "A basic block normalises what each convolution outputs, the projection's too; a pre-activation block "
+        "normalises what each convolution takes in, and its projection reads the input after the first "
+        "BatchNormalization, so it needs none of its own. One more, bn_final, follows the last stage. A "
+        "BatchNormalization holds 4 numbers per channel (scale, offset, and the two moving statistics), so "
+        "the difference is small either way."
+    )
