@@ -14,7 +14,9 @@ English changed keeps its old translation marked *fuzzy*, a new unit is untransl
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,19 +33,75 @@ class Unit:
     text: str  # the English, as the master has it (a comment without its "# ")
 
 
-def _comments(source: str) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
-    """``(start, end, text)`` of each translatable comment of ``source`` (text without ``# ``)."""
-    found = []
+_QUOTES = re.compile(r"(?is)^([rbfu]*)(\"\"\"|\'\'\'|\"|\')")
+
+
+def _offsets(source: str) -> list[int]:
+    """The offset in ``source`` of each line's start (tokenize's rows count from 1)."""
+    starts, total = [0], 0
+    for line in source.splitlines(keepends=True):
+        total += len(line)
+        starts.append(total)
+    return starts
+
+
+def _read_aloud(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Spans ``((row, column), (end row, end column))`` of the string literals a student reads in
+    ``source``: docstrings, and what ``print`` is given as text (columns in characters, as tokenize's)."""
+    nodes = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                nodes += [first.value] if isinstance(first.value.value, str) else []
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            nodes += [
+                arg
+                for arg in node.args
+                if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+            ]
+    lines = source.splitlines()
+
+    def column(row, offset):  # ast counts UTF-8 bytes
+        return len(lines[row - 1].encode()[:offset].decode(errors="ignore"))
+
+    return [
+        (
+            (node.lineno, column(node.lineno, node.col_offset)),
+            (node.end_lineno, column(node.end_lineno, node.end_col_offset)),
+        )
+        for node in nodes
+    ]
+
+
+def _pieces(source: str) -> list[tuple[int, int, str]]:
+    """``(start, end, text)`` offsets of each translatable piece of a code cell's ``source``: the text of
+    its comments (after ``# ``), of its docstrings and of the literals it prints (inside the quotes)."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        spans = _read_aloud(source)
     except (tokenize.TokenError, SyntaxError):  # cell magics and shell lines are not Python
-        return found
+        return []
+    lines, found = _offsets(source), []
     for token in tokens:
+        (row, column), (end_row, end_column) = token.start, token.end
+        start, end = lines[row - 1] + column, lines[end_row - 1] + end_column
         if token.type == tokenize.COMMENT and not token.string.startswith(UNTRANSLATED_COMMENTS):
-            text = token.string[1:].strip()
-            if any(character.isalpha() for character in text):
-                found.append((token.start, token.end, text))
-    return found
+            found.append((start + 1, end, token.string[1:]))
+        elif token.type == tokenize.STRING and any(first <= token.start and token.end <= last for first, last in spans):
+            opening = _QUOTES.match(token.string)
+            quote = opening.group(2)
+            found.append(
+                (start + len(opening.group(0)), end - len(quote), token.string[len(opening.group(0)) : -len(quote)])
+            )
+    # Leading and trailing blanks stay in the code; a piece needs words to be translated.
+    pieces = []
+    for start, _end, text in found:
+        stripped = text.strip()
+        if any(character.isalpha() for character in stripped):
+            lead = len(text) - len(text.lstrip())
+            pieces.append((start + lead, start + lead + len(stripped), stripped))
+    return pieces
 
 
 def units(notebook) -> list[Unit]:
@@ -54,9 +112,14 @@ def units(notebook) -> list[Unit]:
         if cell["cell_type"] == "markdown" and source.strip():
             found.append(Unit(cell["id"], source))
         elif cell["cell_type"] == "code":
-            texts = dict.fromkeys(text for _, _, text in _comments(source))
+            texts = dict.fromkeys(text for _, _, text in _pieces(source))
             found.extend(Unit(cell["id"], text) for text in texts)
     return found
+
+
+def kept(text: str) -> list[str]:
+    """What a translation must keep as it is: code spans, replacement fields ``{...}``, formulas."""
+    return sorted(re.findall(r"`[^`]*`|\{[^{}]*\}|\$[^$]*\$", text))
 
 
 def catalogue_path(locale_dir: Path, language: str, master: Path) -> Path:
@@ -112,6 +175,8 @@ def problems(notebook, catalogue) -> list[str]:
             found.append(f"cell {unit.cell_id}: not translated: {first_line!r}")
         elif message.fuzzy:
             found.append(f"cell {unit.cell_id}: the English changed since it was translated: {first_line!r}")
+        elif kept(message.string) != kept(unit.text):
+            found.append(f"cell {unit.cell_id}: the translation changes code, fields or formulas: {first_line!r}")
     return found
 
 
@@ -131,18 +196,20 @@ def edition(notebook, catalogue, language: str):
         if cell["cell_type"] == "markdown" and source.strip():
             cell["source"] = translation(cell["id"], source)
         elif cell["cell_type"] == "code":
-            cell["source"] = _with_comments(source, lambda text, cell_id=cell["id"]: translation(cell_id, text))
+            cell["source"] = _with_pieces(source, lambda text, cell_id=cell["id"]: translation(cell_id, text))
+            try:
+                ast.parse(cell["source"])
+            except SyntaxError as error:  # a quote or a backslash in a translated literal
+                raise ValueError(f"cell {cell['id']}: the {language} translation breaks the code: {error}") from None
     translated["metadata"].setdefault("resnets_course", {})["language"] = language  # the checks read it
     return translated
 
 
-def _with_comments(source: str, translate) -> str:
-    """``source`` with each translatable comment's text replaced by ``translate(text)``."""
-    lines = source.splitlines(keepends=True)
-    for (row, start), (_, end), text in reversed(_comments(source)):
-        line = lines[row - 1]
-        lines[row - 1] = line[:start] + "# " + translate(text) + line[end:]
-    return "".join(lines)
+def _with_pieces(source: str, translate) -> str:
+    """``source`` with each translatable piece replaced by ``translate(text)``."""
+    for start, end, text in reversed(_pieces(source)):
+        source = source[:start] + translate(text) + source[end:]
+    return source
 
 
 def glossary_path(locale_dir: Path, language: str) -> Path:
