@@ -123,3 +123,23 @@ def test_a_translation_that_drops_a_field_or_breaks_the_code_is_refused():
         editions.edition(notebook, catalogue, "ko_KR")
     catalogue.get("done", context=cell.id).string = "끝"
     assert editions.edition(notebook, catalogue, "ko_KR").cells[0].source == 'print(f"블록 {count}개")\nprint("끝")'
+
+
+def test_a_docstring_keeps_the_names_of_the_arguments_it_describes():
+    source = (
+        'def block(X, filters, s=1):\n    """A block.\n\n    Args:\n'
+        '        X: input.\n        filters (int): how many.\n    """'
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    catalogue = editions.updated_catalogue(notebook, "course", "zh_CN")
+    (english,) = [unit.text for unit in editions.units(notebook)]
+    catalogue.get(
+        english, context=cell.id
+    ).string = "一个块。\n\n    参数：\n        X：输入。\n        滤波器数 (int)：数量。"
+    (found,) = editions.problems(notebook, catalogue)
+    assert "no longer describes the argument filters" in found  # and not X, whose name is kept
+    catalogue.get(
+        english, context=cell.id
+    ).string = "一个块。\n\n    参数：\n        X: 输入。\n        filters (int): 数量。"
+    assert editions.problems(notebook, catalogue) == []

@@ -165,8 +165,24 @@ def updated_catalogue(notebook, name: str, language: str, existing=None):
     return catalogue
 
 
+def _parameters(source: str) -> set[str]:
+    """The names of the parameters of the functions a code cell defines."""
+    try:
+        return {node.arg for node in ast.walk(ast.parse(source)) if isinstance(node, ast.arg)}
+    except SyntaxError:
+        return set()
+
+
+def described_parameters(text: str, parameters: set[str]) -> set[str]:
+    """The parameters a docstring describes on a line of their own (``X: input tensor ...``; a Chinese or
+    Korean translation may write the colon full-width)."""
+    return {name for name in re.findall(r"(?m)^\s*([A-Za-z_]\w*)\s*(?:\([^)]*\))?\s*[:：]", text) if name in parameters}
+
+
 def problems(notebook, catalogue) -> list[str]:
-    """One line per unit of ``notebook`` that ``catalogue`` leaves untranslated or marks out of date."""
+    """One line per unit of ``notebook`` that ``catalogue`` leaves untranslated, marks out of date, or
+    translates with code, fields, formulas or a described parameter's name changed."""
+    parameters = {cell["id"]: _parameters(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"}
     found = []
     for unit in units(notebook):
         message = catalogue.get(unit.text, context=unit.cell_id)
@@ -177,6 +193,13 @@ def problems(notebook, catalogue) -> list[str]:
             found.append(f"cell {unit.cell_id}: the English changed since it was translated: {first_line!r}")
         elif kept(message.string) != kept(unit.text):
             found.append(f"cell {unit.cell_id}: the translation changes code, fields or formulas: {first_line!r}")
+        elif lost := described_parameters(unit.text, parameters.get(unit.cell_id, set())) - described_parameters(
+            message.string, parameters.get(unit.cell_id, set())
+        ):
+            names = ", ".join(sorted(lost))
+            found.append(
+                f"cell {unit.cell_id}: the translation no longer describes the argument {names}: {first_line!r}"
+            )
     return found
 
 
