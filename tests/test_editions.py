@@ -143,3 +143,37 @@ def test_a_docstring_keeps_the_names_of_the_arguments_it_describes():
         english, context=cell.id
     ).string = "一个块。\n\n    参数：\n        X: 输入。\n        filters (int): 数量。"
     assert editions.problems(notebook, catalogue) == []
+
+
+def test_a_cited_title_kept_in_english_is_not_a_term_left_untranslated():
+    glossary = editions.read_catalogue(editions.glossary_path(REPO / "course" / "locale", "zh_CN"), "zh_CN")
+    cell = nbformat.v4.new_markdown_cell("The shortcut of *Identity Mappings in Deep Residual Networks*.")
+    catalogue = editions.updated_catalogue(nbformat.v4.new_notebook(cells=[cell]), "course", "zh_CN")
+    message = catalogue.get(cell.source, context=cell.id)
+    message.string = "*Identity Mappings in Deep Residual Networks* 中的捷径连接。"
+    assert editions.glossary_problems(catalogue, glossary) == []
+    message.string = "*深度残差网络中的恒等映射* 中的捷径连接。"  # translated: the terms must follow the glossary
+    assert editions.glossary_problems(catalogue, glossary) == []
+    message.string = "*深度残差网络中的恒等变换* 中的捷径连接。"
+    assert editions.glossary_problems(catalogue, glossary) == [
+        f"cell {cell.id}: 'identity mapping' is not translated as '恒等映射'"
+    ]
+
+
+def test_every_finished_catalogue_builds_an_edition_that_follows_its_glossary():
+    """The completeness check (every unit of every master translated) joins CI once all are finished."""
+    finished = 0
+    for language in editions.LANGUAGES:
+        locale = REPO / "course" / "locale"
+        glossary = editions.read_catalogue(editions.glossary_path(locale, language), language)
+        for master in MASTERS:
+            notebook = nbformat.read(master, as_version=4)
+            catalogue = editions.read_catalogue(editions.catalogue_path(locale, language, master), language)
+            if any(not message.string for message in catalogue if message.id):
+                continue
+            finished += 1
+            assert editions.problems(notebook, catalogue) == []
+            assert editions.glossary_problems(catalogue, glossary) == []
+            edition = editions.edition(notebook, catalogue, language)
+            assert nbformat.validate(edition) is None
+    assert finished >= 1

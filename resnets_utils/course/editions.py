@@ -87,7 +87,8 @@ def _pieces(source: str) -> list[tuple[int, int, str]]:
         (row, column), (end_row, end_column) = token.start, token.end
         start, end = lines[row - 1] + column, lines[end_row - 1] + end_column
         if token.type == tokenize.COMMENT and not token.string.startswith(UNTRANSLATED_COMMENTS):
-            found.append((start + 1, end, token.string[1:]))
+            text = token.string.lstrip("#")  # "## a hint" is a comment too; its marks stay
+            found.append((end - len(text), end, text))
         elif token.type == tokenize.STRING and any(first <= token.start and token.end <= last for first, last in spans):
             opening = _QUOTES.match(token.string)
             quote = opening.group(2)
@@ -98,7 +99,7 @@ def _pieces(source: str) -> list[tuple[int, int, str]]:
     pieces = []
     for start, _end, text in found:
         stripped = text.strip()
-        if any(character.isalpha() for character in stripped):
+        if any(character.isalpha() for character in re.sub(r"\{[^{}]*\}", "", stripped)):  # words, not just fields
             lead = len(text) - len(text.lstrip())
             pieces.append((start + lead, start + lead + len(stripped), stripped))
     return pieces
@@ -254,14 +255,21 @@ def prose(text: str) -> str:
 
 
 def glossary_problems(catalogue, glossary) -> list[str]:
-    """One line per translated unit whose English uses a glossary term (outside code spans) and
-    whose translation lacks the glossary's translation of it."""
+    """One line per translated unit whose English uses a glossary term (outside code spans and the
+    italic titles it keeps in English) and whose translation lacks the glossary's translation of it."""
     terms = [(message.id, message.string, term_pattern(message.id)) for message in glossary if message.id]
     found = []
     for message in catalogue:
         if not message.id or not message.string:
             continue
+        english = prose(message.id)
+        kept_words = " ".join(message.string.split())
+        for title in re.findall(
+            r"(?<!\*)\*(?!\*)[^*]+(?<!\*)\*(?!\*)", english
+        ):  # a cited title the translation keeps as it is
+            if " ".join(title.split()) in kept_words:
+                english = english.replace(title, " ")
         for term, translation, pattern in terms:
-            if pattern.search(prose(message.id)) and translation not in message.string:
+            if pattern.search(english) and translation not in message.string:
                 found.append(f"cell {message.context}: {term!r} is not translated as {translation!r}")
     return found
