@@ -177,3 +177,12 @@ def test_every_finished_catalogue_builds_an_edition_that_follows_its_glossary():
             edition = editions.edition(notebook, catalogue, language)
             assert nbformat.validate(edition) is None
     assert finished >= 1
+
+
+def test_printed_text_that_an_expected_output_shows_stays_as_the_output_shows_it():
+    code = nbformat.v4.new_code_cell(
+        'print(f"{n} layers, {p:,} parameters")\nprint("training examples:", 5)\nprint("done")'
+    )
+    expected = nbformat.v4.new_markdown_cell("**Expected output**:\n\n```\n177 layers, 23,600,006 parameters\n```")
+    notebook = nbformat.v4.new_notebook(cells=[code, expected])
+    assert [unit.text for unit in editions.units(notebook)] == ["training examples:", "done", expected.source]

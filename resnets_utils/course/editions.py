@@ -74,9 +74,24 @@ def _read_aloud(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     ]
 
 
-def _pieces(source: str) -> list[tuple[int, int, str]]:
+def _shown(text: str, shown: str) -> bool:
+    """Whether printed ``text`` (an f-string's fields matching anything) appears in ``shown``."""
+    pattern = ".+?".join(re.escape(part) for part in re.split(r"\{[^{}]*\}", text))
+    return bool(shown) and re.search(pattern, shown) is not None
+
+
+def expected_outputs(notebook) -> str:
+    """The notebook's code blocks in markdown ("Expected output"): what its code prints, not prose."""
+    return "\n".join(
+        block for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+        for block in re.findall(r"```(.*?)```", cell["source"], flags=re.DOTALL)
+    )  # fmt: skip
+
+
+def _pieces(source: str, shown: str = "") -> list[tuple[int, int, str]]:
     """``(start, end, text)`` offsets of each translatable piece of a code cell's ``source``: the text of
-    its comments (after ``# ``), of its docstrings and of the literals it prints (inside the quotes)."""
+    its comments (after ``# ``), of its docstrings and of the literals it prints (inside the quotes),
+    except printed text that ``shown`` (the expected outputs) quotes: an edition prints what they say."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
         spans = _read_aloud(source)
@@ -92,9 +107,9 @@ def _pieces(source: str) -> list[tuple[int, int, str]]:
         elif token.type == tokenize.STRING and any(first <= token.start and token.end <= last for first, last in spans):
             opening = _QUOTES.match(token.string)
             quote = opening.group(2)
-            found.append(
-                (start + len(opening.group(0)), end - len(quote), token.string[len(opening.group(0)) : -len(quote)])
-            )
+            text = token.string[len(opening.group(0)) : -len(quote)]
+            if not _shown(text.strip(), shown):
+                found.append((start + len(opening.group(0)), end - len(quote), text))
     # Leading and trailing blanks stay in the code; a piece needs words to be translated.
     pieces = []
     for start, _end, text in found:
@@ -108,19 +123,21 @@ def _pieces(source: str) -> list[tuple[int, int, str]]:
 def units(notebook) -> list[Unit]:
     """The translatable units of a notebook read by ``nbformat`` (cells with ids), in cell order."""
     found: list[Unit] = []
+    shown = expected_outputs(notebook)
     for cell in notebook["cells"]:
         source = cell["source"]
         if cell["cell_type"] == "markdown" and source.strip():
             found.append(Unit(cell["id"], source))
         elif cell["cell_type"] == "code":
-            texts = dict.fromkeys(text for _, _, text in _pieces(source))
+            texts = dict.fromkeys(text for _, _, text in _pieces(source, shown))
             found.extend(Unit(cell["id"], text) for text in texts)
     return found
 
 
 def kept(text: str) -> list[str]:
-    """What a translation must keep as it is: code spans, replacement fields ``{...}``, formulas."""
-    return sorted(re.findall(r"`[^`]*`|\{[^{}]*\}|\$[^$]*\$", text))
+    """What a translation must keep as it is: code blocks (an "Expected output" among them), code spans,
+    replacement fields ``{...}`` and formulas."""
+    return sorted(re.findall(r"```.*?```|`[^`]*`|\{[^{}]*\}|\$[^$]*\$", text, flags=re.DOTALL))
 
 
 def catalogue_path(locale_dir: Path, language: str, master: Path) -> Path:
@@ -215,12 +232,13 @@ def edition(notebook, catalogue, language: str):
     def translation(cell_id, text):
         return catalogue.get(text, context=cell_id).string
 
+    shown = expected_outputs(notebook)
     for cell in translated["cells"]:
         source = cell["source"]
         if cell["cell_type"] == "markdown" and source.strip():
             cell["source"] = translation(cell["id"], source)
         elif cell["cell_type"] == "code":
-            cell["source"] = _with_pieces(source, lambda text, cell_id=cell["id"]: translation(cell_id, text))
+            cell["source"] = _with_pieces(source, shown, lambda text, cell_id=cell["id"]: translation(cell_id, text))
             try:
                 ast.parse(cell["source"])
             except SyntaxError as error:  # a quote or a backslash in a translated literal
@@ -229,9 +247,9 @@ def edition(notebook, catalogue, language: str):
     return translated
 
 
-def _with_pieces(source: str, translate) -> str:
+def _with_pieces(source: str, shown: str, translate) -> str:
     """``source`` with each translatable piece replaced by ``translate(text)``."""
-    for start, end, text in reversed(_pieces(source)):
+    for start, end, text in reversed(_pieces(source, shown)):
         source = source[:start] + translate(text) + source[end:]
     return source
 
