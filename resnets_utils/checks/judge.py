@@ -363,13 +363,10 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
                 else (f"block {blocks_text} of stage {stage} keeps")
             )
             return f"{keeps} the shape, so the shortcut is the input itself, with no convolution."
-        stride = student[naming.conv(stage, "a", "2a")]["strides"]
-        if stride != [stages.strides[stage]] * 2:
-            first = f"{projection}" if projection != identity else f"first {identity}"
-            return (
-                f"stage {stage}'s {first} needs s={stages.strides[stage]}, found s={stride[0]} "
-                "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
-            )
+        if wrong := _first_stride(
+            stage, stages, student, projection if projection != identity else f"first {identity}"
+        ):
+            return wrong
     for layer, want in _named(expected).items():
         got = student.get(layer)
         if got is None:
@@ -390,17 +387,23 @@ def diagnose_model(rows: list[dict], expected: list[dict], case: dict, stages: S
     return _first_difference(rows, expected)
 
 
+def _first_stride(stage: int, stages: Stages, student: dict, block: str) -> str | None:
+    """What is wrong with the stride of ``block``, the first block of ``stage``; None if it is right."""
+    stride = student[naming.conv(stage, "a", "2a")]["strides"]
+    if stride == [stages.strides[stage]] * 2:
+        return None
+    return (
+        f"stage {stage}'s {block} needs s={stages.strides[stage]}, found s={stride[0]} "
+        "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
+    )
+
+
 def _self_deciding_stage(stage: int, stages: Stages, student: dict, reference: dict) -> str | None:
     """For blocks that give themselves a projection when the shape changes (``basic_block``): a stage's
     stride, then its number of filters, which decide where the projections are."""
     first = naming.conv(stage, "a", "2a")
-    stride = student[first]["strides"]
-    if stride != [stages.strides[stage]] * 2:
-        block = stages.words(stages.identity)
-        return (
-            f"stage {stage}'s first {block} needs s={stages.strides[stage]}, found s={stride[0]} "
-            "(s=1 in stage 2, where max pooling has already shrunk the input; s=2 in stages 3 to 5)."
-        )
+    if wrong := _first_stride(stage, stages, student, f"first {stages.words(stages.identity)}"):
+        return wrong
     for letter in stages.blocks[stage][1:]:  # the others keep the size the first one gave
         got = student.get(naming.conv(stage, letter, "2a"), {}).get("strides")
         want = reference[naming.conv(stage, letter, "2a")].get("strides")

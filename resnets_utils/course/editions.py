@@ -1,10 +1,11 @@
 """Language editions of a master notebook, from gettext catalogues kept beside the masters.
 
-A master's translatable units are its markdown cells (one unit each) and the comments of its
-code cells (one unit per distinct comment text in a cell); each unit's gettext context is its
-cell's id, so a catalogue entry names the cell it belongs to. Code, cell metadata (nbgrader's
-grade ids and points), cell ids and the course's markers are never units: an edition differs
-from its master only in markdown and comments, which :func:`edition` builds and the tests prove.
+A master's translatable units are its markdown cells (one unit each) and, in its code cells, the
+comments, the docstrings and the text given to ``print`` (one unit per distinct text in a cell;
+printed text that an "Expected output" block quotes stays as printed). Each unit's gettext context
+is its cell's id, so a catalogue entry names the cell it belongs to. Code, cell metadata (nbgrader's
+grade ids and points), cell ids and the course's markers are never units: an edition differs from
+its master only in its units, which :func:`edition` builds and the tests prove.
 
 ``course/locale/<language>/<notebook stem>.po`` holds a language's catalogue of one notebook.
 :func:`updated_catalogue` merges a master's units into it with gettext's rules: a unit whose
@@ -25,6 +26,7 @@ LANGUAGES = ("zh_CN", "ko_KR")
 # Comments that are markers or tool directives, not prose: never translated.
 UNTRANSLATED_COMMENTS = ("###", "# fmt:", "# noqa", "# type:")
 COPYRIGHT = "the ResNets course maintainers"
+ITALIC = r"(?<!\*)\*(?!\*)[^*]+(?<!\*)\*(?!\*)"  # *a title*, not **bold**
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,15 @@ def catalogue_path(locale_dir: Path, language: str, master: Path) -> Path:
     return Path(locale_dir) / language / f"{Path(master).stem}.po"
 
 
-def template(notebook, name: str):
-    """A Babel catalogue holding every unit of ``notebook``, untranslated (gettext's .pot)."""
+def _catalogue(name: str, language: str | None = None):
     from babel.messages.catalog import Catalog
 
-    catalogue = Catalog(project=name, fuzzy=False, copyright_holder=COPYRIGHT, msgid_bugs_address="")
+    return Catalog(locale=language, project=name, fuzzy=False, copyright_holder=COPYRIGHT, msgid_bugs_address="")
+
+
+def template(notebook, name: str):
+    """A Babel catalogue holding every unit of ``notebook``, untranslated (gettext's .pot)."""
+    catalogue = _catalogue(name)
     for unit in units(notebook):
         catalogue.add(unit.text, context=unit.cell_id)
     return catalogue
@@ -172,13 +178,7 @@ def write_catalogue(path: Path, catalogue) -> None:
 
 def updated_catalogue(notebook, name: str, language: str, existing=None):
     """``existing`` (or a new catalogue) brought up to the notebook's units, as ``msgmerge`` does."""
-    from babel.messages.catalog import Catalog
-
-    catalogue = (
-        existing
-        if existing is not None
-        else Catalog(locale=language, project=name, fuzzy=False, copyright_holder=COPYRIGHT, msgid_bugs_address="")
-    )
+    catalogue = existing if existing is not None else _catalogue(name, language)
     catalogue.update(template(notebook, name), update_creation_date=False)
     return catalogue
 
@@ -259,16 +259,12 @@ def glossary_path(locale_dir: Path, language: str) -> Path:
 
 
 def term_pattern(term: str):
-    import re
-
     # The term as a word, singular or plural, in any case ("Shortcuts", "filters").
     return re.compile(rf"(?<![\w-]){re.escape(term)}(?:s|es)?(?![\w-])", re.IGNORECASE)
 
 
 def prose(text: str) -> str:
     """``text`` without its code spans: code keeps its English names."""
-    import re
-
     return re.sub(r"`[^`]*`", "", text)
 
 
@@ -282,9 +278,7 @@ def glossary_problems(catalogue, glossary) -> list[str]:
             continue
         english = prose(message.id)
         kept_words = " ".join(message.string.split())
-        for title in re.findall(
-            r"(?<!\*)\*(?!\*)[^*]+(?<!\*)\*(?!\*)", english
-        ):  # a cited title the translation keeps as it is
+        for title in re.findall(ITALIC, english):  # a cited title the translation keeps as it is
             if " ".join(title.split()) in kept_words:
                 english = english.replace(title, " ")
         for term, translation, pattern in terms:
