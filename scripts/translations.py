@@ -1,10 +1,11 @@
-"""Keep the gettext catalogues of the language editions in step with the master notebooks.
+"""Keep the gettext catalogues in step with the master notebooks and the package's messages.
 
-    python scripts/translations.py update    # add new units, mark changed ones fuzzy (course/locale/)
+    python scripts/translations.py update    # add new units, mark changed ones fuzzy
     python scripts/translations.py check     # name every unit untranslated or out of date; exit 1 if any
 
-A translator then fills in ``msgstr`` in ``course/locale/<language>/<notebook>.po`` (any PO editor)
-and removes the ``fuzzy`` flag once a changed unit is translated again.
+A translator then fills in ``msgstr`` in ``course/locale/<language>/<notebook>.po`` (the notebooks)
+and ``resnets_utils/locale/<language>/messages.po`` (what the checks and the grader say), with any
+PO editor, and removes the ``fuzzy`` flag once a changed unit is translated again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from resnets_utils.course import editions
 ROOT = Path(__file__).resolve().parent.parent
 MASTERS = sorted((ROOT / "course" / "source").glob("*/*.ipynb"))
 LOCALE = ROOT / "course" / "locale"
+MESSAGES = ROOT / "resnets_utils" / "locale"
 
 
 def main(argv=None) -> int:
@@ -39,6 +41,15 @@ def main(argv=None) -> int:
                 found.append(f"{path.relative_to(ROOT)}: missing (run `python scripts/translations.py update`)")
             else:
                 found += [f"{path.relative_to(ROOT)}: {line}" for line in editions.problems(notebook, existing)]
+        path = MESSAGES / language / "messages.po"
+        existing = editions.read_catalogue(path, language) if path.exists() else None
+        if args.command == "update":
+            editions.write_catalogue(path, editions.updated_messages(language, existing))
+            print(f"updated {path.relative_to(ROOT)}")
+        elif existing is None:
+            found.append(f"{path.relative_to(ROOT)}: missing (run `python scripts/translations.py update`)")
+        else:
+            found += [f"{path.relative_to(ROOT)}: {line}" for line in editions.message_problems(existing)]
     if found:
         print("\n".join(found), file=sys.stderr)
         print(f"{len(found)} units to translate", file=sys.stderr)

@@ -11,6 +11,9 @@ its master only in its units, which :func:`edition` builds and the tests prove.
 :func:`updated_catalogue` merges a master's units into it with gettext's rules: a unit whose
 English changed keeps its old translation marked *fuzzy*, a new unit is untranslated, and
 :func:`problems` names the cell of every unit that is either, so CI fails until it is translated.
+The package's own messages (``say``, ``N_``: :mod:`resnets_utils.language`) have one catalogue per
+language, ``resnets_utils/locale/<language>/messages.po``, kept the same way (:func:`updated_messages`,
+:func:`message_problems`).
 """
 
 from __future__ import annotations
@@ -138,8 +141,9 @@ def units(notebook) -> list[Unit]:
 
 def kept(text: str) -> list[str]:
     """What a translation must keep as it is: code blocks (an "Expected output" among them), code spans,
-    replacement fields ``{...}`` and formulas."""
-    return sorted(re.findall(r"```.*?```|`[^`]*`|\{[^{}]*\}|\$[^$]*\$", text, flags=re.DOTALL))
+    replacement fields ``{...}``, formulas and the course's markers (``### START CODE HERE ###``)."""
+    found = re.findall(r"```.*?```|`[^`]*`|\{[^{}]*\}|\$[^$]*\$|###[^#\n`]+###", text, flags=re.DOTALL)
+    return sorted(found)
 
 
 def catalogue_path(locale_dir: Path, language: str, master: Path) -> Path:
@@ -181,6 +185,54 @@ def updated_catalogue(notebook, name: str, language: str, existing=None):
     catalogue = existing if existing is not None else _catalogue(name, language)
     catalogue.update(template(notebook, name), update_creation_date=False)
     return catalogue
+
+
+def message_template():
+    """Every message the package says to students (marked with ``say`` or ``N_``), untranslated."""
+    from babel.messages.extract import extract_from_dir
+
+    package = Path(__file__).resolve().parents[1]
+    catalogue = _catalogue("resnets_utils")
+    keywords = {"say": None, "N_": None}
+    for filename, line, message, _, _ in extract_from_dir(package, [("**.py", "python")], keywords=keywords):
+        catalogue.add(message, locations=[(f"resnets_utils/{filename}", line)])
+    return catalogue
+
+
+def updated_messages(language: str, existing=None):
+    """``existing`` (or a new catalogue) brought up to the package's messages, as ``msgmerge`` does."""
+    catalogue = existing if existing is not None else _catalogue("resnets_utils", language)
+    catalogue.update(message_template(), update_creation_date=False)
+    return catalogue
+
+
+ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ -][A-Za-z]{2,}){2,}\b")
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of three or more English words in translated ``text``, outside code, quotes and fields:
+    English the translation left behind (a single term such as ReLU or Keras is fine)."""
+    return ENGLISH_RUN.findall(re.sub(r"`[^`]*`|\{[^{}]*\}|'[^']*'|\"[^\"]*\"", " ", text))
+
+
+def message_problems(catalogue) -> list[str]:
+    """One line per package message that ``catalogue`` leaves untranslated, marks out of date, or
+    translates with its code spans or ``{fields}`` changed or with English words left in it."""
+    found = []
+    for message in message_template():
+        if not message.id:
+            continue  # the catalogue's header
+        where = message.locations[0][0]
+        have = catalogue.get(message.id)
+        if have is None or not have.string:
+            found.append(f"{where}: not translated: {message.id[:70]!r}")
+        elif have.fuzzy:
+            found.append(f"{where}: the English changed since it was translated: {message.id[:70]!r}")
+        elif kept(have.string) != kept(message.id):
+            found.append(f"{where}: the translation changes code or fields: {message.id[:70]!r}")
+        elif left := english_runs(have.string):
+            found.append(f"{where}: the translation leaves {left[0]!r} in English: {message.id[:70]!r}")
+    return found
 
 
 def _parameters(source: str) -> set[str]:
@@ -283,5 +335,6 @@ def glossary_problems(catalogue, glossary) -> list[str]:
                 english = english.replace(title, " ")
         for term, translation, pattern in terms:
             if pattern.search(english) and translation not in message.string:
-                found.append(f"cell {message.context}: {term!r} is not translated as {translation!r}")
+                where = f"cell {message.context}" if message.context else ", ".join(f for f, _ in message.locations)
+                found.append(f"{where}: {term!r} is not translated as {translation!r}")
     return found
