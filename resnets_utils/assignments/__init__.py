@@ -4,7 +4,10 @@ Each assignment is a module of this package holding one :class:`Assignment`, reg
 :data:`ASSIGNMENTS` under its nbgrader name (its folder ``course/source/<name>/``). The checks,
 the autograder, ``scripts/make_expected.py`` and the tests learn what is graded from here only:
 a second assignment is a new module and one line below. Nothing here imports the rest of the
-package, so every module may read it.
+package but ``language``, so every module may read it.
+
+The words a student reads (``spelled``, ``arguments``, ``values_hint``) are English, marked with
+``N_`` where they are defined and said in the student's language where they are used (``say``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from resnets_utils.language import say
 
 BLOCK, MODEL = "block", "model"  # a function called on a tensor; a function returning a keras.Model
 PUBLIC, HIDDEN = "public", "hidden"  # the notebook's visible cases; those only the grader runs
@@ -27,11 +32,12 @@ class Stages:
     strides: dict[int, int]
     projection: str = "convolutional_block"
     identity: str = "identity_block"
-    spelled: dict[str, str] = field(default_factory=dict)  # function -> its words, where "_" -> " " reads wrong
+    # function -> its words, marked with N_ (a function not listed reads as its name, "_" -> " ")
+    spelled: dict[str, str] = field(default_factory=dict)
 
     def words(self, function: str) -> str:
-        """How the messages name a block built by ``function``: "convolutional block"."""
-        return self.spelled.get(function, function.replace("_", " "))
+        """How the messages name a block built by ``function``, in the student's language: "convolutional block"."""
+        return say(self.spelled.get(function, function.replace("_", " ")))
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,8 @@ class GradedFunction:
     name: str  # as the notebook defines it
     cell: str  # grade id of the solution cell that defines it
     kind: str  # BLOCK or MODEL
-    arguments: str  # what a hidden case's message may tell the student to vary, e.g. "shapes, f, filters"
-    values_hint: str  # when the layers match but the values do not: "check which tensor each ..."
+    arguments: str  # what a hidden case's message may tell the student to vary, e.g. "shapes, f, filters" (N_)
+    values_hint: str  # when the layers match but the values do not: "check which tensor each ..." (N_)
     built_from: tuple[str, ...] = ()  # a model: the graded blocks it calls
     stages: Stages | None = None  # a model: the stage table its layers are judged against
 

@@ -8,6 +8,10 @@ reference solutions stay in it, and ``make expected`` runs them on the cases bel
 from __future__ import annotations
 
 from resnets_utils.assignments import BLOCK, MODEL, PUBLIC, Assignment, GradedFunction, Stages
+from resnets_utils.language import N_
+
+# The words a student reads are marked with N_ and said where the messages use them; "input_shape,
+# classes" names arguments only (code), so it is not translated.
 
 # He et al. (2015), Table 1: two basic blocks per stage; the first of stages 3 to 5 halves the size.
 RESNET18_STAGES = Stages(
@@ -15,6 +19,7 @@ RESNET18_STAGES = Stages(
     strides={2: 1, 3: 2, 4: 2, 5: 2},
     projection="basic_block",
     identity="basic_block",
+    spelled={"basic_block": N_("basic block")},
 )
 
 PREACT_RESNET18_STAGES = Stages(
@@ -22,19 +27,23 @@ PREACT_RESNET18_STAGES = Stages(
     strides=RESNET18_STAGES.strides,
     projection="preactivation_block",
     identity="preactivation_block",
-    spelled={"preactivation_block": "pre-activation block"},
+    spelled={"preactivation_block": N_("pre-activation block")},
 )
 
 FUNCTIONS = (
     GradedFunction(
-        "basic_block", "basic_block", BLOCK, "shapes, filters, s", "layer receives and the order of the steps"
+        "basic_block",
+        "basic_block",
+        BLOCK,
+        N_("shapes, filters, s"),
+        N_("layer receives and the order of the steps"),
     ),
     GradedFunction(
         "ResNet18",
         "basic_resnet",
         MODEL,
         "input_shape, classes",
-        "block receives, and that every block is given X from the previous one",
+        N_("block receives, and that every block is given X from the previous one"),
         built_from=("basic_block",),
         stages=RESNET18_STAGES,
     ),
@@ -42,15 +51,15 @@ FUNCTIONS = (
         "preactivation_block",
         "preactivation_block",
         BLOCK,
-        "shapes, filters, s",
-        "layer receives, and that nothing follows the addition",
+        N_("shapes, filters, s"),
+        N_("layer receives, and that nothing follows the addition"),
     ),
     GradedFunction(
         "PreActResNet18",
         "preact_resnet",
         MODEL,
         "input_shape, classes",
-        "block receives, and the BatchNormalization and ReLU after the last stage",
+        N_("block receives, and the BatchNormalization and ReLU after the last stage"),
         built_from=("preactivation_block",),
         stages=PREACT_RESNET18_STAGES,
     ),

@@ -7,21 +7,28 @@ cells carry these grade ids and points (a test compares them).
 from __future__ import annotations
 
 from resnets_utils.assignments import BLOCK, HIDDEN, MODEL, PUBLIC, Assignment, GradedFunction, Stages, Test
+from resnets_utils.language import N_
 
-BLOCK_VALUES_HINT = "layer receives and the order of the steps"
+# The words a student reads are marked with N_ and said where the messages use them; "input_shape,
+# classes" names arguments only (code), so it is not translated.
+BLOCK_VALUES_HINT = N_("layer receives and the order of the steps")
 
 # ResNet-50 as He et al. built it: 3, 4, 6 and 3 blocks; stage 2 keeps the size max pooling left.
-RESNET50_STAGES = Stages(blocks={2: "abc", 3: "abcd", 4: "abcdef", 5: "abc"}, strides={2: 1, 3: 2, 4: 2, 5: 2})
+RESNET50_STAGES = Stages(
+    blocks={2: "abc", 3: "abcd", 4: "abcdef", 5: "abc"},
+    strides={2: 1, 3: 2, 4: 2, 5: 2},
+    spelled={"convolutional_block": N_("convolutional block"), "identity_block": N_("identity block")},
+)
 
 FUNCTIONS = (
-    GradedFunction("identity_block", "identity_block", BLOCK, "shapes, f, filters", BLOCK_VALUES_HINT),
-    GradedFunction("convolutional_block", "convolutional_block", BLOCK, "shapes, f, filters, s", BLOCK_VALUES_HINT),
+    GradedFunction("identity_block", "identity_block", BLOCK, N_("shapes, f, filters"), BLOCK_VALUES_HINT),
+    GradedFunction("convolutional_block", "convolutional_block", BLOCK, N_("shapes, f, filters, s"), BLOCK_VALUES_HINT),
     GradedFunction(
         "ResNet50",
         "resnet50",
         MODEL,
         "input_shape, classes",
-        "block receives, and that every block is given X from the previous one",
+        N_("block receives, and that every block is given X from the previous one"),
         built_from=("identity_block", "convolutional_block"),
         stages=RESNET50_STAGES,
     ),

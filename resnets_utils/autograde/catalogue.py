@@ -19,6 +19,7 @@ from resnets_utils import checks
 from resnets_utils.assignments import HIDDEN, Assignment
 from resnets_utils.autograde.engines import worker
 from resnets_utils.course import notebooks
+from resnets_utils.language import ENGLISH
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ class Master:
         """Whether the master has a test cell for every test of its assignment."""
         return set(self.assignment.grade_ids) <= set(self.points)
 
-    def phases(self, solutions: dict[str, str], cases: dict[str, list[dict]]) -> list[dict]:
-        """A worker's phases for ``solutions``: the set-up cells, the solution cells, then one per test.
+    def phases(self, solutions: dict[str, str], cases: dict[str, list[dict]], language: str = ENGLISH) -> list[dict]:
+        """A worker's phases for ``solutions``: the set-up cells, the solution cells, then one per test,
+        whose messages are said in ``language`` (the handed-in notebook's).
 
         Every visible test comes before the first hidden one: nothing student code could learn
         while a hidden case runs can reach a visible test's reason, which the student reads.
@@ -54,7 +56,7 @@ class Master:
         found = [worker.cell(f"setup-{index}", source) for index, source in enumerate(self.setup)]
         found += [worker.cell(cell, solutions[cell]) for cell in self.assignment.cells if cell in solutions]
         tests = sorted(self.assignment.tests, key=lambda test: test.cases == HIDDEN)
-        return found + [worker.test(test.grade_id, test.function, cases[test.grade_id]) for test in tests]
+        return found + [worker.test(test.grade_id, test.function, cases[test.grade_id], language) for test in tests]
 
 
 def grading_cases(assignment: Assignment, seed: int) -> dict[str, list[dict]]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from resnets_utils import settings
 from resnets_utils.course import notebooks
+from resnets_utils.language import say, speaking
 from resnets_utils.settings import write_atomically
-from resnets_utils.wording import counted
 
 MARKER = ".resnets-grade.json"
 
@@ -179,7 +179,8 @@ def record(course: Path, assignment: str, result, fingerprint: str, release: dic
             grade.needs_manual_grade = grade.manual_score is not None
         gradebook.db.commit()
     folder = autograded_folder(course, assignment, student)
-    feedback = feedback_notebook(release, result.solutions, verdicts, notes)
+    with speaking(result.submission.language):  # the student's feedback, in their notebook's language
+        feedback = feedback_notebook(release, result.solutions, verdicts, notes)
     write_atomically(folder / notebook, json.dumps(feedback, indent=1))
     if timestamp:
         write_atomically(folder / "timestamp.txt", timestamp)
@@ -205,8 +206,10 @@ def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, 
     """
     notebook = json.loads(json.dumps(release))  # a deep copy
     if notes:
-        text = "**Not read by the grader** (only plain files within the limits are):\n\n" + "\n".join(
-            f"- {plain_markdown(note)}" for note in notes
+        text = (
+            say("**Not read by the grader** (only plain files within the limits are):")
+            + "\n\n"
+            + "\n".join(f"- {plain_markdown(note)}" for note in notes)
         )
         cell = {"cell_type": "markdown", "id": "resnets-grade-not-read", "metadata": {}, "source": text}
         notebook["cells"].insert(0, cell)
@@ -216,9 +219,14 @@ def feedback_notebook(release: dict, solutions: dict[str, str], verdicts: dict, 
         if cell.kind == notebooks.SOLUTION and cell.grade_id in solutions:
             cell.raw["source"] = solutions[cell.grade_id]
         elif verdict and verdict.reason:
-            error = {"output_type": "error", "ename": "Failed", "evalue": verdict.reason}
-            cell.raw["outputs"] = [error | {"traceback": [f"Failed: {verdict.reason}"]}]
+            failed = say("Failed")
+            error = {"output_type": "error", "ename": failed, "evalue": verdict.reason}
+            cell.raw["outputs"] = [error | {"traceback": [f"{failed}: {verdict.reason}"]}]
         elif verdict:
-            text = f"Passed: {verdict.points:g} of {counted(verdict.max_points, 'point')}.\n"
+            points, most = verdict.points, verdict.max_points
+            if most == 1:
+                text = say("Passed: {points:g} of 1 point.", points=points) + "\n"
+            else:
+                text = say("Passed: {points:g} of {most:g} points.", points=points, most=most) + "\n"
             cell.raw["outputs"] = [{"output_type": "stream", "name": "stdout", "text": text}]
     return notebook

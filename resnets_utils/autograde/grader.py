@@ -24,6 +24,7 @@ from resnets_utils import assignments
 from resnets_utils.autograde import catalogue, intake, sandbox, verdicts
 from resnets_utils.autograde.engines import local
 from resnets_utils.autograde.engines.worker import one_line
+from resnets_utils.language import ENGLISH, of_notebook, speaking
 
 
 class ReferenceFailedError(RuntimeError):
@@ -36,6 +37,7 @@ class Submission:
     folder: Path  # submitted/<student>/<assignment>
     notebook: str  # file name of the graded notebook
     allowance: intake.Allowance = field(default_factory=intake.Allowance)
+    language: str = ENGLISH  # of the handed-in notebook, once read: its feedback's
     _intake: intake.Intake | None = field(default=None, repr=False)
 
     def intake(self) -> intake.Intake:
@@ -83,7 +85,9 @@ class Submission:
         except (OSError, ValueError):
             return {}, f"{name} is not a readable notebook (not valid JSON)."
         try:
-            return catalogue.submitted_cells(notebook, assignment or assignments.get(self.folder.name)), ""
+            cells = catalogue.submitted_cells(notebook, assignment or assignments.get(self.folder.name))
+            self.language = of_notebook(notebook)
+            return cells, ""
         except (AttributeError, TypeError):
             return {}, f"{name} is not a readable notebook (not a notebook's JSON)."
 
@@ -165,8 +169,8 @@ class Batch:
                 raise ReferenceFailedError(f"the reference solution could not be observed on {where}")
             return self.expected[kind]
 
-    def _phases(self, solutions: dict) -> list[dict]:
-        return self.reference.phases(solutions, self.cases)
+    def _phases(self, solutions: dict, language: str = ENGLISH) -> list[dict]:
+        return self.reference.phases(solutions, self.cases, language)
 
     def _why_the_reference_failed(self, results: dict, where: str | None) -> str:
         """Which phase failed and, when the limits are below the defaults, which limit and what it needed."""
@@ -209,18 +213,21 @@ class Batch:
             found = {g: verdicts.Verdict(0.0, self.reference.points[g], problem) for g in self.assignment.grade_ids}
             return Result(submission, found, {}, None, time.perf_counter() - start)
         try:
-            ran = self.engine.run(self._phases(solutions), submission.intake(), self.limits, self.stopping)
+            phases = self._phases(solutions, submission.language)
+            ran = self.engine.run(phases, submission.intake(), self.limits, self.stopping)
         except Exception as error:  # a server that died, a full disk, a Dask task that failed
             detail = f"the grader failed while running this submission ({one_line(error)})"
             print(f"grader failure while grading {submission.student}:", file=sys.stderr)
             traceback.print_exc()
-            found = verdicts.not_graded(self.reference.points, detail, self.assignment)
+            with speaking(submission.language):
+                found = verdicts.not_graded(self.reference.points, detail, self.assignment)
             return Result(submission, found, solutions, None, time.perf_counter() - start, retry=True)
         self._prepared.wait()
         if not self.expected:
             raise ReferenceFailedError("the reference solution could not be observed; see the error above")
         expected = self._expected(ran.kind, ran.where)
-        found = verdicts.verdicts(ran.results, expected, self.reference.points, solutions, self.assignment)
+        with speaking(submission.language):  # the feedback in the language of the notebook handed in
+            found = verdicts.verdicts(ran.results, expected, self.reference.points, solutions, self.assignment)
         return Result(submission, found, solutions, ran.protections, time.perf_counter() - start, ran.kind)
 
     def close(self) -> None:

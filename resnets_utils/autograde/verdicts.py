@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from resnets_utils import assignments, checks
 from resnets_utils.assignments import HIDDEN, MODEL, Assignment, Test
+from resnets_utils.language import say
 
 
 @dataclass(frozen=True)
 class Verdict:
     points: float
     max_points: float
-    reason: str  # one line for the student; "" when the test passes
+    reason: str  # one line for the student, in the language of their notebook; "" when the test passes
     detail: str = ""  # for the instructor: what a hidden test found (never in the feedback)
 
 
@@ -47,11 +48,11 @@ def verdicts(
         try:
             reason, hidden = _failure(assignment, test, results, expected[grade_id], solutions, visible)
         except Exception as error:  # a worker's report can hold anything: it never stops the judging
-            reason = hidden = f"the test's results are malformed ({type(error).__name__})."
+            reason = hidden = say("the test's results are malformed ({error}).", error=type(error).__name__)
         if reason and test.cases == HIDDEN:
             # The checks' words for a hidden case: what it changes and what went wrong, none of its values.
             if found[test.visible].reason:
-                hidden = f"{test.function} fails the hidden cases: see the visible test above."
+                hidden = say("{name} fails the hidden cases: see the visible test above.", name=test.function)
             found[grade_id] = Verdict(0.0, points[grade_id], _short(hidden), reason)
         else:
             found[grade_id] = Verdict(0.0 if reason else points[grade_id], points[grade_id], reason)
@@ -64,12 +65,33 @@ def verdicts(
         if not verdict.reason or model.kind != MODEL:
             continue
         if broken := [block for block, _ in assignments.blocks_to_fix_first(model, failure_of)]:
-            which = "which fails its own test" if len(broken) == 1 else "which fail their own tests"
-            first = f"{model.name} is built from your {' and '.join(broken)}, {which}: fix it first"
             found[test.grade_id] = Verdict(
-                verdict.points, verdict.max_points, _short(f"{first} ({verdict.reason})"), verdict.detail
+                verdict.points,
+                verdict.max_points,
+                _short(_fix_first(model.name, broken, verdict.reason)),
+                verdict.detail,
             )
     return found
+
+
+def _fix_first(model: str, broken: list[str], reason: str) -> str:
+    """A model's reason when it is built from ``broken`` blocks, which fail their own tests."""
+    if len(broken) == 1:
+        return say(
+            "{model} is built from your {block}, which fails its own test: fix it first ({reason})",
+            model=model,
+            block=broken[0],
+            reason=reason,
+        )
+    blocks = broken[0]
+    for block in broken[1:]:
+        blocks = say("{blocks} and {block}", blocks=blocks, block=block)
+    return say(
+        "{model} is built from your {blocks}, which fail their own tests: fix them first ({reason})",
+        model=model,
+        blocks=blocks,
+        reason=reason,
+    )
 
 
 def _failure(assignment, test: Test, results: dict, cases: list[dict], solutions: dict, visible=None):
@@ -84,9 +106,11 @@ def _failure(assignment, test: Test, results: dict, cases: list[dict], solutions
 
 def hidden_fails(function: assignments.GradedFunction) -> str:
     """A hidden test's reason when the function's code fails under its cases (the error is the student's)."""
-    return (
-        f"{function.name} fails the hidden cases: its code fails or stops under them; "
-        f"call it with other arguments ({function.arguments}) to see where."
+    return say(
+        "{name} fails the hidden cases: its code fails or stops under them; "
+        "call it with other arguments ({arguments}) to see where.",
+        name=function.name,
+        arguments=say(function.arguments),
     )
 
 
@@ -95,28 +119,33 @@ def _judged(assignment, test: Test, results: dict, cases: list[dict], solutions:
     function, grade_id, cell = test.function, test.grade_id, assignment.function(test.function).cell
     if cell not in solutions:
         return _short(
-            f"the solution cell of {function} is missing from the notebook (its nbgrader metadata was lost)."
+            say(
+                "the solution cell of {name} is missing from the notebook (its nbgrader metadata was lost).",
+                name=function,
+            )
         ), None
     cell_result = results.get(cell, {})
     result = results.get(grade_id)
     if result is None:
-        return "not run: the grader stopped before this test.", None
+        return say("not run: the grader stopped before this test."), None
     if "error" in result:
         return _short(f"{function}: {result['error']}"), None
     observations = result.get("cases")
     if not isinstance(observations, list) or len(observations) != len(cases):
-        return "the test's results are malformed.", None
+        return say("the test's results are malformed."), None
     for observation, case in zip(observations, cases, strict=True):
         try:
             if not isinstance(observation, dict):
-                raise checks.CheckFailed("the test's results are malformed.")
+                raise checks.CheckFailed(say("the test's results are malformed."))
             if "error" in observation and "error" in cell_result:
-                raise checks.CheckFailed(f"{function} is not defined: its cell failed ({cell_result['error']})")
+                raise checks.CheckFailed(
+                    say("{name} is not defined: its cell failed ({error})", name=function, error=cell_result["error"])
+                )
             checks.judge(function, observation, case)
         except checks.CheckFailed as failure:
             return _short(str(failure)), (failure, case)
         except Exception as error:  # forged or garbled observations: whatever they make the judge raise
-            return _short(f"the test's results are malformed ({type(error).__name__})."), None
+            return _short(say("the test's results are malformed ({error}).", error=type(error).__name__)), None
     return "", None
 
 
@@ -129,5 +158,5 @@ def _short(text: str, limit: int = 400) -> str:
 
 def not_graded(points: dict[str, float], detail: str, assignment: Assignment) -> dict:
     """Verdicts for a submission the grader could not run (its own failure): 0 for now, graded again next run."""
-    reason = "the grader could not run this test (its own failure, not your code's); it will be graded again."
+    reason = say("the grader could not run this test (its own failure, not your code's); it will be graded again.")
     return {grade_id: Verdict(0.0, points[grade_id], reason, _short(detail)) for grade_id in assignment.grade_ids}

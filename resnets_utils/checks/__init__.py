@@ -25,6 +25,7 @@ from resnets_utils.assignments import HIDDEN, PUBLIC
 from resnets_utils.checks.cases import HIDDEN_EXPECTED, PUBLIC_EXPECTED, block_arguments, load_expected  # noqa: F401
 from resnets_utils.checks.judge import TOLERANCE, CheckFailed, hidden_case, judge  # noqa: F401
 from resnets_utils.checks.observe import block_outputs, observe, quiet, resnet50_outputs  # noqa: F401
+from resnets_utils.language import say
 
 
 def check_identity_block(identity_block, cases: str = PUBLIC) -> None:
@@ -74,16 +75,37 @@ def check(name: str, function, cases: str = PUBLIC, assignment: str = assignment
     if failure and wrong_blocks:
         block, block_failure = wrong_blocks[0]
         raise CheckFailed(
-            f"{name} is built from your {block}, which does not pass its checks yet; fix it first ({block_failure})"
+            say(
+                "{name} is built from your {block}, which does not pass its checks yet; fix it first ({failure})",
+                name=name,
+                block=block,
+                failure=block_failure,
+            )
         )
     if failure:
         raise CheckFailed(failure)
-    print(f"{name}: the {cases} case passes." if count == 1 else f"{name}: all {count} {cases} cases pass.")
+    print(_passed(name, count, cases))
     for block, block_failure in wrong_blocks:
         print(
-            f"Note: {name} builds the right model, so it earns its points, but your {block} does not "
-            f"pass its own checks yet: {block_failure}"
+            say(
+                "Note: {name} builds the right model, so it earns its points, but your {block} does not "
+                "pass its own checks yet: {failure}",
+                name=name,
+                block=block,
+                failure=block_failure,
+            )
         )
+
+
+def _passed(name: str, count: int, cases: str) -> str:
+    """The line saying that ``name`` passes its ``count`` ``"public"`` or ``"hidden"`` cases."""
+    if cases == PUBLIC:
+        if count == 1:
+            return say("{name}: the public case passes.", name=name)
+        return say("{name}: all {count} public cases pass.", name=name, count=count)
+    if count == 1:  # the hidden cases (load_expected knows no others)
+        return say("{name}: the hidden case passes.", name=name)
+    return say("{name}: all {count} hidden cases pass.", name=name, count=count)
 
 
 def _first_failure(name: str, function, cases: str, assignment: str) -> str | None:

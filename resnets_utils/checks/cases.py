@@ -16,6 +16,7 @@ import numpy as np
 from resnets_utils import assignments, settings
 from resnets_utils.assignments import HIDDEN, PUBLIC
 from resnets_utils.checks.judge import CheckFailed
+from resnets_utils.language import say
 
 # The default assignment's files (the notebooks' checks and the tests read these names).
 PUBLIC_EXPECTED = assignments.get(assignments.DEFAULT).expected_file(PUBLIC)
@@ -58,10 +59,26 @@ def _existing(cases: str, places: list[Path]) -> Path:
     for path in places:
         if path.is_file():
             return path
-    to_do = "" if cases == "public" else f": run inside that course, or set {settings.HIDDEN_EXPECTED} to their file"
-    raise CheckFailed(
-        f"the expected results for the {cases} checks are missing ({' or '.join(map(str, places))}); "
-        f"they come with the instructor's copy of the course (`make expected`){to_do}."
+    names = [str(path) for path in places]
+    where = names[0] if names else ""
+    for name in names[1:]:
+        where = say("{paths} or {path}", paths=where, path=name)
+    if cases == PUBLIC:
+        raise CheckFailed(
+            say(
+                "the expected results for the public checks are missing ({places}); "
+                "they come with the instructor's copy of the course (`make expected`).",
+                places=where,
+            )
+        )
+    raise CheckFailed(  # the hidden checks (the only other cases)
+        say(
+            "the expected results for the hidden checks are missing ({places}); "
+            "they come with the instructor's copy of the course (`make expected`): "
+            "run inside that course, or set {variable} to their file.",
+            places=where,
+            variable=settings.HIDDEN_EXPECTED,
+        )
     )
 
 

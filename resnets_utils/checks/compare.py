@@ -13,20 +13,23 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from resnets_utils.language import N_, say, unstopped
 from resnets_utils.models import naming
 
 INPUT = "input"
 STUDENT_INPUT = -1  # the index ``recording`` gives the block's input tensor
 
-TRAINING_NOT_PASSED = (
+TRAINING_NOT_PASSED = N_(
     "`training` is not passed to BatchNormalization{where}: call it as BatchNormalization(...)(X, training=training)."
 )
-SAME_PADDING = "padding of the (f,f) convolution must be 'same', so that it keeps the height and width."
-CONVOLUTIONAL_STRIDES = (
+SAME_PADDING = N_("padding of the (f,f) convolution must be 'same', so that it keeps the height and width.")
+CONVOLUTIONAL_STRIDES = N_(
     "the stride belongs on the first 1x1 convolution and on the shortcut: strides=(s, s) for "
     "'{conv}2a' and '{conv}1', (1, 1) for the others, so both paths shrink the same way{found}."
 )
-IDENTITY_STRIDES = "every convolution of this block has strides (1, 1), so the output keeps the input's shape{found}."
+IDENTITY_STRIDES = N_(
+    "every convolution of this block has strides (1, 1), so the output keeps the input's shape{found}."
+)
 MAX_CALLS = 1000
 
 
@@ -130,27 +133,27 @@ class Graphs:
     def says(self, key) -> str:
         """A reference layer as the student knows it: 'res1a_branch2b', "the ReLU after 'bn1a_branch2a'"."""
         if key == INPUT:
-            return "the block's input (X_shortcut)"
+            return say("the block's input (X_shortcut)")
         row = self.rows[key]
         if "#" not in key:
             return f"'{key}'"
         if row["type"] == "Add":
-            return "the addition"
+            return say("the addition")
         source = row["_inputs"][0] if row["_inputs"] else INPUT
-        return f"the {_word(row)} after {self.says(source)}"
+        return say("the {kind} after {source}", kind=_word(row), source=self.says(source))
 
     def spec_says(self, key) -> str:
         """A reference layer as the spec builds it, with no case's values: "the Conv2D conv_name_base + '2b'"."""
         if key == INPUT:
-            return "the block's input"
+            return say("the block's input")
         row = self.rows[key]
         if row["type"] == "Add":
-            return "the addition"
+            return say("the addition")
         for base, prefix in (("conv_name_base", self.conv), ("bn_name_base", self.bn)):
             if key.startswith(prefix):
-                return f"the {row['type']} {base} + '{key[len(prefix) :]}'"
+                return say("the {kind} {base} + '{part}'", kind=row["type"], base=base, part=key[len(prefix) :])
         source = row["_inputs"][0] if row["_inputs"] else INPUT
-        return f"the {_word(row)} after {self.spec_says(source)}"
+        return say("the {kind} after {source}", kind=_word(row), source=self.spec_says(source))
 
     def code(self, key) -> str:
         """How the spec builds a reference layer: ``BatchNormalization(axis=3, name=bn_name_base + '2c')``."""
@@ -171,15 +174,15 @@ class Graphs:
         if not line:
             return ""
         text = line[1] if len(line[1]) <= 72 else line[1][:69].rstrip() + "..."
-        return f" on line {line[0]} (`{text}`)"
+        return say(" on line {number} (`{code}`)", number=line[0], code=text)
 
     def student(self, index) -> str:
         """A student's call in its own terms: "the ReLU on line 27 (`...`)"."""
         if index == STUDENT_INPUT:
-            return "the block's input (X_shortcut)"
+            return say("the block's input (X_shortcut)")
         call = self.calls[index]
         name = f" '{call['name']}'" if call["name"] else ""
-        return f"the {_word(call)}{name}{self.at(index)}"
+        return say("the {kind}{name}{at}", kind=_word(call), name=name, at=self.at(index))
 
     def called(self, index) -> str:
         """A student's call by its reference place and its line: "'bn1a_branch2b' on line 28 (`...`)"."""
@@ -205,9 +208,10 @@ class Graphs:
         if not self.failed:
             for index, call in enumerate(self.calls):
                 if index not in self.reference_of and index not in self.connected and call["layer"] == index:
-                    text = (
-                        f"{self.student(index)} builds a layer whose output nothing uses, and the reference has "
-                        "no such layer: remove it."
+                    text = say(
+                        "{call} builds a layer whose output nothing uses, and the reference has "
+                        "no such layer: remove it.",
+                        call=self.student(index),
                     )
                     return Difference("extra", None, index, text)
         return None
@@ -219,10 +223,15 @@ class Graphs:
         if index is None or index == self.output or self._inputs(last, index):
             return None  # the last layer is where it belongs, or is misplaced: the flow tells which
         if self.output not in self.reference_of and index in self.calls[self.output]["inputs"]:
-            return f"{self.student(self.output)} is a layer too many: the block ends with {self.called(index)}."
-        return (
-            f"the block returns {self.source(self.output)}, not {self.called(index)}: "
-            "assign each layer's result to X and return X."
+            return say(
+                "{call} is a layer too many: the block ends with {last}.",
+                call=self.student(self.output),
+                last=self.called(index),
+            )
+        return say(
+            "the block returns {returned}, not {last}: assign each layer's result to X and return X.",
+            returned=self.source(self.output),
+            last=self.called(index),
         )
 
     def _difference_at(self, key) -> Difference | None:
@@ -246,20 +255,26 @@ class Graphs:
 
     def _missing(self, key) -> str:
         inputs = self.rows[key]["_inputs"]
-        sources = " and ".join(self.says(s) for s in inputs) or "the input"
-        consumers = " and ".join(self.says(c) for c in self.consumers[key]) or "the block's output"
+        sources = say(" and ").join(self.says(s) for s in inputs) or say("the input")
+        consumers = say(" and ").join(self.says(c) for c in self.consumers[key]) or say("the block's output")
         fed = sorted(self.match.get(s, -2) for s in inputs)
         instead = [  # a layer of another type in its place
             i for i, call in enumerate(self.calls) if i not in self.reference_of and sorted(call["inputs"]) == fed
         ]
         if instead:
-            return (
-                f"{self.student(instead[0])} stands where the reference applies {self.code(key)} to {sources}: "
-                f"{self.says(key)} is missing."
+            return say(
+                "{call} stands where the reference applies {code} to {sources}: {layer} is missing.",
+                call=self.student(instead[0]),
+                code=self.code(key),
+                sources=sources,
+                layer=self.says(key),
             )
-        return (
-            f"{self.says(key)} is missing: the reference applies {self.code(key)} to {sources} "
-            f"and passes the result to {consumers}."
+        return say(
+            "{layer} is missing: the reference applies {code} to {sources} and passes the result to {consumers}.",
+            layer=self.says(key),
+            code=self.code(key),
+            sources=sources,
+            consumers=consumers,
         )
 
     def _twice(self, key, index) -> str | None:
@@ -270,22 +285,40 @@ class Graphs:
             return None
         other = others[0]
         if self.calls[other]["layer"] == self.calls[index]["layer"]:
-            return (
-                f"'{key}' is called twice,{self.at(index)} and again{self.at(other)}: the same layer object "
-                "shares its weights; build a new layer for each step."
+            return say(
+                "'{name}' is called twice,{at} and again{again}: the same layer object "
+                "shares its weights; build a new layer for each step.",
+                name=key,
+                at=self.at(index),
+                again=self.at(other),
             )
-        return (
-            f"'{key}' is built twice,{self.at(index)} and again{self.at(other)}: a layer name can be used once; "
-            "the second one is a layer too many."
+        return say(
+            "'{name}' is built twice,{at} and again{again}: a layer name can be used once; "
+            "the second one is a layer too many.",
+            name=key,
+            at=self.at(index),
+            again=self.at(other),
         )
 
     def _type_or_name(self, key, index) -> str | None:
         row, call = self.rows[key], self.calls[index]
         if call["type"] != row["type"]:
-            return f"{self.says(key)} must be a {row['type']}, but{self.at(index)} it is a {call['type']}."
+            return say(
+                "{layer} must be a {kind}, but{at} it is a {found}.",
+                layer=self.says(key),
+                kind=row["type"],
+                at=self.at(index),
+                found=call["type"],
+            )
         if "#" not in key and call["name"] != key:
-            named = f"is named '{call['name']}'" if call["name"] else "has no name"
-            return f"the {_word(call)}{self.at(index)} {named} where the spec names it '{key}': {self.code(key)}."
+            fields = {"kind": _word(call), "at": self.at(index), "key": key, "code": self.code(key)}
+            if call["name"]:
+                return say(
+                    "the {kind}{at} is named '{name}' where the spec names it '{key}': {code}.",
+                    name=call["name"],
+                    **fields,
+                )
+            return say("the {kind}{at} has no name where the spec names it '{key}': {code}.", **fields)
         return None
 
     def _setting_key(self, key, index) -> str | None:
@@ -298,49 +331,84 @@ class Graphs:
         if setting is None:
             return None
         got, want = _normal(self.calls[index]["settings"]).get(setting), _normal(self.rows[key]).get(setting)
-        return f"{self.says(key)}{self.at(index)} {self._advice(key, setting, got, want)}"
+        return self._advice(key, index, setting, got, want)
 
-    def _advice(self, key, setting, got, want) -> str:
+    def _advice(self, key, index, setting, got, want) -> str:
+        """The sentence on a setting of the call ``index`` that differs from the reference layer ``key``'s."""
         row = self.rows[key]
         kind = row["type"]
+        layer = {"layer": self.says(key), "at": self.at(index)}  # the sentence's subject
         if kind == "Conv2D" and setting == "filters":
-            return self._filters_advice(key, got, want)
+            return self._filters_advice(layer, got, want)
         if kind == "Conv2D" and setting == "kernel_size":
             if "f" in self.case and want == [self.case["f"]] * 2 and self.case["f"] != 1:
-                return f"has a {_pair(got)} window where it needs an (f, f) window: kernel_size=(f, f)."
+                return say(
+                    "{layer}{at} has a {got} window where it needs an (f, f) window: kernel_size=(f, f).",
+                    got=_pair(got),
+                    **layer,
+                )
             if want == [1, 1]:
-                return f"has a {_pair(got)} window where it is a 1x1 convolution: kernel_size=(1, 1)."
-            return f"has a {_pair(got)} window where it needs a {_pair(want)} window: kernel_size={_pair(want)}."
+                return say(
+                    "{layer}{at} has a {got} window where it is a 1x1 convolution: kernel_size=(1, 1).",
+                    got=_pair(got),
+                    **layer,
+                )
+            return say(
+                "{layer}{at} has a {got} window where it needs a {want} window: kernel_size={want}.",
+                got=_pair(got),
+                want=_pair(want),
+                **layer,
+            )
         if kind == "Conv2D" and setting == "strides":
-            return f"has strides {_pair(got)}: " + self._strides_rule()
+            return say("{layer}{at} has strides {got}: {rule}", got=_pair(got), rule=self._strides_rule(), **layer)
         if kind == "Conv2D" and setting == "padding":
             if "f" in self.case:
-                return f"has padding {got!r}: the {SAME_PADDING}"
+                return say("{layer}{at} has padding {got!r}: the {rule}", got=got, rule=say(SAME_PADDING), **layer)
             window = "x".join(map(str, _normal(row).get("kernel_size", [])))
-            return (
-                f"has padding {got!r}: the padding of the {window} convolutions must be {want!r}, "
-                "so that they keep the height and width."
+            return say(
+                "{layer}{at} has padding {got!r}: the padding of the {window} convolutions must be {want!r}, "
+                "so that they keep the height and width.",
+                got=got,
+                window=window,
+                want=want,
+                **layer,
             )
         if kind == "Conv2D" and setting == "kernel_initializer":
-            return (
-                f"has kernel_initializer {got} where the spec gives initializer(seed=0): "
-                "write kernel_initializer=initializer(seed=0), calling the `initializer` argument."
+            return say(
+                "{layer}{at} has kernel_initializer {got} where the spec gives initializer(seed=0): "
+                "write kernel_initializer=initializer(seed=0), calling the `initializer` argument.",
+                got=got,
+                **layer,
             )
         if kind == "Conv2D" and setting == "activation":
-            return (
-                f"has activation {got!r}: the convolutions have no activation of their own; ReLU is a layer of "
-                "its own after BatchNormalization."
+            return say(
+                "{layer}{at} has activation {got!r}: the convolutions have no activation of their own; "
+                "ReLU is a layer of its own after BatchNormalization.",
+                got=got,
+                **layer,
             )
         if kind == "BatchNormalization" and setting == "axis":
-            return f"is not normalising the channels axis (axis={got}): use BatchNormalization(axis=3, ...)."
+            return say(
+                "{layer}{at} is not normalising the channels axis (axis={got}): use BatchNormalization(axis=3, ...).",
+                got=got,
+                **layer,
+            )
         if kind == "BatchNormalization":
-            return (
-                f"has {setting} {got} where the spec's BatchNormalization keeps Keras' default {want}: "
-                f"leave {setting} out."
+            return say(
+                "{layer}{at} has {setting} {got} where the spec's BatchNormalization keeps Keras' default {want}: "
+                "leave {setting} out.",
+                setting=setting,
+                got=got,
+                want=want,
+                **layer,
             )
         if kind == "Activation" and setting == "activation":
-            return f"is Activation({got!r}) where the block uses ReLU: Activation('relu')."
-        return f"has {setting} {got} where {want} is expected."
+            return say(
+                "{layer}{at} is Activation({got!r}) where the block uses ReLU: Activation('relu').", got=got, **layer
+            )
+        return say(
+            "{layer}{at} has {setting} {got} where {want} is expected.", setting=setting, got=got, want=want, **layer
+        )
 
     def _convolutions(self) -> list[str]:
         return [key for key in self.order if self.rows[key]["type"] == "Conv2D"]
@@ -353,33 +421,62 @@ class Graphs:
             return found[0] if len(found) == 1 else None
         return "filters" if filters == value else None
 
-    def _filters_advice(self, key, got, want) -> str:
+    def _filters_advice(self, layer: dict, got, want) -> str:
+        """The sentence on a wrong number of filters; ``layer``: the fields ``layer`` and ``at`` of its subject."""
         which = self._spelled(want)
         if which is None:
-            return f"should have {want} filters, found {got}."
+            return say("{layer}{at} should have {want} filters, found {got}.", want=want, got=got, **layer)
         spelled = {k: self._spelled(_normal(self.rows[k]).get("filters")) for k in self._convolutions()}
         if set(spelled.values()) == {which} and which == "filters":
-            return f"should have filters = {want} filters, found {got} (every convolution of the block has `filters`)."
+            return say(
+                "{layer}{at} should have filters = {want} filters, found {got} "
+                "(every convolution of the block has `filters`).",
+                want=want,
+                got=got,
+                **layer,
+            )
         main = [k for k in spelled if k[len(self.conv) :].startswith("2")]
-        names = [spelled[k] for k in main]
-        rule = f"filters = [{', '.join(names)}] for {', '.join(repr(k[len(self.conv) :]) for k in main)}"
+        names = ", ".join(spelled[k] for k in main)
+        parts = ", ".join(repr(k[len(self.conv) :]) for k in main)
         shortcut = [k for k in spelled if k not in main]
         if shortcut and all(spelled[k] for k in shortcut):
-            rule += f"; the shortcut's convolution has {spelled[shortcut[0]]}"
-        return f"should have {which} = {want} filters, found {got} ({rule})."
+            rule = say(
+                "filters = [{names}] for {parts}; the shortcut's convolution has {shortcut}",
+                names=names,
+                parts=parts,
+                shortcut=spelled[shortcut[0]],
+            )
+        else:
+            rule = say("filters = [{names}] for {parts}", names=names, parts=parts)
+        return say(
+            "{layer}{at} should have {which} = {want} filters, found {got} ({rule}).",
+            which=which,
+            want=want,
+            got=got,
+            rule=rule,
+            **layer,
+        )
 
     def _strides_rule(self) -> str:
         """Where the reference puts the stride, from its layers: the rule the strides advice states."""
         strided = [k for k in self._convolutions() if _normal(self.rows[k]).get("strides") not in (None, [1, 1])]
         if not strided:
-            return IDENTITY_STRIDES.format(found="")
+            return say(IDENTITY_STRIDES, found="")
         first = _normal(self.rows[strided[0]]).get("kernel_size", [1, 1])
         window = f"{first[0]}x{first[1]}"
-        names = " and ".join(f"'{k}'" for k in strided)
-        return (
-            f"the stride belongs on the first {window} convolution"
-            + (" and on the shortcut" if any(not k[len(self.conv) :].startswith("2") for k in strided) else "")
-            + f": strides=(s, s) for {names}, (1, 1) for the others, so both paths shrink the same way."
+        names = say(" and ").join(f"'{k}'" for k in strided)
+        if any(not k[len(self.conv) :].startswith("2") for k in strided):
+            return say(
+                "the stride belongs on the first {window} convolution and on the shortcut: strides=(s, s) for "
+                "{names}, (1, 1) for the others, so both paths shrink the same way.",
+                window=window,
+                names=names,
+            )
+        return say(
+            "the stride belongs on the first {window} convolution: strides=(s, s) for {names}, (1, 1) for the "
+            "others, so both paths shrink the same way.",
+            window=window,
+            names=names,
         )
 
     def _order_rule(self, kinds: set) -> str | None:
@@ -390,16 +487,21 @@ class Graphs:
                 word = _word(self.rows[k])
                 if self.rows[k]["type"] != "Add" and word not in steps:
                     steps.append(word)
-            return "in each component the order is " + ", then ".join(steps)
+            return say("in each component the order is {steps}", steps=say(", then ").join(steps))
         addition = next(k for k in self.order if self.rows[k]["type"] == "Add")
         after = [_word(self.rows[k]) for k in self.consumers[addition]]
         ends = sorted({_word(self.rows[k]) for k in self.rows[addition]["_inputs"] if k != INPUT})
-        path = f"each path ends with its {ends[0]}" if len(ends) == 1 else "each path ends as the reference's does"
         if "Activation" in kinds:
             if after:
-                return f"add the shortcut to the main path first, then apply {after[0]} to the sum"
-            return "the block ends with the addition: nothing follows it"
-        return f"{path}; then the addition" + (f", then {after[0]}" if after else "")
+                return say("add the shortcut to the main path first, then apply {kind} to the sum", kind=after[0])
+            return say("the block ends with the addition: nothing follows it")
+        if len(ends) == 1:
+            path = say("each path ends with its {kind}", kind=ends[0])
+        else:
+            path = say("each path ends as the reference's does")
+        if after:
+            return say("{path}; then the addition, then {kind}", path=path, kind=after[0])
+        return say("{path}; then the addition", path=path)
 
     def _inputs(self, key, index) -> str | None:
         row, call = self.rows[key], self.calls[index]
@@ -408,23 +510,34 @@ class Graphs:
         if got == want:
             return None
         wrong, missing = list((got - want).elements()), list((want - got).elements())
-        instead = " and ".join(self.says(m) for m in missing)
+        instead = say(" and ").join(self.says(m) for m in missing)
         for source in wrong:
             if isinstance(source, tuple):  # a call the reference does not have
                 extra = source[1]
-                return (
-                    f"{self.student(extra)} is a layer too many: the reference passes {instead or 'its input'} "
-                    f"straight to {self.says(key)}."
+                return say(
+                    "{call} is a layer too many: the reference passes {sources} straight to {layer}.",
+                    call=self.student(extra),
+                    sources=instead or say("its input"),
+                    layer=self.says(key),
                 )
             if source in self._descendants(key):  # a later step applied first
                 advice = self._order_rule({row["type"], self.rows[source]["type"]})
-                return (
-                    f"{self.student(self.match[source])} is applied before {self.says(key)}{self.at(index)}, "
-                    f"which the reference applies first: {advice}."
+                return say(
+                    "{call} is applied before {layer}{at}, which the reference applies first: {advice}.",
+                    call=self.student(self.match[source]),
+                    layer=self.says(key),
+                    at=self.at(index),
+                    advice=advice,
                 )
-        takes = " and ".join(self.source(i) for i in call["inputs"]) or "nothing"
-        should = " and ".join(self.says(s) for s in row["_inputs"])
-        return f"{self.says(key)}{self.at(index)} takes {takes} where the reference gives it {should}."
+        takes = say(" and ").join(self.source(i) for i in call["inputs"]) or say("nothing")
+        should = say(" and ").join(self.says(s) for s in row["_inputs"])
+        return say(
+            "{layer}{at} takes {takes} where the reference gives it {should}.",
+            layer=self.says(key),
+            at=self.at(index),
+            takes=takes,
+            should=should,
+        )
 
     def _ancestors_in_reference(self, key) -> set:
         return self._reached(key, lambda k: self.rows[k]["_inputs"])
@@ -452,36 +565,64 @@ class Graphs:
             if not after:
                 break
             end = after[0]
-        ends = "" if end == index else f" (nor does the path it starts, which ends at {self.source(end)})"
         should = [c for c in self.consumers.get(self.reference_of.get(end), []) if c in self.match]
         following = end + 1 if end + 1 < len(self.calls) else None
         reasons = []
         if should:
             consumer = self.match[should[0]]
-            takes = " and ".join(self.source(i) for i in self.calls[consumer]["inputs"])
-            reasons.append(f"{self.says(should[0])}{self.at(consumer)}, which should take it, takes {takes}")
+            takes = say(" and ").join(self.source(i) for i in self.calls[consumer]["inputs"])
+            reasons.append(
+                say(
+                    "{layer}{at}, which should take it, takes {takes}",
+                    layer=self.says(should[0]),
+                    at=self.at(consumer),
+                    takes=takes,
+                )
+            )
         if following is not None and (not should or following != self.match[should[0]]):
-            takes = " and ".join(self.source(i) for i in self.calls[following]["inputs"])
-            reasons.append(f"the next layer, {self.called(following)}, takes {takes}")
-        why = "; ".join(reasons) or "nothing after it uses its result"
-        unused = f"{self.says(key)}{self.at(index)} is built, but its output never reaches the block's output"
-        return f"{unused}{ends}: {why}."
+            takes = say(" and ").join(self.source(i) for i in self.calls[following]["inputs"])
+            reasons.append(say("the next layer, {call}, takes {takes}", call=self.called(following), takes=takes))
+        why = say("; ").join(reasons) or say("nothing after it uses its result")
+        if end == index:
+            return say(
+                "{layer}{at} is built, but its output never reaches the block's output: {why}.",
+                layer=self.says(key),
+                at=self.at(index),
+                why=why,
+            )
+        return say(
+            "{layer}{at} is built, but its output never reaches the block's output (nor does the path it starts, "
+            "which ends at {end}): {why}.",
+            layer=self.says(key),
+            at=self.at(index),
+            end=self.source(end),
+            why=why,
+        )
 
     def _variants(self, key, index) -> str | None:
         row, call = self.rows[key], self.calls[index]
         training = self.variants["training_true"]
         if row["type"] == "BatchNormalization":
             if call.get("training") is not None:
-                where = f" ({self.says(key)}{self.at(index)} is called with training={call['training']})"
-                return TRAINING_NOT_PASSED.format(where=where)
+                where = say(
+                    " ({layer}{at} is called with training={training})",
+                    layer=self.says(key),
+                    at=self.at(index),
+                    training=call["training"],
+                )
+                return say(TRAINING_NOT_PASSED, where=where)
             if isinstance(training, list) and len(training) == len(self.calls) and training[index] is not True:
-                return TRAINING_NOT_PASSED.format(where=f" ({self.says(key)}{self.at(index)})")
+                where = say(" ({layer}{at})", layer=self.says(key), at=self.at(index))
+                return say(TRAINING_NOT_PASSED, where=where)
         constant = self.variants["constant"]
         if row["type"] == "Conv2D" and isinstance(constant, list) and len(constant) == len(self.calls):
             if constant[index] != "Constant":
-                return (
-                    f"{self.says(key)}{self.at(index)} ignores the `initializer` argument (it keeps "
-                    f"{constant[index]} whatever it is given): write kernel_initializer=initializer(seed=0)."
+                return say(
+                    "{layer}{at} ignores the `initializer` argument (it keeps {initializer} whatever it is given): "
+                    "write kernel_initializer=initializer(seed=0).",
+                    layer=self.says(key),
+                    at=self.at(index),
+                    initializer=constant[index],
                 )
         return None
 
@@ -517,7 +658,9 @@ def _word(layer: dict) -> str:
     settings = layer.get("settings", layer)
     if layer["type"] == "Activation" and settings.get("activation") == "relu":
         return "ReLU"
-    return {"Add": "addition"}.get(layer["type"], layer["type"])
+    if layer["type"] == "Add":
+        return say("addition")
+    return layer["type"]  # a Keras class name, said as it is
 
 
 def _pair(value) -> str:
@@ -535,14 +678,15 @@ def _normal(settings: dict) -> dict:
     return found
 
 
-# What a hidden case's difference may say about a setting: the spec's rule, never a value seen.
+# What a hidden case's difference may say about a setting: the spec's rule, never a value seen. Said
+# (``say``) when used; ``hidden_words`` drops a final full stop (SAME_PADDING's).
 SETTING_RULES = {
-    ("Conv2D", "filters"): "filters = [F1, F2, F3] for '2a', '2b', '2c'; the shortcut's convolution has F3",
-    ("Conv2D", "kernel_size"): "kernel_size=(f, f) for the middle convolution, (1, 1) for the others",
-    ("Conv2D", "padding"): SAME_PADDING.rstrip("."),
-    ("Conv2D", "kernel_initializer"): "kernel_initializer=initializer(seed=0)",
-    ("Conv2D", "activation"): "the convolutions have no activation of their own",
-    ("BatchNormalization", "axis"): "BatchNormalization(axis=3, ...)",
+    ("Conv2D", "filters"): N_("filters = [F1, F2, F3] for '2a', '2b', '2c'; the shortcut's convolution has F3"),
+    ("Conv2D", "kernel_size"): N_("kernel_size=(f, f) for the middle convolution, (1, 1) for the others"),
+    ("Conv2D", "padding"): SAME_PADDING,
+    ("Conv2D", "kernel_initializer"): N_("kernel_initializer=initializer(seed=0)"),  # code: the same in every language
+    ("Conv2D", "activation"): N_("the convolutions have no activation of their own"),
+    ("BatchNormalization", "axis"): N_("BatchNormalization(axis=3, ...)"),  # code
 }
 
 
@@ -551,27 +695,34 @@ def hidden_words(name: str, difference: Difference, rows: list[dict], case: dict
     '2b', not a name the student's code made), the kind of difference and the spec's rule."""
     spec = Graphs(name, {"calls": []}, [dict(row) for row in rows], case)
     kind, key = difference.kind, difference.key
-    layer = spec.spec_says(key) if key is not None else "a layer"
+    layer = spec.spec_says(key) if key is not None else say("a layer")
     if kind == "setting":
         row = spec.rows[key]
         if (row["type"], difference.setting) == ("Conv2D", "strides") and name == "convolutional_block":
-            rule = "strides=(s, s) for conv_name_base + '2a' and conv_name_base + '1', (1, 1) for the others"
+            rule = say("strides=(s, s) for conv_name_base + '2a' and conv_name_base + '1', (1, 1) for the others")
         elif (row["type"], difference.setting) == ("Conv2D", "strides"):
-            rule = "every convolution of the identity block has strides (1, 1)"
+            rule = say("every convolution of the identity block has strides (1, 1)")
+        elif (row["type"], difference.setting) in SETTING_RULES:
+            rule = say(SETTING_RULES[row["type"], difference.setting])
         else:
-            rule = SETTING_RULES.get((row["type"], difference.setting), "see the specification")
-        return f"the setting {difference.setting} of {layer} differs from the spec's: {rule.rstrip('.')}"
+            rule = say("see the specification")
+        return say(
+            "the setting {setting} of {layer} differs from the spec's: {rule}",
+            setting=difference.setting,
+            layer=layer,
+            rule=unstopped(rule),
+        )
     said = {
-        "missing": f"{layer} is missing",
-        "twice": f"{layer} is built more than once",
-        "name": f"{layer} is not built with the type and name the spec gives it",
-        "inputs": f"{layer} does not take the tensor the spec gives it",
-        "unconnected": f"{layer} is built, but its output does not reach the block's output",
-        "returns": "the block does not return the output of its last ReLU",
-        "extra": "the block builds a layer the reference does not have",
+        "missing": N_("{layer} is missing"),
+        "twice": N_("{layer} is built more than once"),
+        "name": N_("{layer} is not built with the type and name the spec gives it"),
+        "inputs": N_("{layer} does not take the tensor the spec gives it"),
+        "unconnected": N_("{layer} is built, but its output does not reach the block's output"),
+        "returns": N_("the block does not return the output of its last ReLU"),
+        "extra": N_("the block builds a layer the reference does not have"),
     }
     if kind in said:
-        return said[kind]
+        return say(said[kind], layer=layer)
     if spec.rows.get(key, {}).get("type") == "BatchNormalization":
-        return TRAINING_NOT_PASSED.format(where="").rstrip(".")
-    return f"{layer} ignores the `initializer` argument: kernel_initializer=initializer(seed=0)"
+        return unstopped(say(TRAINING_NOT_PASSED, where=""))
+    return say("{layer} ignores the `initializer` argument: kernel_initializer=initializer(seed=0)", layer=layer)

@@ -23,6 +23,7 @@ from resnets_utils.assignments import MODEL, graded_function, graded_names
 from resnets_utils.checks.cases import block_arguments, block_input, initializers, resnet50_inputs
 from resnets_utils.checks.compare import first_difference
 from resnets_utils.checks.judge import REPEATED, CheckFailed, error_message, not_a_layer, numbers
+from resnets_utils.language import N_, say
 from resnets_utils.models.architecture import NotALayerError, describe, given_name, kind, layer_settings, only_layers
 
 
@@ -115,7 +116,7 @@ def _recorded_block(function, name, case):
                 name,
                 lambda: function(given, training=None, **block_arguments(case)),
                 case,
-                returns=(keras.KerasTensor, "the output tensor X"),
+                returns=(keras.KerasTensor, N_("{name} must return the output tensor X, not a {found}.")),
             )
         except CheckFailed as failure:
             graph["error"] = str(failure)
@@ -220,7 +221,7 @@ def _observe_model(name, function, case):
             lambda: function(input_shape=tuple(case["input_shape"]), classes=case["classes"]),
             case,
             built=_built_before,
-            returns=(keras.Model, "a keras Model"),
+            returns=(keras.Model, N_("{name} must return a keras Model, not a {found}.")),
             calls=record["calls"],
         )
     # The named layers built, used or not, and the line of the model's function that built each.
@@ -230,7 +231,7 @@ def _observe_model(name, function, case):
         return {"rows": describe(model), "outputs": resnet50_outputs(model, case).tolist(), "built": built}
 
     # A model that builds nearly always runs, but not every one does (an empty Sequential, a Lambda).
-    return _build(name, run, case, doing="running the model on two pictures")
+    return _build(name, run, case, doing=N_("running the model on two pictures"))
 
 
 # Code that is not the student's: the standard library, installed packages, this package.
@@ -278,19 +279,24 @@ def _held_layer(error: BaseException) -> tuple[str, str] | None:
     return None
 
 
-def _build(name: str, call, case: dict, doing: str = "building the layers", built=None, returns=None, calls=()):
+def _build(name: str, call, case: dict, doing: str = N_("building the layers"), built=None, returns=None, calls=()):
     """Run ``call()`` (which builds or runs the student's layers), turning errors into diagnoses.
 
-    ``built(error)``, if given, reads the layers built when the error was raised; ``returns``,
-    if given, is ``(type, in words)``: what the result must be; ``calls``, the layer calls recorded
-    meanwhile (a name used twice is told with the lines that built it).
+    ``doing``: what ``call`` does, in words marked with N_ (said here); ``built(error)``, if given,
+    reads the layers built when the error was raised; ``returns``, if given, is ``(type, message)``:
+    what the result must be, and the message (marked with N_, its fields ``{name}`` and ``{found}``,
+    the type found) if it is not; ``calls``, the layer calls recorded meanwhile (a name used twice
+    is told with the lines that built it).
     """
     try:
         result = call()
     except NotImplementedError:
         raise CheckFailed(
-            f"{name} is not implemented yet: replace each `raise NotImplementedError()` "
-            "between ### START CODE HERE ### and ### END CODE HERE ### with your code."
+            say(
+                "{name} is not implemented yet: replace each `raise NotImplementedError()` "
+                "between ### START CODE HERE ### and ### END CODE HERE ### with your code.",
+                name=name,
+            )
         ) from None
     except Exception as error:  # the student's code may fail in any way; explain, don't crash
         rows = built(error) if built else []
@@ -300,13 +306,13 @@ def _build(name: str, call, case: dict, doing: str = "building the layers", buil
             if recorded["name"] and recorded["at"]:
                 lines.setdefault(recorded["name"], []).append(recorded["at"])
         message = error_message(
-            name, case, doing, type(error).__name__, str(error), rows, line, _held_layer(error), lines
+            name, case, say(doing), type(error).__name__, str(error), rows, line, _held_layer(error), lines
         )
         raise CheckFailed(message) from None
     if result is None:
-        raise CheckFailed(f"{name} returns None: end it with `return X`.")
+        raise CheckFailed(say("{name} returns None: end it with `return X`.", name=name))
     if returns and not isinstance(result, returns[0]):
-        raise CheckFailed(f"{name} must return {returns[1]}, not a {type(result).__name__}.")
+        raise CheckFailed(say(returns[1], name=name, found=type(result).__name__))
     return result
 
 
@@ -331,7 +337,7 @@ def block_outputs(function, name, case, only: str | None = None, calls=None, eno
                 )
                 recorded = calls is not None and key == RECORDED
                 with recording(None) if recorded else contextlib.nullcontext() as record:
-                    outputs[key] = numbers(_build(name, call, case), f"{name}'s output values")
+                    outputs[key] = numbers(_build(name, call, case), say("{name}'s output values", name=name))
                 if recorded:
                     calls.extend(record["calls"])
                     if enough is not None and enough():

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from resnets_utils.language import say
+
 STEM = ("conv1", "bn_conv1")
 SHORTCUT = "1"
 BRANCH = ("2a", "2b", "2c")
@@ -87,9 +89,10 @@ def blocks(names, stage: int) -> list[str]:
 
 
 def in_words(name: str) -> str | None:
-    """Where a course layer sits in ResNet-50, in words: "stage 1", "stage 3, block 'b'"; None otherwise."""
+    """Where a course layer sits in ResNet-50, in words, in the student's language: "stage 1",
+    "stage 3, block 'b'"; None otherwise (its stage and block as data: :func:`block_of`)."""
     if name in STEM:
-        return "stage 1"
+        return say("stage {stage}", stage=1)
     if match := _COURSE.fullmatch(name):
-        return f"stage {match.group(2)}, block '{match.group(3)}'"
+        return say("stage {stage}, block '{block}'", stage=match.group(2), block=match.group(3))
     return None

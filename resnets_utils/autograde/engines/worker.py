@@ -43,8 +43,8 @@ def cell(phase_id: str, source: str) -> dict:
     return {"id": phase_id, "kind": CELL, "source": source}
 
 
-def test(phase_id: str, function: str, cases: list[dict]) -> dict:
-    return {"id": phase_id, "kind": TEST, "function": function, "cases": cases}
+def test(phase_id: str, function: str, cases: list[dict], language: str = "en") -> dict:
+    return {"id": phase_id, "kind": TEST, "function": function, "cases": cases, "language": language}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -312,11 +312,13 @@ def run(job: Job, channel: int, phases: int, server: int) -> None:
 
 def _observe(namespace: dict, phase: dict) -> list[dict]:
     from resnets_utils import checks
+    from resnets_utils.language import say, speaking
 
-    function = namespace.get(phase["function"])
-    if not callable(function):
-        return [{"error": f"{phase['function']} is not defined: its cell did not run to the end."}]
-    return [checks.observe(phase["function"], function, case) for case in phase["cases"]]
+    with speaking(phase.get("language")):  # the messages of the notebook's language
+        function = namespace.get(phase["function"])
+        if not callable(function):
+            return [{"error": say("{name} is not defined: its cell did not run to the end.", name=phase["function"])}]
+        return [checks.observe(phase["function"], function, case) for case in phase["cases"]]
 
 
 def one_line(error: BaseException) -> str:
