@@ -1,6 +1,8 @@
 """Shared fixtures (one generated data set per test process) and the order tests are handed out in."""
 
+import functools
 import os
+import re
 from pathlib import Path
 
 # pytest-xdist runs one test process per core. Each process's numerical libraries would start a
@@ -14,7 +16,8 @@ if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
 
 import pytest  # noqa: E402
 
-from resnets_utils import data, settings  # noqa: E402
+from resnets_utils import data, language, settings  # noqa: E402
+from resnets_utils.course import editions  # noqa: E402
 from resnets_utils.data import handsigns  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,3 +80,39 @@ def pytest_collection_modifyitems(config, items):
         if shared(item) & expensive:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+class _Heard(dict):
+    """A language's catalogue that notes each message asked for and not found (said in English)."""
+
+    def __init__(self, found: dict, missed: list):
+        super().__init__(found)
+        self.missed = missed
+
+    def get(self, message, default=None):
+        if message not in self:
+            self.missed.append(message)
+        return super().get(message, default)
+
+
+@pytest.fixture
+def fallbacks(monkeypatch) -> list:
+    """The messages said in English for want of a translation while the test runs in another language."""
+    catalogue, missed = language.translations, []
+    monkeypatch.setattr(language, "translations", lambda code: _Heard(catalogue(code), missed))
+    return missed
+
+
+def told_alike(english: str, translated: str) -> list[str]:
+    """What ``translated`` loses or leaves of ``english``: code spans, quoted names, words with a digit or an
+    underscore it lacks, and English it keeps (beyond Keras' own error text, which is quoted as it is)."""
+    keras_says = [said.rstrip(".)") for said in KERAS_SAYS.findall(english)]
+    lost = [kept for kept in KEPT.findall(english) if kept not in translated]
+    left = editions.english_runs(functools.reduce(lambda text, said: text.replace(said, ""), keras_says, translated))
+    return lost + left + (["the same as the English"] if translated == english else [])
+
+
+# Where the English quotes Keras' own error message, which every language quotes as it is.
+KERAS_SAYS = re.compile(r"(?:the error reads|Keras then failed): (.+)")
+# What a translation keeps: code spans, quoted names, and every word with a digit or an underscore.
+KEPT = re.compile(r"`[^`]+`|'[^'\s]+'|\b\w*[\d_]\w*\b")

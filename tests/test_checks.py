@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import told_alike
 
-from resnets_utils import checks, settings
+from resnets_utils import checks, language, settings
 from resnets_utils.checks import cases
 from resnets_utils.course.reference import REPO, load_reference, solution_sources
 
@@ -390,6 +391,20 @@ def test_each_mistake_gets_its_own_diagnosis(mistake):
     message = str(failure.value)
     assert words in message, message
     assert "\n" not in message  # one sentence, not a dump
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_each_mistake_is_told_in_every_language_with_its_names_and_numbers(mistake, fallbacks):
+    grade_id, edits, _ = MISTAKES[mistake]
+    wrong, told = _wrong_version(grade_id, edits), {}
+    for code in ("en", *language.LANGUAGES):
+        with language.speaking(code), pytest.raises(checks.CheckFailed) as failure:
+            CHECK[grade_id](wrong)
+        told[code] = str(failure.value)
+        assert code == "en" or not fallbacks, f"{code} says in English: {fallbacks}"
+        fallbacks.clear()  # English has no catalogue: everything is "missed" there
+    for code in language.LANGUAGES:
+        assert not told_alike(told["en"], told[code]), (told["en"], told[code])
 
 
 def test_an_error_in_keras_quotes_the_students_own_line():

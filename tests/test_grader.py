@@ -30,6 +30,7 @@ from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
 from resnets_utils.autograde.engines import local, worker
 from resnets_utils.autograde.sandbox import landlock, seccomp
 from resnets_utils.checks.cases import HIDDEN_IN_COURSE
+from resnets_utils.course import editions
 from resnets_utils.course.reference import MASTER, RELEASE, load_reference, solution, student_version
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,6 +106,17 @@ class Kit:
         return self.cell(nbformat.read(RELEASE, as_version=4), grade_id).source
 
     solution = staticmethod(solution)
+
+    @staticmethod
+    def entry(name: str):
+        """Another corpus entry, by its file's stem."""
+        return _load(REPO / "tests" / "submissions" / f"{name}.py")
+
+    @staticmethod
+    def in_language(notebook, language: str):
+        """``notebook`` as a language edition records its language (what the grader reads)."""
+        notebook.metadata.setdefault("resnets_course", {})["language"] = language
+        return notebook
 
     @staticmethod
     def edit(text: str, old: str, new: str, count: int = -1) -> str:
@@ -231,6 +243,28 @@ def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpu
     expected = {path.stem: float(_load(path).SCORE) for path in _graded()}
     reasons = {s: gradebook.saved_verdicts(course, ASSIGNMENT, s) for s in scores if scores[s] != expected.get(s)}
     assert scores == expected, reasons
+
+
+SCRIPT = {"zh_CN": r"[\u4e00-\u9fff]", "ko_KR": r"[\uac00-\ud7a3]"}  # Han, Hangul
+
+
+@pytest.mark.slow
+def test_a_mixed_class_is_graded_alike_and_answered_in_each_notebooks_language(graded_corpus):
+    course, _, _ = graded_corpus
+    editions_handed_in = [path for path in _graded() if getattr(_load(path), "LANGUAGE", None)]
+    assert {_load(path).LANGUAGE for path in editions_handed_in} == set(SCRIPT)
+    for path in editions_handed_in:
+        entry, texts = _load(path), _student_texts(course, path.stem)
+        reasons = [reason for grade_id, reason in texts.items() if grade_id != "feedback" and reason]
+        for reason in reasons:  # in the notebook's language, with nothing left in English
+            assert re.search(SCRIPT[entry.LANGUAGE], reason) and not editions.english_runs(reason), reason
+            words = max(re.findall(SCRIPT[entry.LANGUAGE] + "+", reason), key=len)
+            assert words in texts["feedback"]  # the feedback page says it too
+        if english := getattr(entry, "SAME_CODE_AS", None):  # the same code: the same points for every test
+            points = {g: v["points"] for g, v in gradebook.saved_verdicts(course, ASSIGNMENT, path.stem).items()}
+            same = {g: v["points"] for g, v in gradebook.saved_verdicts(course, ASSIGNMENT, english).items()}
+            assert points == same and reasons
+            assert not any(re.search(SCRIPT[entry.LANGUAGE], r) for r in _student_texts(course, english).values())
 
 
 @pytest.mark.slow

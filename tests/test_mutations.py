@@ -23,8 +23,9 @@ from collections import Counter, defaultdict
 
 import numpy as np
 import pytest
+from conftest import told_alike
 
-from resnets_utils import assignments, checks
+from resnets_utils import assignments, checks, language
 from resnets_utils.course import notebooks
 from resnets_utils.course.notebooks import execute
 from resnets_utils.course.reference import REPO
@@ -234,3 +235,28 @@ def test_a_check_that_stops_at_the_first_layer_difference_says_what_the_full_obs
         stopped_early += "again" not in quick and "again" in full
         compared += 1
     assert stopped_early >= 15  # the shortcut is taken, not merely harmless
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_random_mistakes_are_told_in_every_language_with_their_names_and_numbers(block, fallbacks):
+    """No message of a mutant's diagnosis is said in English in an edition, nor loses a name or a number."""
+    rng = np.random.default_rng(SEED + 200 + BLOCKS.index(block))
+    base, assignment = namespace(), OWNERS[block].name
+    told = 0
+    while told < 8:
+        drawn = mutate(solution(block), rng)
+        if drawn is None:
+            continue
+        scope = dict(base)
+        execute(drawn[1], f"<mutant {block}>", scope)
+        said = {}
+        for code in ("en", *language.LANGUAGES):
+            with checks.quiet(), language.speaking(code):
+                said[code] = checks._first_failure(block, scope[block], "public", assignment)
+            assert code == "en" or not fallbacks, f"{code} says in English: {fallbacks}\n{drawn[1]}"
+            fallbacks.clear()
+        if said["en"] is None:  # an equivalent spelling
+            continue
+        told += 1
+        for code in language.LANGUAGES:
+            assert not told_alike(said["en"], said[code]), (said["en"], said[code], told_alike(said["en"], said[code]))
