@@ -173,20 +173,26 @@ def namespace() -> dict:
 MUTANTS, SEED, TARGET = 200, 27, 0.95
 
 
-@pytest.mark.slow  # 200 checks of mutants: about 30 s
-@pytest.mark.parametrize("block", BLOCKS)
-def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, capsys):
-    rng = np.random.default_rng(SEED + BLOCKS.index(block))
-    base = namespace()
-    case = checks.load_expected("public", assignment=OWNERS[block].name)[block][0]
-    named, counted, equivalent, missed = Counter(), Counter(), 0, defaultdict(list)
-    while sum(counted.values()) + equivalent < MUTANTS:
+def mutants(block: str, seed: int):
+    """Seeded one-change mutants of ``block``'s solution, without end: ``(kind, source, node, namespace)``."""
+    rng, base = np.random.default_rng(seed), namespace()
+    while True:
         drawn = mutate(solution(block), rng)
         if drawn is None:
             continue
-        kind, source, node = drawn
         scope = dict(base)
-        execute(source, f"<mutant {block}>", scope)
+        execute(drawn[1], f"<mutant {block}>", scope)
+        yield (*drawn, scope)
+
+
+@pytest.mark.slow  # 200 checks of mutants: about 30 s
+@pytest.mark.parametrize("block", BLOCKS)
+def test_the_checks_name_the_layer_or_line_of_random_one_change_mistakes(block, capsys):
+    case = checks.load_expected("public", assignment=OWNERS[block].name)[block][0]
+    named, counted, equivalent, missed = Counter(), Counter(), 0, defaultdict(list)
+    drawn = mutants(block, SEED + BLOCKS.index(block))
+    while sum(counted.values()) + equivalent < MUTANTS:
+        kind, _, node, scope = next(drawn)
         with checks.quiet():
             # a crash of the check fails the test
             message = checks._first_failure(block, scope[block], "public", OWNERS[block].name)
@@ -220,18 +226,14 @@ def _verdict(block, observation, case):
 @pytest.mark.parametrize("block", BLOCKS)
 def test_a_check_that_stops_at_the_first_layer_difference_says_what_the_full_observation_says(block):
     """The notebook's checks stop running a block whose layers differ; the grader runs it in full."""
-    rng = np.random.default_rng(SEED + 100 + BLOCKS.index(block))
-    base, case = namespace(), checks.load_expected("public", assignment=OWNERS[block].name)[block][0]
+    case = checks.load_expected("public", assignment=OWNERS[block].name)[block][0]
     stopped_early = compared = 0
+    drawn = mutants(block, SEED + 100 + BLOCKS.index(block))
     while compared < 30:
-        drawn = mutate(solution(block), rng)
-        if drawn is None:
-            continue
-        scope = dict(base)
-        execute(drawn[1], f"<mutant {block}>", scope)
+        _, source, _, scope = next(drawn)
         with checks.quiet():
             quick, full = (checks.observe(block, scope[block], case, stop_at_layers=stop) for stop in (True, False))
-        assert _verdict(block, quick, case) == _verdict(block, full, case), drawn[1]
+        assert _verdict(block, quick, case) == _verdict(block, full, case), source
         stopped_early += "again" not in quick and "again" in full
         compared += 1
     assert stopped_early >= 15  # the shortcut is taken, not merely harmless
@@ -240,20 +242,15 @@ def test_a_check_that_stops_at_the_first_layer_difference_says_what_the_full_obs
 @pytest.mark.parametrize("block", BLOCKS)
 def test_random_mistakes_are_told_in_every_language_with_their_names_and_numbers(block, fallbacks):
     """No message of a mutant's diagnosis is said in English in an edition, nor loses a name or a number."""
-    rng = np.random.default_rng(SEED + 200 + BLOCKS.index(block))
-    base, assignment = namespace(), OWNERS[block].name
-    told = 0
+    assignment, told = OWNERS[block].name, 0
+    drawn = mutants(block, SEED + 200 + BLOCKS.index(block))
     while told < 8:
-        drawn = mutate(solution(block), rng)
-        if drawn is None:
-            continue
-        scope = dict(base)
-        execute(drawn[1], f"<mutant {block}>", scope)
+        _, source, _, scope = next(drawn)
         said = {}
         for code in ("en", *language.LANGUAGES):
             with checks.quiet(), language.speaking(code):
                 said[code] = checks._first_failure(block, scope[block], "public", assignment)
-            assert code == "en" or not fallbacks, f"{code} says in English: {fallbacks}\n{drawn[1]}"
+            assert code == "en" or not fallbacks, f"{code} says in English: {fallbacks}\n{source}"
             fallbacks.clear()
         if said["en"] is None:  # an equivalent spelling
             continue

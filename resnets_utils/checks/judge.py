@@ -242,34 +242,21 @@ def error_message(
     if diagnosis:
         return f"{name}: {diagnosis}"
     plain = plain_words(message, held, line[1] if line else "", lines or {})
-    if line and plain:
-        return say(
-            "{name} failed at line {line} of its cell (`{code}`) while {doing}: {plain} (the error reads: {error}).",
-            name=name,
-            line=line[0],
-            code=line[1][:120],
-            doing=doing,
-            plain=plain,
-            error=message[:200],
-        )
-    if line:
-        return say(
-            "{name} failed at line {line} of its cell (`{code}`) while {doing}: the error reads: {error}.",
-            name=name,
-            line=line[0],
-            code=line[1][:120],
-            doing=doing,
-            error=message[:300],
-        )
-    if plain:
-        return say(
-            "{name} failed while {doing}: {plain} (the error reads: {error}).",
-            name=name,
-            doing=doing,
-            plain=plain,
-            error=message[:200],
-        )
-    return say("{name} failed while {doing}: the error reads: {error}.", name=name, doing=doing, error=message[:300])
+    number, code = (line[0], line[1][:120]) if line else (None, None)
+    error = message[:200] if plain else message[:300]  # Keras' own words, shortened
+    template = FAILED[bool(line), bool(plain)]
+    return say(template, name=name, line=number, code=code, doing=doing, plain=plain, error=error)
+
+
+# An error the student's code raised, by (whether its line is known, whether plain words tell what it means).
+FAILED = {
+    (True, True): N_(
+        "{name} failed at line {line} of its cell (`{code}`) while {doing}: {plain} (the error reads: {error})."
+    ),
+    (True, False): N_("{name} failed at line {line} of its cell (`{code}`) while {doing}: the error reads: {error}."),
+    (False, True): N_("{name} failed while {doing}: {plain} (the error reads: {error})."),
+    (False, False): N_("{name} failed while {doing}: the error reads: {error}."),
+}
 
 
 def plain_words(message: str, held=None, line: str = "", lines=None) -> str | None:

@@ -222,17 +222,23 @@ def message_problems(catalogue) -> list[str]:
     for message in message_template():
         if not message.id:
             continue  # the catalogue's header
-        where = message.locations[0][0]
-        have = catalogue.get(message.id)
-        if have is None or not have.string:
-            found.append(f"{where}: not translated: {message.id[:70]!r}")
-        elif have.fuzzy:
-            found.append(f"{where}: the English changed since it was translated: {message.id[:70]!r}")
-        elif kept(have.string) != kept(message.id):
-            found.append(f"{where}: the translation changes code or fields: {message.id[:70]!r}")
+        where, have = message.locations[0][0], catalogue.get(message.id)
+        if told := _translation_problem(message.id, have):
+            found.append(f"{where}: {told}: {message.id[:70]!r}")
         elif left := english_runs(have.string):
             found.append(f"{where}: the translation leaves {left[0]!r} in English: {message.id[:70]!r}")
     return found
+
+
+def _translation_problem(english: str, message) -> str | None:
+    """Why catalogue entry ``message`` does not translate ``english`` as it is now; None if it does."""
+    if message is None or not message.string:
+        return "not translated"
+    if message.fuzzy:
+        return "the English changed since it was translated"
+    if kept(message.string) != kept(english):
+        return "the translation changes code, fields or formulas"
+    return None
 
 
 def _parameters(source: str) -> set[str]:
@@ -257,12 +263,8 @@ def problems(notebook, catalogue) -> list[str]:
     for unit in units(notebook):
         message = catalogue.get(unit.text, context=unit.cell_id)
         first_line = unit.text.strip().splitlines()[0][:60]
-        if message is None or not message.string:
-            found.append(f"cell {unit.cell_id}: not translated: {first_line!r}")
-        elif message.fuzzy:
-            found.append(f"cell {unit.cell_id}: the English changed since it was translated: {first_line!r}")
-        elif kept(message.string) != kept(unit.text):
-            found.append(f"cell {unit.cell_id}: the translation changes code, fields or formulas: {first_line!r}")
+        if told := _translation_problem(unit.text, message):
+            found.append(f"cell {unit.cell_id}: {told}: {first_line!r}")
         elif lost := described_parameters(unit.text, parameters.get(unit.cell_id, set())) - described_parameters(
             message.string, parameters.get(unit.cell_id, set())
         ):
