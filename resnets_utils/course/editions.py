@@ -318,8 +318,8 @@ def term_pattern(term: str):
 
 
 def prose(text: str) -> str:
-    """``text`` without its code spans: code keeps its English names."""
-    return re.sub(r"`[^`]*`", "", text)
+    """``text`` without its code spans and ``{fields}``: code and field names keep their English."""
+    return re.sub(r"`[^`]*`|\{[^{}]*\}", "", text)
 
 
 def glossary_problems(catalogue, glossary) -> list[str]:
