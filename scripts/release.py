@@ -1,20 +1,26 @@
-"""Regenerate assignments/ and solutions/ from the master notebooks in course/source/.
+"""Regenerate the language editions, assignments/ and solutions/ from the masters in course/source/.
 
-    python scripts/release.py                 # release with nbgrader, then execute the solutions
+    python scripts/release.py                 # every edition: release with nbgrader, execute the solutions
+    python scripts/release.py residual_networks_zh_CN   # only these editions (nbgrader names)
     python scripts/release.py --no-execute    # the same, solutions left unexecuted
-    python scripts/release.py --check         # fail if assignments/ or solutions/ are stale
+    python scripts/release.py --check         # fail if any generated copy is stale
 
-assignments/<name>/ is nbgrader's student version (generate_assignment): solutions
-replaced by stubs, hidden tests removed, no outputs. solutions/<name>/ is the master
-with the nbgrader markers removed, executed top to bottom (not in grading mode).
-Executed outputs vary (timings, accuracy), so --check compares the solutions' cells, not
-their outputs.
+Each master folder course/source/<name>/ has an edition per language, its own nbgrader
+assignment: course/source/<name>_<language>/ holds the masters translated from the catalogues
+in course/locale/ (generated, marked in their metadata; same cells, grade ids and points).
+assignments/<edition>/ is nbgrader's student version (generate_assignment): solutions
+replaced by stubs, hidden tests removed, no outputs. solutions/<edition>/ is the master
+with the nbgrader markers removed, executed top to bottom in its language (not in grading
+mode). Executed outputs vary (timings, accuracy), so --check compares the solutions' cells,
+not their outputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import filecmp
+import os
 import shutil
 import sys
 import tempfile
@@ -22,55 +28,80 @@ from pathlib import Path
 
 import nbformat
 
+from resnets_utils.assignments import edition_of
 from resnets_utils.autograde.gradebook import run_nbgrader
-from resnets_utils.course import notebooks
+from resnets_utils.course import editions, notebooks
+from resnets_utils.language import ENGLISH, ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
+LOCALE = COURSE / "locale"
 ASSIGNMENTS = ROOT / "assignments"
 SOLUTIONS = ROOT / "solutions"
 MARKERS = notebooks.SOLUTION_MARKERS + notebooks.HIDDEN_TEST_MARKERS
 GENERATED_NOTE = "generated from course/source by `make release`; edit the master there, not this copy"
 
 
-def assignment_names() -> list[str]:
-    return sorted(path.name for path in (COURSE / "source").iterdir() if path.is_dir())
+def all_editions() -> dict[str, dict]:
+    """nbgrader name -> notebook file name -> master, for every master folder's editions (English first)."""
+    found = {}
+    for folder in editions.master_folders(COURSE / "source"):
+        found.update(editions.editions_of(folder, LOCALE))
+    return found
 
 
-def release(name: str, destination: Path) -> None:
-    """Run nbgrader generate_assignment on a scratch copy of the course; copy the result."""
+def release(name: str, masters: dict, destination: Path) -> None:
+    """Run nbgrader generate_assignment on a scratch course holding ``masters``; copy the result."""
     with tempfile.TemporaryDirectory() as scratch:
         course = Path(scratch) / "course"
-        course.mkdir()
+        (course / "source" / name).mkdir(parents=True)
         shutil.copy(COURSE / "nbgrader_config.py", course)
-        shutil.copytree(COURSE / "source" / name, course / "source" / name)
+        for file_name, notebook in masters.items():
+            nbformat.write(notebook, course / "source" / name / file_name)
         run_nbgrader(["generate_assignment", name, "--force"], course)
         if destination.exists():
             shutil.rmtree(destination)
         shutil.copytree(course / "release" / name, destination)
 
 
-def solution(master: Path):
-    """The master notebook without nbgrader's markers and outputs."""
-    notebook = nbformat.read(master, as_version=4)
+def solution(master):
+    """A copy of the master notebook without nbgrader's markers and outputs."""
+    notebook = nbformat.from_dict(master)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.source = notebooks.without_markers(cell.source, MARKERS)
             cell.outputs, cell.execution_count = [], None
-    notebook.metadata["resnets_course"] = {"note": GENERATED_NOTE}
+    language = notebook.metadata.get("resnets_course", {}).get("language")
+    notebook.metadata["resnets_course"] = {"note": GENERATED_NOTE} | ({"language": language} if language else {})
     return notebook
 
 
-def execute(notebook, directory: Path) -> None:
+def execute(notebook, directory: Path, language: str) -> None:
+    """Run ``notebook`` top to bottom in ``directory``, its checks speaking ``language``."""
     from nbclient import NotebookClient
 
-    NotebookClient(
-        notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(directory)}}
-    ).execute()
+    with _environment(ENVIRONMENT, None if language == ENGLISH else language):
+        NotebookClient(
+            notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(directory)}}
+        ).execute()
 
 
-def _graded(master: Path) -> bool:
-    return any(cell.kind == notebooks.TEST for cell in notebooks.code_cells(notebooks.load(master)))
+@contextlib.contextmanager
+def _environment(name: str, value: str | None):
+    """``$name`` set to ``value`` (None: unset) for the kernels started inside."""
+    before = os.environ.pop(name, None)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+        if before is not None:
+            os.environ[name] = before
+
+
+def _graded(notebook) -> bool:
+    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade") for cell in notebook.cells)
 
 
 def _cells(notebook):
@@ -79,18 +110,29 @@ def _cells(notebook):
 
 def check() -> list[str]:
     stale = []
-    for name in assignment_names():
+    for name, masters in all_editions().items():
+        if edition_of(name)[1] != ENGLISH:
+            for file_name, notebook in masters.items():
+                committed = COURSE / "source" / name / file_name
+                if not committed.exists() or committed.read_text() != nbformat.writes(notebook):
+                    stale.append(f"course/source/{name}/{file_name}")
         with tempfile.TemporaryDirectory() as scratch:
             fresh = Path(scratch) / name
-            release(name, fresh)
+            release(name, masters, fresh)
             committed = ASSIGNMENTS / name
-            comparison = filecmp.dircmp(fresh, committed)
-            if not committed.exists() or _differs(comparison):
+            if not committed.exists() or _differs(filecmp.dircmp(fresh, committed)):
                 stale.append(f"assignments/{name}")
-        for master in sorted((COURSE / "source" / name).glob("*.ipynb")):
-            committed = SOLUTIONS / name / master.name
-            if not committed.exists() or _cells(nbformat.read(committed, as_version=4)) != _cells(solution(master)):
-                stale.append(f"solutions/{name}/{master.name}")
+        for file_name, notebook in masters.items():
+            committed = SOLUTIONS / name / file_name
+            if not committed.exists() or _cells(nbformat.read(committed, as_version=4)) != _cells(solution(notebook)):
+                stale.append(f"solutions/{name}/{file_name}")
+    known = {*all_editions(), "README.md"}
+    stale += [
+        f"{path.relative_to(ROOT)} (no master)"
+        for base in (ASSIGNMENTS, SOLUTIONS)
+        for path in sorted(base.iterdir())
+        if path.name not in known
+    ]
     return stale
 
 
@@ -103,6 +145,7 @@ def _differs(comparison: filecmp.dircmp) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("editions", nargs="*", metavar="EDITION", help="nbgrader names to release (default: all)")
     parser.add_argument("--check", action="store_true", help="only report whether the copies are stale")
     parser.add_argument("--no-execute", action="store_true", help="do not execute the solutions")
     args = parser.parse_args(argv)
@@ -111,27 +154,42 @@ def main(argv=None) -> int:
         if stale:
             print(f"not in sync with course/source: {', '.join(stale)}; run `make release`", file=sys.stderr)
             return 1
-        print("assignments/ and solutions/ are in sync with course/source/")
+        print("the editions, assignments/ and solutions/ are in sync with course/source/")
         return 0
     if not args.no_execute and shutil.which("dot") is None:
         # The reference notebooks would show the diagrams' text fallback instead of the diagrams.
         print("Graphviz's `dot` is missing: install it (`make graphviz`) and run again.", file=sys.stderr)
         return 1
-    for name in assignment_names():
-        release(name, ASSIGNMENTS / name)
+    try:
+        found = all_editions()
+    except ValueError as incomplete:  # a catalogue lacks a unit: the translators' command says which
+        print(f"{incomplete}\nrun `python scripts/translations.py check`", file=sys.stderr)
+        return 1
+    if unknown := sorted(set(args.editions) - set(found)):
+        print(f"no edition named {', '.join(unknown)}: the course has {', '.join(found)}", file=sys.stderr)
+        return 2
+    for name, masters in found.items():
+        if args.editions and name not in args.editions:
+            continue
+        language = edition_of(name)[1]
+        if language != ENGLISH:  # nbgrader's workflows (and resnets-grade) read an assignment's masters here
+            for file_name, notebook in masters.items():
+                target = COURSE / "source" / name / file_name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(nbformat.writes(notebook))
+            print(f"wrote course/source/{name}")
+        release(name, masters, ASSIGNMENTS / name)
         print(f"released assignments/{name}")
         # Graded notebooks first: the assignment saves the model that the exploration notebook looks at.
-        for master in sorted(
-            (COURSE / "source" / name).glob("*.ipynb"), key=lambda path: (not _graded(path), path.name)
-        ):
+        for file_name, master in sorted(masters.items(), key=lambda item: (not _graded(item[1]), item[0])):
             notebook = solution(master)
-            target = SOLUTIONS / name / master.name
+            target = SOLUTIONS / name / file_name
             target.parent.mkdir(parents=True, exist_ok=True)
             if not args.no_execute:
-                print(f"executing {master.name} (full training, a few minutes)...", flush=True)
-                execute(notebook, target.parent)
+                print(f"executing {name}/{file_name} (full training, a few minutes)...", flush=True)
+                execute(notebook, target.parent, language)
             nbformat.write(notebook, target)
-            print(f"wrote solutions/{name}/{master.name}")
+            print(f"wrote solutions/{name}/{file_name}")
     return 0
 
 

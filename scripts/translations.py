@@ -19,7 +19,9 @@ import nbformat
 from resnets_utils.course import editions
 
 ROOT = Path(__file__).resolve().parent.parent
-MASTERS = sorted((ROOT / "course" / "source").glob("*/*.ipynb"))
+MASTERS = [
+    path for folder in editions.master_folders(ROOT / "course" / "source") for path in sorted(folder.glob("*.ipynb"))
+]
 LOCALE = ROOT / "course" / "locale"
 MESSAGES = ROOT / "resnets_utils" / "locale"
 

@@ -116,7 +116,9 @@ def test_release_and_solutions_are_in_sync_with_the_master():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-@pytest.mark.parametrize("solution", sorted((REPO / "solutions").glob("*/*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "solution", sorted((REPO / "solutions").glob("*/*.ipynb")), ids=lambda path: f"{path.parent.name}/{path.name}"
+)
 def test_reference_solutions_show_diagrams_not_the_graphviz_fallback(solution):
     # Executed where `dot` was missing, they would show students a text summary instead.
     outputs = [o for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code" for o in c.outputs]

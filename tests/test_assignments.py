@@ -127,3 +127,16 @@ def test_the_wrong_block_policy_is_one_function_that_checks_and_grader_both_ask(
     found = verdicts.verdicts(results, expected, graded.points, solutions, graded)
     assert found["resnet50_public"].reason.startswith("ResNet50 is built from your identity_block, which fails its")
     assert asked == ["ResNet50"] + ["ResNet50"] * 2  # the check once; the grader once per failing model test
+
+
+@pytest.mark.parametrize("name", [*assignments.ASSIGNMENTS, *assignments.EXERCISES])
+def test_an_edition_is_its_assignment_under_a_name_of_its_own(name):
+    from resnets_utils.language import ENGLISH, LANGUAGES
+
+    assert assignments.edition_name(name, ENGLISH) == name and assignments.edition_of(name) == (name, ENGLISH)
+    for language in LANGUAGES:
+        edition = assignments.edition_name(name, language)
+        assert edition != name and assignments.edition_of(edition) == (name, language)
+        assert assignments.get(edition) is assignments.get(name)  # the same tests, points and cases
+    with pytest.raises(ValueError, match="no assignment named 'unknown_zh_CN'"):
+        assignments.get("unknown_zh_CN")

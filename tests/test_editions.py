@@ -3,6 +3,7 @@ changed English sentence is caught. The catalogues here are made by the test fro
 unit "translated" by a marked copy, so that every unit of every master is exercised."""
 
 import random
+import re
 
 import nbformat
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from resnets_utils.course import editions
 from resnets_utils.course.reference import REPO
 
-MASTERS = sorted((REPO / "course" / "source").glob("*/*.ipynb"))
+MASTERS = [
+    path for folder in editions.master_folders(REPO / "course" / "source") for path in sorted(folder.glob("*.ipynb"))
+]
 
 
 def _translated(notebook, language="zh_CN"):
@@ -183,3 +186,42 @@ def test_printed_text_that_an_expected_output_shows_stays_as_the_output_shows_it
     expected = nbformat.v4.new_markdown_cell("**Expected output**:\n\n```\n177 layers, 23,600,006 parameters\n```")
     notebook = nbformat.v4.new_notebook(cells=[code, expected])
     assert [unit.text for unit in editions.units(notebook)] == ["training examples:", "done", expected.source]
+
+
+# ----------------------------------------------------------------------------- the released editions
+
+SCRIPT = {"zh_CN": r"[\u4e00-\u9fff]", "ko_KR": r"[\uac00-\ud7a3]"}  # Han, Hangul
+ENGLISH_RELEASE = REPO / "assignments" / "residual_networks"
+
+
+def _nbgrader_cells(notebook):
+    """Each cell's id, type and nbgrader metadata but its checksum (of the source, whose comments are translated)."""
+    return [
+        (cell["id"], cell["cell_type"], {k: v for k, v in cell.metadata.get("nbgrader", {}).items() if k != "checksum"})
+        for cell in notebook.cells
+    ]
+
+
+@pytest.mark.parametrize("language", editions.LANGUAGES)
+def test_each_released_edition_has_the_english_releases_cells_grade_ids_and_points(language):
+    edition = REPO / "assignments" / f"residual_networks_{language}"
+    assert sorted(path.name for path in edition.glob("*.ipynb")) == sorted(
+        p.name for p in ENGLISH_RELEASE.glob("*.ipynb")
+    )
+    for path in sorted(ENGLISH_RELEASE.glob("*.ipynb")):
+        english, translated = (nbformat.read(folder / path.name, as_version=4) for folder in (ENGLISH_RELEASE, edition))
+        assert _nbgrader_cells(translated) == _nbgrader_cells(english)
+        assert translated.metadata["resnets_course"]["language"] == language
+        assert re.search(SCRIPT[language], translated.cells[0].source)  # its first heading, in its language
+
+
+@pytest.mark.parametrize("language", editions.LANGUAGES)
+def test_each_editions_reference_ran_and_its_checks_spoke_its_language(language):
+    executed = nbformat.read(REPO / "solutions" / f"residual_networks_{language}" / "Residual_Networks.ipynb", 4)
+    outputs = [output for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert outputs and not [output for output in outputs if output.output_type == "error"]
+    graded = [cell for cell in executed.cells if cell.cell_type == "code" and "check_" in cell.source]
+    for cell in graded:  # what each check printed: in the edition's language, no English sentence left
+        printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+        assert re.search(SCRIPT[language], printed) and not editions.english_runs(printed), printed
+    assert graded

@@ -12,9 +12,11 @@ import pytest
 from nbclient import NotebookClient
 
 from resnets_utils import settings, training
+from resnets_utils.course import editions
 from resnets_utils.settings import ONEDNN
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "course" / "source").glob("*/*.ipynb"))
+SOURCE = Path(__file__).resolve().parents[1] / "course" / "source"
+NOTEBOOKS = [path for folder in editions.master_folders(SOURCE) for path in sorted(folder.glob("*.ipynb"))]
 
 
 def _small_model():

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resnets_utils.language import say
+from resnets_utils.language import ENGLISH, LANGUAGES, say
 
 BLOCK, MODEL = "block", "model"  # a function called on a tensor; a function returning a keras.Model
 PUBLIC, HIDDEN = "public", "hidden"  # the notebook's visible cases; those only the grader runs
@@ -158,12 +158,29 @@ ASSIGNMENTS, EXERCISES = _registry()
 DEFAULT = "residual_networks"  # the one the notebooks' checks grade unless told otherwise
 
 
+def edition_name(name: str, language: str) -> str:
+    """The nbgrader name of assignment ``name``'s edition in ``language``: ``residual_networks_zh_CN``
+    (English: ``name`` itself). ``make release`` generates its folders from the English master."""
+    return name if language == ENGLISH else f"{name}_{language}"
+
+
+def edition_of(name: str) -> tuple[str, str]:
+    """``(assignment, language)`` of an nbgrader name: ``("residual_networks", "zh_CN")`` for
+    ``residual_networks_zh_CN``, ``(name, "en")`` for any other name."""
+    for language in LANGUAGES:
+        if name.endswith(f"_{language}"):
+            return name.removesuffix(f"_{language}"), language
+    return name, ENGLISH
+
+
 def get(name: str) -> Assignment:
-    """The registered assignment or exercise set ``name``; ValueError naming the known ones if there is none."""
+    """The registered assignment or exercise set ``name``, or the one whose language edition ``name`` is (an
+    edition has the same functions, tests, points and cases); ValueError naming the known ones if there is none."""
     known = {**ASSIGNMENTS, **EXERCISES}
-    if name not in known:
+    base, _ = edition_of(name)
+    if base not in known:
         raise ValueError(f"no assignment named {name!r}: the course has {', '.join(sorted(known))}")
-    return known[name]
+    return known[base]
 
 
 def _everything() -> list[Assignment]:

@@ -25,7 +25,10 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from resnets_utils.language import LANGUAGES  # noqa: F401 (the course's one list, used by the scripts)
+from resnets_utils.assignments import edition_name, edition_of
+from resnets_utils.language import ENGLISH, LANGUAGES
+
+GENERATED = "generated from course/source/{master} by `make release`: edit the master and its catalogues instead"
 
 # Comments that are markers or tool directives, not prose: never translated.
 UNTRANSLATED_COMMENTS = ("###", "# fmt:", "# noqa", "# type:")
@@ -307,6 +310,30 @@ def _with_pieces(source: str, shown: str, translate) -> str:
     for start, end, text in reversed(_pieces(source, shown)):
         source = source[:start] + translate(text) + source[end:]
     return source
+
+
+def master_folders(source: Path) -> list[Path]:
+    """The folders of ``source`` (a course's ``source/``) holding hand-edited masters, not generated editions."""
+    return sorted(path for path in Path(source).iterdir() if path.is_dir() and edition_of(path.name)[1] == ENGLISH)
+
+
+def editions_of(master_folder: Path, locale_dir: Path) -> dict[str, dict[str, object]]:
+    """Every edition of the masters in ``master_folder``, English included: nbgrader name (``residual_networks``,
+    ``residual_networks_zh_CN``, ...) -> notebook file name -> notebook. A translated edition is marked as
+    generated in its metadata; ``ValueError`` names any unit a catalogue lacks."""
+    import nbformat
+
+    masters = {path.name: nbformat.read(path, as_version=4) for path in sorted(Path(master_folder).glob("*.ipynb"))}
+    found = {Path(master_folder).name: masters}
+    for language in LANGUAGES:
+        translated = {}
+        for name, notebook in masters.items():
+            catalogue = read_catalogue(catalogue_path(locale_dir, language, Path(name)), language)
+            translated[name] = edition(notebook, catalogue, language)
+            note = GENERATED.format(master=f"{Path(master_folder).name}/{name}")
+            translated[name]["metadata"]["resnets_course"]["note"] = note
+        found[edition_name(Path(master_folder).name, language)] = translated
+    return found
 
 
 def glossary_path(locale_dir: Path, language: str) -> Path:
