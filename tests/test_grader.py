@@ -114,9 +114,10 @@ class Kit:
 
     @staticmethod
     def in_language(notebook, language: str):
-        """``notebook`` as a language edition records its language (what the grader reads)."""
-        notebook.metadata.setdefault("resnets_course", {})["language"] = language
-        return notebook
+        """``notebook``'s solution cells in the release of the ``language`` edition (``make release``'s), whose
+        metadata records its language; the corpus hands it in that edition's folder."""
+        release = REPO / "assignments" / assignments.edition_name(ASSIGNMENT, language) / RELEASE.name
+        return student_version(lambda grade_id, released: Kit.cell(notebook, grade_id).source, release)
 
     @staticmethod
     def edit(text: str, old: str, new: str, count: int = -1) -> str:
@@ -149,8 +150,8 @@ def _course(root: Path) -> Path:
     return course
 
 
-def _submit(course: Path, student: str, notebook, beside: dict | None = None) -> Path:
-    folder = course / "submitted" / student / ASSIGNMENT
+def _submit(course: Path, student: str, notebook, beside: dict | None = None, language: str = "en") -> Path:
+    folder = course / "submitted" / student / assignments.edition_name(ASSIGNMENT, language)
     folder.mkdir(parents=True)
     path = folder / RELEASE.name
     for relative, what in {RELEASE.name: notebook, **(beside or {})}.items():
@@ -218,7 +219,13 @@ def graded_corpus(tmp_path_factory):
     os.mkfifo(kit.trap)
     modules = {path.stem: _load(path) for path in _graded()}
     submitted = {
-        student: _submit(course, student, module.build(kit), getattr(module, "beside", lambda kit: {})(kit))
+        student: _submit(
+            course,
+            student,
+            module.build(kit),
+            getattr(module, "beside", lambda kit: {})(kit),
+            getattr(module, "LANGUAGE", "en"),
+        )
         for student, module in modules.items()
     }
     contents = {student: _snapshot(path.parent) for student, path in submitted.items()}
@@ -242,7 +249,7 @@ def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpu
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     scores = _scores(course)
     expected = {path.stem: float(_load(path).SCORE) for path in _graded()}
-    reasons = {s: gradebook.saved_verdicts(course, ASSIGNMENT, s) for s in scores if scores[s] != expected.get(s)}
+    reasons = {s: _verdicts(course, s) for s in scores if scores[s] != expected.get(s)}
     assert scores == expected, reasons
 
 
@@ -254,16 +261,26 @@ def test_a_mixed_class_is_graded_alike_and_answered_in_each_notebooks_language(g
     course, _, _ = graded_corpus
     editions_handed_in = [path for path in _graded() if getattr(_load(path), "LANGUAGE", None)]
     assert {_load(path).LANGUAGE for path in editions_handed_in} == set(SCRIPT)
+    with (course / "grades.csv").open() as file:  # one row per student, an edition's under its assignment
+        rows = list(csv.DictReader(file))
+    assert sorted(row["student_id"] for row in rows) == sorted(path.stem for path in _graded())
+    assert {row["assignment"] for row in rows} == {ASSIGNMENT}
     for path in editions_handed_in:
         entry, texts = _load(path), _student_texts(course, path.stem)
+        edition = assignments.edition_name(ASSIGNMENT, entry.LANGUAGE)
+        assert _handed_in_as(course, path.stem) == edition
+        # The feedback page is the edition's notebook: its title, in its language.
+        release = nbformat.read(REPO / "assignments" / edition / RELEASE.name, as_version=4)
+        title = release.cells[0].source.splitlines()[0].lstrip("# ")
+        assert re.search(SCRIPT[entry.LANGUAGE], title) and title in texts["feedback"]
         reasons = [reason for grade_id, reason in texts.items() if grade_id != "feedback" and reason]
         for reason in reasons:  # in the notebook's language, with nothing left in English
             assert re.search(SCRIPT[entry.LANGUAGE], reason) and not editions.english_runs(reason), reason
             words = max(re.findall(SCRIPT[entry.LANGUAGE] + "+", reason), key=len)
             assert words in texts["feedback"]  # the feedback page says it too
         if english := getattr(entry, "SAME_CODE_AS", None):  # the same code: the same points for every test
-            points = {g: v["points"] for g, v in gradebook.saved_verdicts(course, ASSIGNMENT, path.stem).items()}
-            same = {g: v["points"] for g, v in gradebook.saved_verdicts(course, ASSIGNMENT, english).items()}
+            points = {g: v["points"] for g, v in _verdicts(course, path.stem).items()}
+            same = {g: v["points"] for g, v in _verdicts(course, english).items()}
             assert points == same and reasons
             assert not any(re.search(SCRIPT[entry.LANGUAGE], r) for r in _student_texts(course, english).values())
 
@@ -275,11 +292,21 @@ def test_the_protections_line_names_what_contained_the_code_that_ran(graded_corp
     assert f"protections: {'; '.join(sandbox.protections())}.\n" in result.stdout, result.stdout[-2000:]
 
 
+def _handed_in_as(course: Path, student: str) -> str:
+    """The edition (nbgrader assignment) ``student`` handed in."""
+    (folder,) = (course / "submitted" / student).iterdir()
+    return folder.name
+
+
+def _verdicts(course: Path, student: str) -> dict:
+    return gradebook.saved_verdicts(course, _handed_in_as(course, student), student)
+
+
 def _student_texts(course: Path, student: str) -> dict[str, str]:
     """What the student reads: each test's reason, and the feedback HTML."""
-    saved = gradebook.saved_verdicts(course, ASSIGNMENT, student)
-    texts = {grade_id: verdict["reason"] for grade_id, verdict in saved.items()}
-    texts["feedback"] = (course / "feedback" / student / ASSIGNMENT / RELEASE.with_suffix(".html").name).read_text()
+    texts = {grade_id: verdict["reason"] for grade_id, verdict in _verdicts(course, student).items()}
+    feedback = course / "feedback" / student / _handed_in_as(course, student) / RELEASE.with_suffix(".html").name
+    texts["feedback"] = feedback.read_text()
     return texts
 
 

@@ -3,10 +3,12 @@
     resnets-grade [ASSIGNMENT] [--course DIR] [--workers N | --scheduler ADDRESS] [--force] [limits: see --help]
 
 The course is ``--course``, else the current folder if it holds ``nbgrader_config.py`` (as for
-nbgrader, which reads no parent folder's). Read from it: ``source/<assignment>/`` (the masters: every
-notebook with the assignment's tests, such as editions in other languages; each submission is graded
-against the master of its notebook's name), ``expected/`` (the hidden cases) and
-``submitted/<student>/<assignment>/``; written: nbgrader's
+nbgrader, which reads no parent folder's). ASSIGNMENT grades its language editions too (the nbgrader
+assignments ``<assignment>_<language>`` that ``make release`` generates, when the course has them);
+an edition's name grades that one only. Read from it: ``source/<edition>/`` (the masters: every
+notebook with the assignment's tests; each submission is graded against the master of its
+edition and notebook name), ``expected/`` (the hidden cases, shared by the editions) and
+``submitted/<student>/<edition>/``; written: nbgrader's
 gradebook, ``autograded/``, ``feedback/`` and ``grades.csv``. A submission already graded (same
 files) is skipped unless ``--force``; an interrupted run loses only the submissions in progress.
 With ``--scheduler tcp://HOST:PORT`` (or ``tls://``) the jobs run on that Dask cluster instead.
@@ -30,6 +32,7 @@ from resnets_utils.autograde.engines import cluster, local
 from resnets_utils.checks import CheckFailed
 from resnets_utils.checks.cases import hidden_expected_path
 from resnets_utils.course import notebooks
+from resnets_utils.language import ENGLISH, LANGUAGES
 from resnets_utils.wording import counted, duration
 
 
@@ -51,7 +54,10 @@ def _at_least(minimum: float, kind=float):
 def _parser() -> argparse.ArgumentParser:
     limits, allowance = sandbox.Limits(), intake.Allowance()
     parser = argparse.ArgumentParser(prog="resnets-grade", description=__doc__.splitlines()[0])
-    parser.add_argument("assignment", nargs="?", default=assignments.DEFAULT, choices=sorted(assignments.ASSIGNMENTS))
+    names = [assignments.edition_name(name, language) for name in assignments.ASSIGNMENTS for language in LANGUAGES]
+    parser.add_argument(
+        "assignment", nargs="?", default=assignments.DEFAULT, choices=[*assignments.ASSIGNMENTS, *names]
+    )
     parser.add_argument("--course", type=Path, help="the nbgrader course folder (default: the current folder)")
     parser.add_argument(
         "--workers", type=_at_least(1, int), default=os.cpu_count() or 1, help="default: the number of cores"
@@ -89,10 +95,10 @@ def main(argv=None) -> int:
     if course is None:
         here = f"{Path.cwd()} is not an nbgrader course (no {settings.COURSE_CONFIG})"
         return _error(f"{here}: run resnets-grade inside the course folder, or pass --course PATH", status=2)
-    source = course / "source" / assignment
-    masters = masters_of(source, assignments.get(assignment))
-    if not masters:
-        return _error(f"no master notebook in {source} has every test of {assignment}")
+    editions = editions_in(course, assignment)
+    masters = {name: masters_of(course / "source" / name, assignments.get(name)) for name in editions}
+    if empty := [name for name, found in masters.items() if not found]:
+        return _error(f"no master notebook in {course / 'source' / empty[0]} has every test of {assignment}")
     try:
         hidden = hidden_expected_path(course, assignment)
     except CheckFailed as missing:
@@ -100,23 +106,35 @@ def main(argv=None) -> int:
     # Read by this process only, as it draws each run's cases (checks.load_expected); no worker sees it.
     os.environ[settings.HIDDEN_EXPECTED] = str(hidden)
     allowance = intake.Allowance(args.max_file_mb, args.max_submission_mb, args.max_files)
-    submissions = grader.find_submissions(course, assignment, [master.name for master in masters], allowance)
+    submissions = [
+        submission
+        for name, found in masters.items()
+        for submission in grader.find_submissions(course, name, [master.name for master in found], allowance)
+    ]
     if not submissions:
+        folders = " or ".join(f"{course}/submitted/<student>/{name}/" for name in editions)
         print(
-            f"No submissions to grade: put each in {course}/submitted/<student>/{assignment}/ "
-            "(or collect them with nbgrader), then run this again.",
+            f"No submissions to grade: put each in {folders} (or collect them with nbgrader), then run this again.",
             file=sys.stderr,
         )
         return 1
-    # nbgrader's own step: the gradebook learns the assignment's notebooks and test cells.
-    gradebook.generate_assignment(course, assignment)
-    releases = {master.name: notebooks.load(course / "release" / assignment / master.name) for master in masters}
+    # nbgrader's own step: the gradebook learns each edition's notebooks and test cells (the first
+    # always: grades.csv lists the others' grades under its name).
+    handed_in = [name for name in editions if any(s.assignment == name for s in submissions)]
+    for name in dict.fromkeys([editions[0], *handed_in]):
+        gradebook.generate_assignment(course, name)
+    releases = {
+        (name, master.name): notebooks.load(course / "release" / name / master.name)
+        for name in handed_in
+        for master in masters[name]
+    }
 
-    fingerprints = {s.student: s.fingerprint() for s in submissions}
+    fingerprints = {(s.assignment, s.student): s.fingerprint() for s in submissions}
     todo = [
         s
         for s in submissions
-        if args.force or gradebook.graded_fingerprint(course, assignment, s.student) != fingerprints[s.student]
+        if args.force
+        or gradebook.graded_fingerprint(course, s.assignment, s.student) != fingerprints[s.assignment, s.student]
     ]
     skipped = len(submissions) - len(todo)
     where = f"on the Dask cluster at {args.scheduler}" if args.scheduler else f"with {counted(args.workers, 'worker')}"
@@ -135,7 +153,7 @@ def main(argv=None) -> int:
             engine, workers = _engine(args, threads)
         except cluster.EngineError as failure:
             return _error(str(failure))
-        run = (masters, limits, engine, workers, course, assignment, releases, fingerprints)
+        run = (masters, limits, engine, workers, course, releases, fingerprints)
         try:
             interrupted, missed, retry = _grade_all(todo, *run)
         except grader.ReferenceFailedError as failure:
@@ -144,10 +162,11 @@ def main(argv=None) -> int:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
     if not args.no_feedback:
-        gradebook.generate_feedback(course, assignment)
+        for name in handed_in:
+            gradebook.generate_feedback(course, name)
     grades = course / "grades.csv"
     gradebook.export(course, grades)
-    _summary(course, assignment, submissions, grades)
+    _summary(course, submissions, grades)
     if missed or retry:
         names = sorted(missed + retry)
         listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
@@ -185,6 +204,15 @@ def _engine(args, threads: int):
     return engine, engine.slots()
 
 
+def editions_in(course: Path, name: str) -> list[str]:
+    """The nbgrader assignments that ``resnets-grade name`` grades: ``name`` and, for an assignment, each of
+    its language editions the course has (``source/<name>_<language>/``)."""
+    if assignments.edition_of(name)[1] != ENGLISH:
+        return [name]
+    found = [assignments.edition_name(name, language) for language in LANGUAGES]
+    return [name, *(edition for edition in found if (course / "source" / edition).is_dir())]
+
+
 def masters_of(source: Path, assignment: assignments.Assignment) -> list[Path]:
     """The notebooks of ``source`` with every test of ``assignment`` (not one to explore, which has none)."""
     return [
@@ -192,20 +220,21 @@ def masters_of(source: Path, assignment: assignments.Assignment) -> list[Path]:
     ]
 
 
-def _batches(masters: list[Path], todo, limits, engine) -> dict[str, grader.Batch]:
-    """A batch for each master notebook some submission in ``todo`` is graded against, by its name;
-    masters with the same cells (editions differing in their text only) share one, observed once."""
-    batches: dict[str, grader.Batch] = {}
-    for path in masters:
-        if any(submission.notebook == path.name for submission in todo):
-            reference = catalogue.Master.read(path, assignments.get(path.parent.name))
-            same = next((batch for batch in batches.values() if batch.reference == reference), None)
-            batches[path.name] = same or grader.Batch(path, limits, engine=engine)
+def _batches(masters: dict[str, list[Path]], todo, limits, engine) -> dict[tuple[str, str], grader.Batch]:
+    """A batch for each master notebook some submission in ``todo`` is graded against, by
+    ``(edition, notebook name)``; masters with the same cells share one, observed once."""
+    batches: dict[tuple[str, str], grader.Batch] = {}
+    for name, paths in masters.items():
+        for path in paths:
+            if any(submission.master == (name, path.name) for submission in todo):
+                reference = catalogue.Master.read(path, assignments.get(name))
+                same = next((batch for batch in batches.values() if batch.reference == reference), None)
+                batches[name, path.name] = same or grader.Batch(path, limits, engine=engine)
     return batches
 
 
-def _grade_all(todo, masters, limits, engine, workers, course, assignment, releases, fingerprints):
-    """Grade ``todo``, each submission against the master of its notebook's name; record each result as
+def _grade_all(todo, masters, limits, engine, workers, course, releases, fingerprints):
+    """Grade ``todo``, each submission against the master of its edition and notebook name; record each result as
     it comes (this thread is the only writer).
 
     Returns whether the run was interrupted, the students nothing could be recorded for (a
@@ -220,7 +249,7 @@ def _grade_all(todo, masters, limits, engine, workers, course, assignment, relea
         with ThreadPoolExecutor(max_workers=workers) as pool:
             # Each master's solution is observed by one of the workers, beside the first submissions.
             references = [pool.submit(batch.prepare) for batch in distinct]
-            pending = {pool.submit(batches[s.notebook].grade, s): s for s in todo}
+            pending = {pool.submit(batches[s.master].grade, s): s for s in todo}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -229,13 +258,15 @@ def _grade_all(todo, masters, limits, engine, workers, course, assignment, relea
                             raise reference.exception()
                     for future in done:
                         submission = pending.pop(future)
-                        student = submission.student
+                        student = _named(submission)
                         try:
                             result = future.result()
                             # A grade the grader failed to give is saved as such, and graded again next time.
-                            fingerprint = "" if result.retry else fingerprints[student]
-                            release = releases[submission.notebook]
-                            gradebook.record(course, assignment, result, fingerprint, release)
+                            fingerprint = (
+                                "" if result.retry else fingerprints[submission.assignment, submission.student]
+                            )
+                            release = releases[submission.master]
+                            gradebook.record(course, submission.assignment, result, fingerprint, release)
                         except grader.ReferenceFailedError:
                             raise
                         except Exception as failure:  # a bug of the grader's: say whose grade it cost, go on
@@ -304,21 +335,30 @@ class Progress:
             self.stream.write("\n")
 
 
-def _summary(course: Path, assignment: str, submissions, grades: Path) -> None:
+def _named(submission) -> str:
+    """The student, and the edition they handed in when it is not the English one."""
+    language = assignments.edition_of(submission.assignment)[1]
+    return submission.student if language == ENGLISH else f"{submission.student} ({language})"
+
+
+def _summary(course: Path, submissions, grades: Path) -> None:
     with grades.open() as file:
-        rows = {row["student_id"]: row for row in csv.DictReader(file) if row["assignment"] == assignment}
+        rows = {(row["assignment"], row["student_id"]): row for row in csv.DictReader(file)}
     print(f"\n{'student':<28}{'score':>7}{'max':>6}  failed tests")
     for submission in submissions:
-        row = rows.get(submission.student)
+        # An edition's row is under its assignment's name, unless only the edition was graded.
+        base = assignments.edition_of(submission.assignment)[0]
+        row = rows.get((base, submission.student)) or rows.get((submission.assignment, submission.student))
         try:
-            saved = gradebook.saved_verdicts(course, assignment, submission.student)
+            saved = gradebook.saved_verdicts(course, submission.assignment, submission.student)
         except (OSError, ValueError, KeyError):
             saved = {}
         failed = ", ".join(grade_id for grade_id, verdict in saved.items() if verdict["reason"]) or "-"
         score = f"{float(row['score']):g}" if row else "?"
         maximum = f"{float(row['max_score']):g}" if row else "?"
-        print(f"{submission.student:<28}{score:>7}{maximum:>6}  {failed}")
+        print(f"{_named(submission):<28}{score:>7}{maximum:>6}  {failed}")
+    folders = sorted({submission.assignment for submission in submissions})
     print(
         f"\ngrades: {grades}\nfeedback: {course / 'feedback'}\nreasons: {course / 'autograded'}/<student>/"
-        f"{assignment}/{gradebook.MARKER}"
+        f"{'|'.join(folders)}/{gradebook.MARKER}"
     )

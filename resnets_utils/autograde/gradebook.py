@@ -19,9 +19,11 @@ import subprocess
 import sys
 import unicodedata
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 from resnets_utils import settings
+from resnets_utils.assignments import edition_of
 from resnets_utils.course import notebooks
 from resnets_utils.language import say, speaking
 from resnets_utils.settings import write_atomically
@@ -79,8 +81,9 @@ def generate_feedback(course: Path, assignment: str) -> None:
 
 
 def export(course: Path, to: Path) -> None:
-    """``nbgrader export --to TO``: every grade of the gradebook as CSV, with each assignment's
-    maximum counting the points of its editions (notebooks with the same tests) once."""
+    """``nbgrader export --to TO``: every grade of the gradebook as CSV, one row per student and
+    assignment: a language edition (``residual_networks_zh_CN``) counts as its assignment, and the
+    maximum counts the points of notebooks with the same tests once."""
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
@@ -109,11 +112,40 @@ class _Proxy:
 
 
 class _EditionsCountedOnce(_Proxy):
-    """The gradebook as nbgrader's exporter reads it, with each assignment's ``max_score`` from :func:`max_score`."""
+    """The gradebook as nbgrader's exporter reads it: each assignment's ``max_score`` from :func:`max_score`,
+    and its language editions folded into it (a student's submission is the latest of those they handed in)."""
 
     @property
     def assignments(self):
-        return [_AssignmentCountedOnce(assignment) for assignment in self._wrapped.assignments]
+        names = {assignment.name for assignment in self._wrapped.assignments}
+        return [
+            _AssignmentCountedOnce(assignment)
+            for assignment in self._wrapped.assignments
+            if edition_of(assignment.name)[0] == assignment.name or edition_of(assignment.name)[0] not in names
+        ]
+
+    def find_submission(self, assignment: str, student: str):
+        from nbgrader.api import MissingEntry
+
+        names = [assignment] + [
+            other.name
+            for other in self._wrapped.assignments
+            if other.name != assignment and edition_of(other.name)[0] == assignment
+        ]
+        found = []
+        for name in names:
+            try:
+                found.append(self._wrapped.find_submission(name, student))
+            except MissingEntry:
+                pass
+        if not found:
+            raise MissingEntry()
+        return max(found, key=_handed_in_at)
+
+
+def _handed_in_at(submission) -> datetime:
+    """When a gradebook submission was handed in (nbgrader's UTC time, zone dropped); the earliest time if unknown."""
+    return submission.timestamp.replace(tzinfo=None) if submission.timestamp else datetime.min
 
 
 class _AssignmentCountedOnce(_Proxy):

@@ -40,6 +40,16 @@ class Submission:
     language: str = ENGLISH  # of the handed-in notebook, once read: its feedback's
     _intake: intake.Intake | None = field(default=None, repr=False)
 
+    @property
+    def assignment(self) -> str:
+        """The nbgrader assignment handed in: its folder's name (an edition's, such as ``residual_networks_zh_CN``)."""
+        return self.folder.name
+
+    @property
+    def master(self) -> tuple[str, str]:
+        """``(assignment, notebook)``: which master notebook grades it."""
+        return self.assignment, self.notebook
+
     def intake(self) -> intake.Intake:
         """What the folder holds, looked at once without following any link."""
         if self._intake is None:
