@@ -12,19 +12,22 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading bench-realism graphviz chromium clean
+.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading bench-realism graphviz cjk-font chromium clean
 
-# JupyterLab opens on the assignment's folder, with the course's settings (no news prompt).
+# JupyterLab opens on the assignment's folder, with the course's settings (no news prompt), in
+# English or, with `make lab LANGUAGE=zh_CN` (or ko_KR), on that edition with JupyterLab's menus in
+# that language. Only a LANGUAGE given on the command line counts: gettext's own $LANGUAGE
+# (often "en_US:en") must not switch the course.
+EDITION_LANGUAGE := $(if $(filter command line,$(origin LANGUAGE)),$(LANGUAGE),en)
+EDITION := residual_networks$(if $(filter-out en,$(EDITION_LANGUAGE)),_$(EDITION_LANGUAGE))
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-lab: $(VENV)/.installed $(LAB_SETTINGS) graphviz data
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/assignments/residual_networks \
+lab: $(VENV)/.installed $(if $(filter-out en,$(EDITION_LANGUAGE)),$(VENV)/.installed-$(EDITION_LANGUAGE)) graphviz cjk-font data
+	@test -d assignments/$(EDITION) || { echo "no edition in LANGUAGE=$(EDITION_LANGUAGE): choose en, zh_CN or ko_KR"; exit 2; }
+	$(BIN)/python scripts/lab_settings.py $(EDITION_LANGUAGE) $(LAB_SETTINGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/assignments/$(EDITION)/Residual_Networks.ipynb \
 	  $(ROOT_FLAG) $(LAB_ARGS)
 
-# Into the environment, never the user's home: JupyterLab reads it as the settings' defaults.
-$(LAB_SETTINGS): jupyterlab/overrides.json | $(BIN)/python
-	install -D -m 644 $< $@
-
-test: $(VENV)/.installed-test $(LAB_SETTINGS) graphviz chromium lint
+test: $(VENV)/.installed-test graphviz cjk-font chromium lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
@@ -39,7 +42,7 @@ expected: $(VENV)/.installed
 	$(BIN)/python scripts/make_expected.py
 
 # assignments/ and solutions/ from course/source (executes the solutions: a few minutes).
-release: $(VENV)/.installed graphviz
+release: $(VENV)/.installed graphviz cjk-font
 	$(BIN)/python scripts/release.py
 
 # Grade course/submitted/*/residual_networks in parallel: gradebook, feedback, course/grades.csv.
@@ -90,17 +93,22 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster,zh_CN,ko_KR]"
+	touch $@ $(VENV)/.installed $(VENV)/.installed-zh_CN $(VENV)/.installed-ko_KR
+
+# JupyterLab's language pack for LANGUAGE, the extra of that name (make lab LANGUAGE=zh_CN).
+$(VENV)/.installed-zh_CN $(VENV)/.installed-ko_KR: $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-cluster: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[cluster]"
 	touch $@ $(VENV)/.installed
 
-# System programs: installed with apt when missing and we are root, else one line on how.
-# $(call system_program,COMMAND,DEBIAN PACKAGE,HINT)
-define system_program
-	@command -v $(1) >/dev/null 2>&1 || { \
+# System programs and fonts: installed with apt when missing and we are root, else one line on how.
+# $(call system_package,SHELL TEST THAT IT IS THERE,DEBIAN PACKAGE,HINT)
+define system_package
+	@$(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
@@ -111,11 +119,16 @@ GRAPHVIZ_HINT := Graphviz 'dot' is missing (it draws the course's diagrams): run
 CHROMIUM_HINT := Chromium is missing (the browser test is skipped without it): run 'sudo apt-get install chromium', or set CHROMIUM to a Chromium binary.
 
 graphviz:
-	$(call system_program,dot,graphviz,$(GRAPHVIZ_HINT))
+	$(call system_package,command -v dot,graphviz,$(GRAPHVIZ_HINT))
+
+# Figures in the Chinese and Korean editions need a font with Han and Hangul (else boxes).
+CJK_FONT_HINT := No font with Chinese and Korean characters: run 'sudo apt-get install fonts-wqy-microhei' (Debian/Ubuntu) or 'conda install -c conda-forge font-ttf-noto-cjk'.
+cjk-font:
+	$(call system_package,fc-list :lang=zh-cn:lang=ko | grep -q .,fonts-wqy-microhei,$(CJK_FONT_HINT))
 
 # The JupyterLab browser test drives Debian's Chromium; no browser is ever downloaded.
 chromium:
-	$(call system_program,chromium,chromium,$(CHROMIUM_HINT))
+	$(call system_package,command -v chromium,chromium,$(CHROMIUM_HINT))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

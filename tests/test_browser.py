@@ -1,9 +1,10 @@
-"""The exploration notebook in a real JupyterLab, in a real browser (Debian's Chromium).
+"""The course in a real JupyterLab, in a real browser (Debian's Chromium).
 
-JupyterLab serves a scratch folder with the reference assignment and the exploration
-notebook; Playwright drives Chromium to run every cell, then checks in the page that
-the widgets rendered, that an image is shown, and that moving a slider changes it. A
-screenshot is kept in test-artifacts/.
+`make lab` (in English, Chinese and Korean) serves the course and opens the assignment's
+edition in that language, with JupyterLab's menus in it. Then JupyterLab serves a scratch
+folder with the reference assignment and the exploration notebook; Playwright drives
+Chromium to run every cell, then checks in the page that the widgets rendered, that an
+image is shown, and that moving a slider changes it. Screenshots are kept in test-artifacts/.
 """
 
 import json
@@ -17,7 +18,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from resnets_utils.language import ENGLISH, LANGUAGES
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -66,6 +70,12 @@ def jupyterlab(tmp_path, generated_dir):
     ]  # fmt: skip
     if os.geteuid() == 0:
         command.append("--allow-root")
+    # The course's settings in English, whatever `make lab LANGUAGE=...` last wrote into the environment.
+    settings = tmp_path / "lab-settings"
+    subprocess.run(
+        [sys.executable, REPO / "scripts" / "lab_settings.py", ENGLISH, settings / "overrides.json"], check=True
+    )
+    command.append(f"--LabApp.app_settings_dir={settings}")
     environment = {
         **os.environ,
         "RESNETS_DATA_DIR": str(generated_dir),
@@ -222,3 +232,79 @@ def test_exploration_notebook_widgets_render_and_respond_in_chromium(jupyterlab)
             page.screenshot(path=str(ARTIFACTS / "explore_feature_maps.png"), full_page=False)
         finally:
             browser.close()
+
+
+def _pack_says(language: str, english: str) -> str:
+    """JupyterLab's word for ``english`` in ``language``, from the installed language pack."""
+    if language == ENGLISH:
+        return english
+    from importlib.resources import files
+
+    catalogue = files(f"jupyterlab_language_pack_{language}") / "locale" / language / "LC_MESSAGES" / "jupyterlab.json"
+    return json.loads(catalogue.read_text(encoding="utf-8"))[english][0]
+
+
+@pytest.mark.skipif(
+    os.path.realpath(sys.prefix) != os.path.realpath(REPO / ".venv") or shutil.which("make") is None,
+    reason="drives `make lab`, which uses the project's .venv",
+)
+@pytest.mark.xdist_group("make-lab")  # one at a time: each writes the environment's JupyterLab settings
+@pytest.mark.parametrize("language", [ENGLISH, *LANGUAGES])
+def test_make_lab_opens_the_assignment_in_its_language_with_jupyterlab_in_it(tmp_path, language):
+    from playwright.sync_api import sync_playwright
+
+    _require_chromium()
+    port, token = _free_port(), "course-test"
+    data_dir = tmp_path / "data"
+    environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir), "LANGUAGE": "en_US:en"}  # gettext's, ignored
+    arguments = [f"LAB_ARGS=--no-browser --port {port} --ServerApp.token={token}"]
+    arguments += [] if language == ENGLISH else [f"LANGUAGE={language}"]
+    log_path = tmp_path / "make-lab.log"
+    log = log_path.open("w")
+    lab = subprocess.Popen(
+        ["make", "-s", "lab", *arguments], cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        listing = None
+        deadline = time.monotonic() + 300  # the data, then JupyterLab
+        while time.monotonic() < deadline and lab.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=5) as answer:
+                    listing = json.load(answer)
+                break
+            except OSError:
+                time.sleep(1)
+        state = f"make exited with {lab.returncode}" if lab.poll() is not None else "still starting after 300 s"
+        assert listing is not None, f"JupyterLab did not answer ({state}):\n{log_path.read_text()[-3000:]}"
+        assert {"course", "assignments", "solutions", "README.md"} <= {item["name"] for item in listing["content"]}
+        # The settings the environment holds: the news question is answered ("Never").
+        notification = "@jupyterlab/apputils-extension:notification"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/settings/{notification}?token={token}") as answer:
+            schema = json.load(answer)["schema"]["properties"]
+        assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False
+        # `make lab` prepared the data first.
+        assert (data_dir / "train_signs.h5").exists() and (data_dir / "test_signs.h5").exists()
+
+        edition = "residual_networks" + ("" if language == ENGLISH else f"_{language}")
+        release = nbformat.read(REPO / "assignments" / edition / "Residual_Networks.ipynb", as_version=4)
+        title = release.cells[0].source.splitlines()[0].lstrip("# ")
+        ARTIFACTS.mkdir(exist_ok=True)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"http://127.0.0.1:{port}/?token={token}")
+                page.locator(".jp-Notebook .jp-RenderedMarkdown h1").first.wait_for(timeout=120_000)
+                assert page.url.split("?")[0].endswith(f"/lab/tree/assignments/{edition}/Residual_Networks.ipynb")
+                menu = page.get_by_role("menuitem", name=_pack_says(language, "Run"), exact=True)
+                assert menu.count() == 1, page.locator(".lm-MenuBar-content").inner_text()
+                heading = page.locator(".jp-Notebook .jp-RenderedMarkdown h1").first.inner_text()
+                assert title in heading, (title, heading)
+                page.screenshot(path=str(ARTIFACTS / f"make_lab_{language}.png"))
+            finally:
+                browser.close()
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+        log.close()

@@ -1,15 +1,10 @@
 """The project's set-up promises: two commands, pins in sync, CI runs the README's command."""
 
-import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +33,15 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert commands[-1] == _readme_commands()[1]
 
 
-# "name==2.4.*" (a minor version) or "name==2.13.0" (an exact release).
-PIN = r"([A-Za-z0-9_-]+)==(\d+\.\d+(?:\.\d+)?)(?:\.\*)?(?:$|\s|;)"
+# "name==2.4.*" (a minor version), "name==2.13.0" (an exact release) or "name==4.5.post3" (a post-release).
+PIN = r"([A-Za-z0-9_-]+)==(\d+\.\d+(?:\.\d+)?(?:\.post\d+)?)(?:\.\*)?(?:$|\s|;)"
 
 
 def _pins_from_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pins = {}
     extras = project["optional-dependencies"]
-    for requirement in project["dependencies"] + extras["test"] + extras["cluster"]:
+    for requirement in project["dependencies"] + [pin for extra in extras.values() for pin in extra]:
         name, version = re.match(PIN, requirement).groups()
         pins[name.lower()] = version
     return pins
@@ -116,66 +111,6 @@ def test_readme_figure_is_up_to_date(tmp_path):
     assert np.array_equal(np.asarray(Image.open(fresh)), committed), "run `make figures` and commit"
 
 
-def _free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    os.path.realpath(sys.prefix) != os.path.realpath(REPO / ".venv") or shutil.which("make") is None,
-    reason="drives `make lab`, which uses the project's .venv",
-)
-def test_make_lab_serves_the_course_headless(tmp_path):
-    port, token = _free_port(), "course-test"
-    data_dir = tmp_path / "data"
-    environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir)}
-    arguments = f"LAB_ARGS=--no-browser --port {port} --ServerApp.token={token}"
-    log_path = tmp_path / "make-lab.log"
-    log = log_path.open("w")
-    lab = subprocess.Popen(
-        ["make", "-s", "lab", arguments],
-        cwd=REPO,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        listing = None
-        deadline = time.monotonic() + 300  # the data, then JupyterLab
-        while time.monotonic() < deadline and lab.poll() is None:
-            try:
-                url = f"http://127.0.0.1:{port}/api/contents?token={token}"
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    listing = json.load(response)
-                break
-            except OSError:
-                time.sleep(1)
-        state = f"make exited with {lab.returncode}" if lab.poll() is not None else "still starting after 300 s"
-        assert listing is not None, f"JupyterLab did not answer ({state}):\n{log_path.read_text()[-3000:]}"
-        names = {item["name"] for item in listing["content"]}
-        assert {"course", "assignments", "solutions", "README.md"} <= names
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=10) as page:
-            assert b"JupyterLab" in page.read()
-            assert page.geturl().split("?")[0].endswith("/lab/tree/assignments/residual_networks")
-        # The settings the environment holds: the news question is answered ("Never").
-        notification = "@jupyterlab/apputils-extension:notification"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/settings/{notification}?token={token}") as answer:
-            schema = json.load(answer)["schema"]["properties"]
-        assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False
-        assert (REPO / ".venv" / "share" / "jupyter" / "lab" / "settings" / "overrides.json").is_file()
-        # `make lab` prepared the data first.
-        assert (data_dir / "train_signs.h5").exists() and (data_dir / "test_signs.h5").exists()
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        lab.wait(timeout=30)
-        log.close()
-
-
 def test_a_module_fixture_shared_with_a_slow_test_is_built_in_one_process_only(tmp_path):
     # The suite's own conftest and options on a made-up module: a pytest or pytest-xdist upgrade that
     # drops the groups would grade the corpus once per process, which no other test would notice.
@@ -200,3 +135,15 @@ def test_a_module_fixture_shared_with_a_slow_test_is_built_in_one_process_only(t
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]
     assert len((tmp_path / "builds.txt").read_text().split()) == 1, result.stdout[-2000:]
+
+
+def test_the_readme_says_in_each_language_how_to_open_the_course_in_it():
+    from resnets_utils.language import LANGUAGES
+
+    script = {"zh_CN": r"[\u4e00-\u9fff]", "ko_KR": r"[\uac00-\ud7a3]"}  # Han, Hangul
+    paragraphs = (REPO / "README.md").read_text().split("\n\n")
+    for language in LANGUAGES:
+        command = f"make lab LANGUAGE={language}"
+        said = [p for p in paragraphs if command in p and len(re.findall(script[language], p)) > 40]
+        assert len(said) == 1, f"no paragraph in {language} with `{command}`"
+        assert f"assignments/residual_networks_{language}/" in said[0]

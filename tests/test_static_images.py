@@ -251,3 +251,41 @@ def test_feature_map_picture_names_its_layer_and_picture(tiny_resnet, pictures):
     assert "picture 0 (label 2)" in [axis.get_title() for axis in figure.axes]
     viewer.layer.value = "conv1"
     assert viewer.static_figure().get_suptitle().startswith("conv1: output 16x16x4")
+
+
+def _missing_glyphs(text: str) -> list[str]:
+    """matplotlib's warnings while drawing ``text`` in a figure: one per glyph its fonts lack (a box)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = plotting.NotebookFigure(figsize=(4, 2))
+        figure.subplots().set_title(text)
+        plotting.figure_png(figure)
+    return [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+
+
+def test_figures_draw_chinese_and_korean_without_boxes(monkeypatch):
+    import os
+    import random
+
+    import matplotlib
+
+    from resnets_utils.course import editions
+
+    if plotting.cjk_font() is None:
+        if os.environ.get("CI"):
+            pytest.fail(plotting.CJK_FONT_MISSING)
+        pytest.skip(plotting.CJK_FONT_MISSING)
+    rng = random.Random(7)
+    for language in editions.LANGUAGES:  # sentences the course says, in each language
+        catalogue = editions.read_catalogue(
+            plotting.Path(editions.__file__).parents[1] / "locale" / language / "messages.po", language
+        )
+        said = [message.string for message in catalogue if message.id and message.string]
+        for text in rng.sample(said, 5):
+            text = text.replace("$", "").splitlines()[0][:60]  # one line, no mathtext
+            assert _missing_glyphs(text) == [], text
+    # Without the CJK font, the same text shows boxes: what the assertion above would catch.
+    monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
+    assert _missing_glyphs("残差网络 잔차 네트워크")

@@ -6,6 +6,7 @@ import io
 import struct
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -77,6 +78,36 @@ def _retina_inline_figures() -> None:
 
 
 _retina_inline_figures()
+
+# Fonts with the Han and Hangul glyphs that matplotlib's own font lacks: Debian's fonts-wqy-microhei
+# (what `make lab` installs), or Noto's CJK fonts where they are installed instead.
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK KR", "Noto Sans CJK JP")
+CJK_FONT_MISSING = (
+    "no font with Chinese and Korean characters: figures would show boxes for them. Install one: "
+    "'sudo apt-get install fonts-wqy-microhei' (Debian/Ubuntu) or 'conda install -c conda-forge font-ttf-noto-cjk'."
+)
+
+
+def cjk_font() -> str | None:
+    """Let every figure draw Chinese and Korean: an installed CJK font follows the default font in
+    ``font.family``, and matplotlib takes each glyph the first font lacks from it. Returns its name,
+    or None when no CJK font is installed (figures then show boxes for those characters)."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS):  # installed after matplotlib cached its font list: add the files
+        for path in font_manager.findSystemFonts():
+            if any(mark in Path(path).name.lower() for mark in ("wqy", "notosanscjk")):
+                font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_FONTS if name in known), None)
+    families = [family for family in matplotlib.rcParams["font.family"] if family not in CJK_FONTS]
+    matplotlib.rcParams["font.family"] = families + ([found] if found else [])
+    return found
+
+
+cjk_font()
 
 
 def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str | None = None) -> Figure:
