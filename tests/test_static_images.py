@@ -1,6 +1,7 @@
 """The pictures a notebook keeps for readers without a kernel: sharp, readable and complete."""
 
 import io
+import logging
 import shutil
 import subprocess
 import sys
@@ -265,7 +266,7 @@ def _missing_glyphs(text: str) -> list[str]:
     return [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
 
 
-def test_figures_draw_chinese_and_korean_without_boxes(monkeypatch):
+def test_figures_draw_chinese_and_korean_without_boxes(monkeypatch, caplog):
     import os
     import random
 
@@ -286,6 +287,23 @@ def test_figures_draw_chinese_and_korean_without_boxes(monkeypatch):
         for text in rng.sample(said, 5):
             text = text.replace("$", "").splitlines()[0][:60]  # one line, no mathtext
             assert _missing_glyphs(text) == [], text
+    # Bold text: the CJK font has no bold face, and matplotlib's note saying so is not printed (a fresh
+    # size makes matplotlib look the font up again rather than answer from its cache).
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        figure = plotting.NotebookFigure(figsize=(4, 2))
+        figure.suptitle("残差网络 잔차 네트워크", fontweight="bold", fontsize=rng.uniform(12, 13))
+        plotting.figure_png(figure)
+    assert not caplog.records, [record.getMessage() for record in caplog.records]
+    other = logging.LogRecord(
+        "m",
+        logging.WARNING,
+        "",
+        0,
+        "findfont: Failed to find font weight %s for %s, now using %s.",
+        ("bold", "Some Font", 400),
+        None,
+    )
+    assert plotting.OneWeightFonts().filter(other)  # another font's missing weight is still said
     # Without the CJK font, the same text shows boxes: what the assertion above would catch.
     monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
     assert _missing_glyphs("残差网络 잔차 네트워크")

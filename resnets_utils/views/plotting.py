@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import struct
 import sys
 import warnings
@@ -88,6 +89,18 @@ CJK_FONT_MISSING = (
 )
 
 
+class OneWeightFonts(logging.Filter):
+    """Drops matplotlib's log line that a CJK font has no bold face (it then draws regular, as meant);
+    without it, every bold title in any language prints "findfont: Failed to find font weight ..."."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        said = str(record.msg).startswith("findfont: Failed to find font weight")
+        return not (said and len(record.args) > 1 and record.args[1] in CJK_FONTS)
+
+
+FONT_LOG = logging.getLogger("matplotlib.font_manager")
+
+
 def cjk_font() -> str | None:
     """Let every figure draw Chinese and Korean: an installed CJK font follows the default font in
     ``font.family``, and matplotlib takes each glyph the first font lacks from it. Returns its name,
@@ -104,6 +117,8 @@ def cjk_font() -> str | None:
     found = next((name for name in CJK_FONTS if name in known), None)
     families = [family for family in matplotlib.rcParams["font.family"] if family not in CJK_FONTS]
     matplotlib.rcParams["font.family"] = families + ([found] if found else [])
+    if not any(isinstance(known, OneWeightFonts) for known in FONT_LOG.filters):
+        FONT_LOG.addFilter(OneWeightFonts())
     return found
 
 
