@@ -108,9 +108,10 @@ def _cells(notebook):
     return [(cell.cell_type, cell.source) for cell in notebook.cells]
 
 
-def check() -> list[str]:
+def check(found: dict[str, dict]) -> list[str]:
+    """What is out of sync with ``found`` (:func:`all_editions`): each generated file or folder, by path."""
     stale = []
-    for name, masters in all_editions().items():
+    for name, masters in found.items():
         if edition_of(name)[1] != ENGLISH:
             for file_name, notebook in masters.items():
                 committed = COURSE / "source" / name / file_name
@@ -126,10 +127,10 @@ def check() -> list[str]:
             committed = SOLUTIONS / name / file_name
             if not committed.exists() or _cells(nbformat.read(committed, as_version=4)) != _cells(solution(notebook)):
                 stale.append(f"solutions/{name}/{file_name}")
-    known = {*all_editions(), "README.md"}
+    known = {*found, "README.md"}
     stale += [
         f"{path.relative_to(ROOT)} (no master)"
-        for base in (ASSIGNMENTS, SOLUTIONS)
+        for base in (ASSIGNMENTS, SOLUTIONS, COURSE / "source")
         for path in sorted(base.iterdir())
         if path.name not in known
     ]
@@ -149,8 +150,13 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only report whether the copies are stale")
     parser.add_argument("--no-execute", action="store_true", help="do not execute the solutions")
     args = parser.parse_args(argv)
+    try:
+        found = all_editions()
+    except ValueError as incomplete:  # a catalogue lacks a unit: the translators' command says which
+        print(f"{incomplete}\nrun `python scripts/translations.py check`", file=sys.stderr)
+        return 1
     if args.check:
-        stale = check()
+        stale = check(found)
         if stale:
             print(f"not in sync with course/source: {', '.join(stale)}; run `make release`", file=sys.stderr)
             return 1
@@ -159,11 +165,6 @@ def main(argv=None) -> int:
     if not args.no_execute and shutil.which("dot") is None:
         # The reference notebooks would show the diagrams' text fallback instead of the diagrams.
         print("Graphviz's `dot` is missing: install it (`make graphviz`) and run again.", file=sys.stderr)
-        return 1
-    try:
-        found = all_editions()
-    except ValueError as incomplete:  # a catalogue lacks a unit: the translators' command says which
-        print(f"{incomplete}\nrun `python scripts/translations.py check`", file=sys.stderr)
         return 1
     if unknown := sorted(set(args.editions) - set(found)):
         print(f"no edition named {', '.join(unknown)}: the course has {', '.join(found)}", file=sys.stderr)
