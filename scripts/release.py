@@ -39,6 +39,8 @@ LOCALE = COURSE / "locale"
 ASSIGNMENTS = ROOT / "assignments"
 SOLUTIONS = ROOT / "solutions"
 MARKERS = notebooks.SOLUTION_MARKERS + notebooks.HIDDEN_TEST_MARKERS
+# What JupyterLab writes beside a notebook it opens (git ignores it too): not part of a release.
+IGNORED = [*filecmp.DEFAULT_IGNORES, ".ipynb_checkpoints"]
 GENERATED_NOTE = "generated from course/source by `make release`; edit the master there, not this copy"
 
 
@@ -121,7 +123,7 @@ def check(found: dict[str, dict]) -> list[str]:
             fresh = Path(scratch) / name
             release(name, masters, fresh)
             committed = ASSIGNMENTS / name
-            if not committed.exists() or _differs(filecmp.dircmp(fresh, committed)):
+            if not committed.exists() or _differs(filecmp.dircmp(fresh, committed, ignore=IGNORED)):
                 stale.append(f"assignments/{name}")
         for file_name, notebook in masters.items():
             committed = SOLUTIONS / name / file_name

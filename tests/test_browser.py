@@ -257,7 +257,11 @@ def test_make_lab_opens_the_assignment_in_its_language_with_jupyterlab_in_it(tmp
     port, token = _free_port(), "course-test"
     data_dir = tmp_path / "data"
     environment = {**os.environ, "RESNETS_DATA_DIR": str(data_dir), "LANGUAGE": "en_US:en"}  # gettext's, ignored
-    arguments = [f"LAB_ARGS=--no-browser --port {port} --ServerApp.token={token}"]
+    # A fresh workspace (not the last run's open notebooks) and checkpoints outside the course's folders.
+    private = (
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'} --FileCheckpoints.checkpoint_dir={tmp_path / 'checkpoints'}"
+    )
+    arguments = [f"LAB_ARGS=--no-browser --port {port} --ServerApp.token={token} {private}"]
     arguments += [] if language == ENGLISH else [f"LANGUAGE={language}"]
     log_path = tmp_path / "make-lab.log"
     log = log_path.open("w")

@@ -344,9 +344,10 @@ def test_feedback_shows_what_a_submission_wrote_as_text_never_as_markup(graded_c
 def test_no_submission_changes_another_or_the_course(graded_corpus):
     course, _, contents = graded_corpus
     for student, content in contents.items():
-        assert _snapshot(course / "submitted" / student / ASSIGNMENT) == content, student
+        assert _snapshot(course / "submitted" / student / _handed_in_as(course, student)) == content, student
     for student in contents:
-        notebook = json.loads((course / "autograded" / student / ASSIGNMENT / RELEASE.name).read_text())
+        folder = course / "autograded" / student / _handed_in_as(course, student)
+        notebook = json.loads((folder / RELEASE.name).read_text())
         assert notebook["cells"], student  # not "overwritten" by writes_other_grade
     assert json.loads((course / "source" / ASSIGNMENT / MASTER.name).read_text())["cells"]
 
@@ -359,9 +360,9 @@ def test_feedback_shows_no_hidden_test_source_or_output(graded_corpus):
     ]
     assert hidden_sources
     for student in contents:
-        page = (course / "feedback" / student / ASSIGNMENT / "Residual_Networks.html").read_text()
+        page = _student_texts(course, student)["feedback"]
         assert "BEGIN HIDDEN TESTS" not in page and 'cases="hidden"' not in page and "cases=&quot;hidden" not in page
-        saved = gradebook.saved_verdicts(course, ASSIGNMENT, student)
+        saved = _verdicts(course, student)
         shown = {verdict["reason"] for verdict in saved.values()}
         for grade_id, verdict in saved.items():
             if grade_id.endswith("_hidden") and verdict["detail"] and not any(verdict["detail"] in r for r in shown):
