@@ -33,9 +33,7 @@ from resnets_utils.course import editions
 
 ROOT = Path(__file__).resolve().parent.parent
 # every master (the generated editions translate them, numbers and sources included)
-NOTEBOOKS = [
-    path for folder in editions.master_folders(ROOT / "course" / "source") for path in sorted(folder.glob("*.ipynb"))
-]
+NOTEBOOKS = editions.master_notebooks(ROOT / "course" / "source")
 COMPARISON = re.compile(
     r"\b(more|less|fewer|faster|slower|higher|lower|larger|smaller|better|worse|times|most|twice|half|halves|"
     r"doubles?|grows?|falls?|fades?|explodes?)\b",

@@ -19,9 +19,7 @@ import nbformat
 from resnets_utils.course import editions
 
 ROOT = Path(__file__).resolve().parent.parent
-MASTERS = [
-    path for folder in editions.master_folders(ROOT / "course" / "source") for path in sorted(folder.glob("*.ipynb"))
-]
+MASTERS = editions.master_notebooks(ROOT / "course" / "source")
 LOCALE = ROOT / "course" / "locale"
 MESSAGES = ROOT / "resnets_utils" / "locale"
 

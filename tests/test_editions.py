@@ -11,9 +11,7 @@ import pytest
 from resnets_utils.course import editions
 from resnets_utils.course.reference import REPO
 
-MASTERS = [
-    path for folder in editions.master_folders(REPO / "course" / "source") for path in sorted(folder.glob("*.ipynb"))
-]
+MASTERS = editions.master_notebooks(REPO / "course" / "source")
 
 
 def _translated(notebook, language="zh_CN"):

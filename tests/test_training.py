@@ -16,7 +16,7 @@ from resnets_utils.course import editions
 from resnets_utils.settings import ONEDNN
 
 SOURCE = Path(__file__).resolve().parents[1] / "course" / "source"
-NOTEBOOKS = [path for folder in editions.master_folders(SOURCE) for path in sorted(folder.glob("*.ipynb"))]
+NOTEBOOKS = editions.master_notebooks(SOURCE)
 
 
 def _small_model():

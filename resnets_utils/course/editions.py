@@ -317,6 +317,11 @@ def master_folders(source: Path) -> list[Path]:
     return sorted(path for path in Path(source).iterdir() if path.is_dir() and edition_of(path.name)[1] == ENGLISH)
 
 
+def master_notebooks(source: Path) -> list[Path]:
+    """Every hand-edited master notebook under ``source`` (a course's ``source/``), folder by folder."""
+    return [path for folder in master_folders(source) for path in sorted(folder.glob("*.ipynb"))]
+
+
 def editions_of(master_folder: Path, locale_dir: Path) -> dict[str, dict[str, object]]:
     """Every edition of the masters in ``master_folder``, English included: nbgrader name (``residual_networks``,
     ``residual_networks_zh_CN``, ...) -> notebook file name -> notebook. A translated edition is marked as
