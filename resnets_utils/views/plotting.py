@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import sys
+import textwrap
+import unicodedata
 import warnings
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from resnets_utils.language import say
 
 # A retina picture: 144 pixels per inch, shown at 72 per inch (half its pixel size), so it keeps
 # its on-screen size (1 point = 1 CSS pixel at 100% zoom) and is sharp on high-density screens.
@@ -109,6 +114,46 @@ def cjk_font() -> str | None:
 
 cjk_font()
 
+# Monospaced fonts with Han and Hangul: their Latin letters as wide as matplotlib's monospace ones.
+CJK_MONOSPACE_FONTS = ("WenQuanYi Micro Hei Mono", "Noto Sans Mono CJK SC", "Noto Sans Mono CJK KR")
+
+
+def monospace() -> str | list[str]:
+    """The ``family`` of monospaced text that may hold Chinese or Korean: matplotlib's monospace font,
+    then an installed monospaced CJK font for the glyphs it lacks (plain ``"monospace"`` without one)."""
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_MONOSPACE_FONTS if name in known), None)
+    return ["monospace", found] if found else "monospace"
+
+
+def text_width(text: str) -> int:
+    """How many columns of monospaced text ``text`` fills: a Han or Hangul character (wide) fills two."""
+    return sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in text)
+
+
+# What a line may break before: a Han character (with an opening bracket before it and the punctuation
+# after it, which a line neither ends nor starts with), else a word with what follows it up to a space.
+_BREAKABLE = re.compile(r"[（“「]?[\u4e00-\u9fff][，。、；：！？）”」]*|[^\s\u4e00-\u9fff]+|\s+")
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` monospaced columns (:func:`text_width`); Chinese, which
+    leaves no space between words, breaks between characters. Without wide characters: ``textwrap.fill``."""
+    if text_width(text) == len(text):
+        return textwrap.fill(text, width=width)
+    lines = [""]
+    for piece in _BREAKABLE.findall(" ".join(text.split())):
+        if piece.isspace():
+            lines[-1] += " " if lines[-1] else ""
+        elif lines[-1] and text_width(lines[-1] + piece) > width:
+            lines[-1] = lines[-1].rstrip()
+            lines.append(piece)
+        else:
+            lines[-1] += piece
+    return "\n".join(line.rstrip() for line in lines)
+
 
 def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str | None = None) -> Figure:
     """Draw a grid of examples: one row per class, ``per_class`` pictures in each.
@@ -144,7 +189,8 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
                 axis.imshow(images[chosen[column]])
             else:
                 axis.set_axis_off()
-        row[0].set_ylabel(f"{label} finger{'' if label == 1 else 's'}", fontsize=9)
+        fingers = say("{count} finger", count=label) if label == 1 else say("{count} fingers", count=label)
+        row[0].set_ylabel(fingers, fontsize=9)
     if title:
         figure.suptitle(title)
     return figure
