@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from resnets_utils.language import say
+
 EPOCHS = 4
 BATCH_SIZE = 64
 PEAK_LEARNING_RATE = 0.004
@@ -44,8 +46,14 @@ class Comparison:
     networks: list[Trained] = field(default_factory=list)
 
     def table(self) -> str:
-        """The networks side by side, one row each."""
-        header = f"{'network':<16}{'parameters':>12}{'multiply-adds':>15}{'pictures/s':>12}{'test accuracy':>15}"
+        """The networks side by side, one row each (a Chinese or Korean heading's characters fill two columns)."""
+        from resnets_utils.views.plotting import text_width
+
+        headings = [say("network"), say("parameters"), say("multiply-adds"), say("pictures/s"), say("test accuracy")]
+        header = ""
+        for i, (heading, width) in enumerate(zip(headings, (16, 12, 15, 12, 15), strict=True)):
+            spaces = " " * (width - text_width(heading))
+            header += heading + spaces if i == 0 else spaces + heading  # the names left, the numbers right
         rows = [
             f"{net.name:<16}{net.parameters / 1e6:>11.1f}M{net.multiply_adds / 1e6:>14.0f}M"
             f"{net.pictures_per_second:>12.0f}{net.test_accuracy:>15.1%}"
@@ -58,10 +66,13 @@ class Comparison:
         from resnets_utils.views.plotting import NotebookFigure
 
         panels = (
-            ("parameters (millions)", [net.parameters / 1e6 for net in self.networks]),
-            ("multiply-adds per picture (millions)", [net.multiply_adds / 1e6 for net in self.networks]),
-            ("training speed (pictures/s)", [net.pictures_per_second for net in self.networks]),
-            (f"test accuracy after {EPOCHS} epochs (%)", [100 * net.test_accuracy for net in self.networks]),
+            (say("parameters (millions)"), [net.parameters / 1e6 for net in self.networks]),
+            (say("multiply-adds per picture (millions)"), [net.multiply_adds / 1e6 for net in self.networks]),
+            (say("training speed (pictures/s)"), [net.pictures_per_second for net in self.networks]),
+            (
+                say("test accuracy after {epochs} epochs (%)", epochs=EPOCHS),
+                [100 * net.test_accuracy for net in self.networks],
+            ),
         )
         names = [net.name for net in self.networks]
         figure = NotebookFigure(figsize=(12, 3.2), layout="constrained")
