@@ -13,27 +13,31 @@ import time
 
 import keras
 
+from resnets_utils.language import N_, say
 from resnets_utils.views.plotting import NotebookFigure
 from resnets_utils.wording import duration
 
 REFRESH_SECONDS = 1.0  # the status line is redrawn at most this often
+TEST = N_("test")  # the validation pictures' name in the legend, unless the caller names them
+METRICS = {"loss": N_("loss"), "accuracy": N_("accuracy")}  # Keras' names, as the axes say them
 
 
-def learning_curves(history: dict, validation: str = "test") -> NotebookFigure:
+def learning_curves(history: dict, validation: str = TEST) -> NotebookFigure:
     """Loss and accuracy against epochs, for the training pictures and the validation ones.
 
     Args:
         history: ``History.history`` (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``).
-        validation: what the validation pictures are, for the legend.
+        validation: what the validation pictures are, for the legend (said in the student's language
+            when the catalogue knows it).
     """
     figure = NotebookFigure(figsize=(9, 3.2), layout="constrained")
     for axis, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", validation, "-s")):
+        for key, label, style in ((metric, say("training"), "-o"), (f"val_{metric}", say(validation), "-s")):
             values = history.get(key, [])
             if values:
                 axis.plot(range(1, len(values) + 1), values, style, markersize=4, label=label)
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(metric)
+        axis.set_xlabel(say("epoch"))
+        axis.set_ylabel(say(METRICS[metric]))
         axis.grid(alpha=0.3)
         if metric == "accuracy":
             axis.set_ylim(0, 1.02)
@@ -45,7 +49,7 @@ def learning_curves(history: dict, validation: str = "test") -> NotebookFigure:
 class LiveProgress(keras.callbacks.Callback):
     """A Keras callback showing a training's progress, its time left and its learning curves."""
 
-    def __init__(self, validation: str = "test"):
+    def __init__(self, validation: str = TEST):
         super().__init__()
         self.validation = validation
         self.history: dict[str, list[float]] = {}
