@@ -355,9 +355,9 @@ def stage_nodes(model) -> list[StageNode]:
                         stride=strides[0],
                     ),
                     say(
-                        "output {shape}, {count} parameters",
+                        "output {shape}, {count:,} parameters",
                         shape="x".join(str(n) for n in last_output["output_shape"]),
-                        count=f"{params:,}",
+                        count=params,
                     ),
                 ),
             )
@@ -380,7 +380,7 @@ def stage_source(model, title: str | None = None, nodes: list[StageNode] | None 
     """The DOT text of :func:`stage_diagram` (no Graphviz needed); the title counts the parameters."""
     nodes = nodes if nodes is not None else stage_nodes(model)
     if title is None:
-        title = say("{model}: {count} parameters", model=model.name, count=f"{model.count_params():,}")
+        title = say("{model}: {count:,} parameters", model=model.name, count=model.count_params())
     lines = _header(title, ranksep=0.15)
     ids = {node.key: f"n{index}" for index, node in enumerate(nodes)}
     clusters: dict[str, list[StageNode]] = {}

@@ -181,7 +181,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
 
     @property
     def heading(self) -> str:
-        return say("{model}: {count} parameters", model=self.model.name, count=f"{self.model.count_params():,}")
+        return say("{model}: {count:,} parameters", model=self.model.name, count=self.model.count_params())
 
     @property
     def title(self) -> str:
@@ -340,10 +340,10 @@ class FeatureMapViewer(_StaticPicture, widgets.VBox):
         pages = -(-maps.shape[-1] // self.per_page)
         if self.page.max != pages - 1:
             self.page.max = pages - 1  # may move page.value, which calls us again
-        first = self.page.value * self.per_page
+        first, layer = self.page.value * self.per_page, "<b>" + html.escape(self.layer.value) + "</b>"
         self.shape.value = say(
             "{layer}: output shape {shape} (height x width x channels), channels {first} to {last}",
-            layer=f"<b>{html.escape(self.layer.value)}</b>",
+            layer=layer,
             shape=html.escape(str(maps.shape)),
             first=first,
             last=first + self.panels - 1,
@@ -403,8 +403,8 @@ class ResultsView(_StaticPicture, widgets.VBox):
         accuracy = float(np.mean(self.true == self.predicted)) if len(self.true) else 0.0
         summary = widgets.HTML(
             say(
-                "<b>Accuracy {accuracy}</b>: {wrong} of {total} pictures misclassified",
-                accuracy=f"{accuracy:.1%}",
+                "<b>Accuracy {accuracy:.1%}</b>: {wrong} of {total} pictures misclassified",
+                accuracy=accuracy,
                 wrong=len(self.misclassified),
                 total=len(self.true),
             )
