@@ -243,10 +243,10 @@ def block_source(rows: list[dict], title: str = "", model_rows: list[dict] | Non
             continue
         lines.append(_node(ids[row["name"]], *layer_lines(row), fill=_fill(row), group="main", shape=_shape_of(row)))
     if shortcut_rows:
+        label = _quoted(say("shortcut"))  # said outside the f-string, where the catalogues' extraction finds it
         lines.append(
             "  subgraph cluster_shortcut {"
-            f' label={_quoted(say("shortcut"))}; color="{SHORTCUT_COLOUR}"; fontcolor="{SHORTCUT_COLOUR}";'
-            ' style="rounded,dashed";'
+            f' label={label}; color="{SHORTCUT_COLOUR}"; fontcolor="{SHORTCUT_COLOUR}"; style="rounded,dashed";'
         )
         for row in shortcut_rows:
             name, details = layer_lines(row)

@@ -170,7 +170,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
                 widgets.HBox([self.stage, self.block]),
                 self.graphviz_missing,
                 widgets.HBox([self.diagram, self.layers]),
-                widgets.HTML(f"<b>{html.escape(say('Stages'))}</b>"),
+                widgets.HTML("<b>" + html.escape(say("Stages")) + "</b>"),
                 self.stages,
             ]
         )
