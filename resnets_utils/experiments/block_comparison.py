@@ -46,20 +46,32 @@ class Comparison:
     networks: list[Trained] = field(default_factory=list)
 
     def table(self) -> str:
-        """The networks side by side, one row each (a Chinese or Korean heading's characters fill two columns)."""
+        """The networks side by side, one row each: the names left, the numbers right."""
         from resnets_utils.views.plotting import text_width
 
         headings = [say("network"), say("parameters"), say("multiply-adds"), say("pictures/s"), say("test accuracy")]
-        header = ""
-        for i, (heading, width) in enumerate(zip(headings, (16, 12, 15, 12, 15), strict=True)):
-            spaces = " " * (width - text_width(heading))
-            header += heading + spaces if i == 0 else spaces + heading  # the names left, the numbers right
+        # At least two spaces before each heading: a Chinese or Korean character fills two columns.
+        widths = [
+            max(width, text_width(heading) + 2) for heading, width in zip(headings, (16, 12, 15, 12, 15), strict=True)
+        ]
         rows = [
-            f"{net.name:<16}{net.parameters / 1e6:>11.1f}M{net.multiply_adds / 1e6:>14.0f}M"
-            f"{net.pictures_per_second:>12.0f}{net.test_accuracy:>15.1%}"
+            (
+                net.name,
+                f"{net.parameters / 1e6:.1f}M",
+                f"{net.multiply_adds / 1e6:.0f}M",
+                f"{net.pictures_per_second:.0f}",
+                f"{net.test_accuracy:.1%}",
+            )
             for net in self.networks
         ]
-        return "\n".join([header, *rows])
+
+        def line(cells):
+            spaces = [" " * (width - text_width(cell)) for cell, width in zip(cells, widths, strict=True)]
+            return (
+                cells[0] + spaces[0] + "".join(space + cell for space, cell in zip(spaces[1:], cells[1:], strict=True))
+            )
+
+        return "\n".join(line(cells) for cells in [headings, *rows])
 
     def figure(self):
         """Four bar charts: parameters, multiply-adds per picture, training speed and test accuracy."""
