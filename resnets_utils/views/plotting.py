@@ -9,6 +9,7 @@ import sys
 import textwrap
 import unicodedata
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -128,9 +129,40 @@ def monospace() -> str | list[str]:
     return ["monospace", found] if found else "monospace"
 
 
+def _wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F")
+
+
 def text_width(text: str) -> int:
     """How many columns of monospaced text ``text`` fills: a Han or Hangul character (wide) fills two."""
-    return sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in text)
+    return sum(2 if _wide(character) else 1 for character in text)
+
+
+# In a figure, a column of monospaced text is a character of matplotlib's monospace font, 0.6 em wide;
+# a wide character, from the CJK font, is 1 em: 5/3 of a column, not the 2 of a terminal. So is an
+# ideographic space (U+3000), which the monospace font lacks too: wide characters and ideographic
+# spaces, three by three, fill five columns, and spaces the rest.
+WIDE_COLUMNS = Fraction(5, 3)
+IDEOGRAPHIC_SPACE = "\u3000"
+
+
+def drawn_columns(text: str) -> Fraction:
+    """How many columns of a figure's monospaced text ``text`` fills (a wide character: 5/3)."""
+    wide = sum(map(_wide, text))
+    return len(text) - wide + WIDE_COLUMNS * wide
+
+
+def padded_columns(text: str) -> int:
+    """The fewest whole columns :func:`padding` fills ``text`` to, exactly."""
+    wide = sum(map(_wide, text))
+    return len(text) - wide + 5 * -(-wide // 3)
+
+
+def padding(text: str, columns: int) -> str:
+    """The spaces that make ``text`` exactly ``columns`` columns wide in a figure's monospaced text
+    (at least :func:`padded_columns`); only spaces without wide characters, as ``str.ljust`` pads."""
+    ideographic = -sum(map(_wide, text)) % 3
+    return IDEOGRAPHIC_SPACE * ideographic + " " * int(columns - drawn_columns(text) - WIDE_COLUMNS * ideographic)
 
 
 # What a line may break before: a Han character (with an opening bracket before it and the punctuation

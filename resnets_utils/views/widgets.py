@@ -32,9 +32,11 @@ from resnets_utils.views.plotting import (
     MIN_FONTSIZE,
     NotebookFigure,
     display_size,
+    drawn_columns,
     figure_png,
     monospace,
-    text_width,
+    padded_columns,
+    padding,
     wrapped,
 )
 
@@ -121,17 +123,17 @@ def _table(header, rows) -> str:
 
 
 def text_table(header, rows) -> str:
-    """The table as monospaced text lines: the first column aligned left, the others right.
+    """The table as lines of a figure's monospaced text: the first column aligned left, the others right.
 
-    Columns are counted in monospaced columns, where a Chinese or Korean character fills two.
+    Chinese and Korean cells are padded to their column's width exactly (:func:`plotting.padding`).
     """
     table = [[str(cell) for cell in row] for row in (header, *rows)]
-    widths = [max(text_width(row[column]) for row in table) for column in range(len(header))]
+    widths = [max(padded_columns(row[column]) for row in table) for column in range(len(header))]
 
     def line(cells):
         padded = []
         for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            spaces = " " * (width - text_width(cell))
+            spaces = padding(cell, width)
             padded.append(cell + spaces if i == 0 else spaces + cell)
         return "  ".join(padded)
 
@@ -204,7 +206,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         """The selected block's diagram, pixel for pixel, beside the table of stages."""
         table = text_table(*self.stage_table()).splitlines()
         line = 1.2 * MIN_FONTSIZE / 72  # inches: a line of text
-        table_width = 0.6 * MIN_FONTSIZE / 72 * max(map(text_width, table)) + 0.4  # a monospaced column: 0.6 em
+        table_width = 0.6 * MIN_FONTSIZE / 72 * max(map(drawn_columns, table)) + 0.4  # a monospaced column: 0.6 em
         table_height = line * (len(table) + 3) + 0.5
         diagram = self.selected_diagram
         if diagram is None:  # no Graphviz: the table, and below it how to get the diagram
