@@ -67,9 +67,8 @@ class Comparison:
 
         def line(cells):
             spaces = [" " * (width - text_width(cell)) for cell, width in zip(cells, widths, strict=True)]
-            return (
-                cells[0] + spaces[0] + "".join(space + cell for space, cell in zip(spaces[1:], cells[1:], strict=True))
-            )
+            (name, after), *numbers = zip(cells, spaces, strict=True)
+            return name + after + "".join(before + number for number, before in numbers)
 
         return "\n".join(line(cells) for cells in [headings, *rows])
 

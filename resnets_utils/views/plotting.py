@@ -115,7 +115,7 @@ def cjk_font() -> str | None:
 
 cjk_font()
 
-# Monospaced fonts with Han and Hangul: their Latin letters as wide as matplotlib's monospace ones.
+# Monospaced fonts with Han and Hangul, for the glyphs matplotlib's monospace font lacks.
 CJK_MONOSPACE_FONTS = ("WenQuanYi Micro Hei Mono", "Noto Sans Mono CJK SC", "Noto Sans Mono CJK KR")
 
 
@@ -160,7 +160,7 @@ def padded_columns(text: str) -> int:
 
 def padding(text: str, columns: int) -> str:
     """The spaces that make ``text`` exactly ``columns`` columns wide in a figure's monospaced text
-    (at least :func:`padded_columns`); only spaces without wide characters, as ``str.ljust`` pads."""
+    (at least :func:`padded_columns`). Text without wide characters: plain spaces, as ``str.ljust`` pads."""
     ideographic = -sum(map(_wide, text)) % 3
     return IDEOGRAPHIC_SPACE * ideographic + " " * int(columns - drawn_columns(text) - WIDE_COLUMNS * ideographic)
 
@@ -171,15 +171,15 @@ _BREAKABLE = re.compile(r"[（“「]?[\u4e00-\u9fff][，。、；：！？）�
 
 
 def wrapped(text: str, width: int) -> str:
-    """``text`` in lines of at most ``width`` monospaced columns (:func:`text_width`); Chinese, which
+    """``text`` in lines of at most ``width`` columns of a figure (:func:`drawn_columns`); Chinese, which
     leaves no space between words, breaks between characters. Without wide characters: ``textwrap.fill``."""
-    if text_width(text) == len(text):
+    if not any(map(_wide, text)):
         return textwrap.fill(text, width=width)
     lines = [""]
     for piece in _BREAKABLE.findall(" ".join(text.split())):
         if piece.isspace():
             lines[-1] += " " if lines[-1] else ""
-        elif lines[-1] and text_width(lines[-1] + piece) > width:
+        elif lines[-1] and drawn_columns(lines[-1] + piece) > width:
             lines[-1] = lines[-1].rstrip()
             lines.append(piece)
         else:
