@@ -19,12 +19,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from resnets_utils.language import say
+from resnets_utils.language import N_, say
 
 EPOCHS = 4
 BATCH_SIZE = 64
 PEAK_LEARNING_RATE = 0.004
 BN_MOMENTUM = 0.9  # statistics that follow a short run's weights (Keras' 0.99 lags behind)
+# By split: as many labels as pictures are needed.
+UNLABELLED = {
+    "training": N_("{pictures} training pictures but {labels} labels: pass one label per picture"),
+    "test": N_("{pictures} test pictures but {labels} labels: pass one label per picture"),
+}
 
 
 @dataclass
@@ -125,7 +130,7 @@ def train(name: str, build, X_train, Y_train, X_test, Y_test, seed: int = 0, epo
     Y_train, Y_test = np.asarray(Y_train).reshape(-1), np.asarray(Y_test).reshape(-1)
     for split, pictures, labels in (("training", X_train, Y_train), ("test", X_test, Y_test)):
         if len(pictures) != len(labels):
-            raise ValueError(f"{len(pictures)} {split} pictures but {len(labels)} labels: pass one label per picture")
+            raise ValueError(say(UNLABELLED[split], pictures=len(pictures), labels=len(labels)))
     classes = int(max(Y_train.max(), Y_test.max())) + 1
     keras.utils.set_random_seed(seed)
     with precision.fastest():

@@ -62,9 +62,9 @@ def build_network(
     from keras import layers
 
     if depth < 4 or depth % 2:
-        raise ValueError(f"depth must be an even number of at least 4, not {depth}")
+        raise ValueError(say("depth must be an even number of at least 4, not {depth}", depth=depth))
     if preactivation and not residual:
-        raise ValueError("a pre-activation network is a residual network: pass residual=True")
+        raise ValueError(say("a pre-activation network is a residual network: pass residual=True"))
     index = 0
 
     def conv(x, strides=1):
@@ -179,7 +179,9 @@ def run(
     order = np.concatenate([rng.permutation(len(X)) for _ in range(epochs)])[: steps * BATCH_SIZE]
     X, Y = X[order], labels[order]
     if unknown := set(kinds) - set(KINDS):
-        raise ValueError(f"kinds are {', '.join(KINDS)}, not {', '.join(sorted(unknown))}")
+        raise ValueError(
+            say("kinds are {known}, not {unknown}", known=", ".join(KINDS), unknown=", ".join(sorted(unknown)))
+        )
     result = Degradation()
     for kind in kinds:
         for depth in depths:

@@ -57,7 +57,9 @@ def _main_inputs(config: dict) -> dict[str, dict]:
     for layer in config["layers"]:
         if layer["class_name"] == "Add":
             if len(layer["inbound_nodes"]) != 1:
-                raise ValueError(f"the Add layer {layer['name']!r} is used more than once: rewire it by hand")
+                raise ValueError(
+                    say("the Add layer {name!r} is used more than once: rewire it by hand", name=layer["name"])
+                )
             (tensors,) = layer["inbound_nodes"][0]["args"]
             mains[layer["name"]] = max(tensors, key=lambda tensor: depth[tensor["config"]["keras_history"][0]])
     return mains
@@ -84,7 +86,7 @@ def without_shortcuts(model):
     layers = config["layers"]
     mains = _main_inputs(config)
     if not mains:
-        raise ValueError(f"{model.name} has no Add layer: there is no shortcut to remove")
+        raise ValueError(say("{name} has no Add layer: there is no shortcut to remove", name=model.name))
     for index, layer in enumerate(layers):
         if layer["name"] not in mains:
             continue

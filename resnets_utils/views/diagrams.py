@@ -460,5 +460,6 @@ def _render(source: str) -> DiagramImage:
         [shutil.which("dot") or "dot", "-Tpng"], input=source.encode(), capture_output=True, timeout=120, check=False
     )
     if result.returncode != 0 or not result.stdout.startswith(b"\x89PNG"):
-        raise RuntimeError(f"Graphviz could not draw the diagram: {result.stderr.decode(errors='replace').strip()}")
+        error = result.stderr.decode(errors="replace").strip()
+        raise RuntimeError(say("Graphviz could not draw the diagram: {error}", error=error))
     return DiagramImage(result.stdout, source)

@@ -204,8 +204,11 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
     labels = np.asarray(labels).reshape(-1)
     if images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(labels):
         raise ValueError(
-            f"expected RGB images (m, height, width, 3) and m labels, got images {images.shape} "
-            f"and {labels.size} labels"
+            say(
+                "expected RGB images (m, height, width, 3) and m labels, got images {shape} and {labels} labels",
+                shape=images.shape,
+                labels=labels.size,
+            )
         )
     classes = np.unique(labels)
     rng = np.random.default_rng(seed)
