@@ -143,9 +143,9 @@ def load_split(path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise DatasetError(say("{path} does not exist. Run `python -m resnets_utils.data` to create it.", path=path))
     x_key, y_key = f"{split}_set_x", f"{split}_set_y"
 
-    def wrong(problem: str, **fields) -> DatasetError:
-        """The error saying ``problem`` (a whole sentence) about the file, then how to fix it."""
-        return DatasetError(sentences(say(problem, path=path, **fields), say(FIX, path=path)))
+    def wrong(problem: str) -> DatasetError:
+        """The error: ``problem``, a whole sentence already said, then how to fix it."""
+        return DatasetError(sentences(problem, say(FIX, path=path)))
 
     try:
         with h5py.File(path, "r") as file:
@@ -153,40 +153,64 @@ def load_split(path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 if key in file:
                     continue
                 if held := ", ".join(sorted(file)):
-                    raise wrong("{path} has no '{key}' dataset (it holds: {held}).", key=key, held=held)
-                raise wrong("{path} has no '{key}' dataset (it holds: nothing).", key=key)
+                    raise wrong(say("{path} has no '{key}' dataset (it holds: {held}).", path=path, key=key, held=held))
+                raise wrong(say("{path} has no '{key}' dataset (it holds: nothing).", path=path, key=key))
             images, labels, classes = file[x_key][()], file[y_key][()], file["list_classes"][()]
     except OSError as error:
         raise wrong(
-            "{path} is not a readable HDF5 file (truncated, or another format): {error}.", error=error
+            say("{path} is not a readable HDF5 file (truncated, or another format): {error}.", path=path, error=error)
         ) from None
 
     if images.dtype != np.uint8:
-        raise wrong("'{key}' in {path} has dtype {dtype}; SIGNS images are uint8.", key=x_key, dtype=images.dtype)
+        raise wrong(
+            say(
+                "'{key}' in {path} has dtype {dtype}; SIGNS images are uint8.", path=path, key=x_key, dtype=images.dtype
+            )
+        )
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
         raise wrong(
-            "'{key}' in {path} has shape {shape}; expected (m, 64, 64, 3) RGB images.", key=x_key, shape=images.shape
+            say(
+                "'{key}' in {path} has shape {shape}; expected (m, 64, 64, 3) RGB images.",
+                path=path,
+                key=x_key,
+                shape=images.shape,
+            )
         )
     for key, values in ((y_key, labels), ("list_classes", classes)):
         if not np.issubdtype(values.dtype, np.integer):
-            raise wrong("'{key}' in {path} has dtype {dtype}; labels must be integers.", key=key, dtype=values.dtype)
+            raise wrong(
+                say(
+                    "'{key}' in {path} has dtype {dtype}; labels must be integers.",
+                    path=path,
+                    key=key,
+                    dtype=values.dtype,
+                )
+            )
     labels = labels.reshape(-1).astype(np.int64)
     if labels.shape[0] != images.shape[0]:
         raise wrong(
-            "{path} has {images} images but {labels} labels in '{key}'.",
-            images=images.shape[0],
-            labels=labels.shape[0],
-            key=y_key,
+            say(
+                "{path} has {images} images but {labels} labels in '{key}'.",
+                path=path,
+                images=images.shape[0],
+                labels=labels.shape[0],
+                key=y_key,
+            )
         )
     outside = labels[(labels < 0) | (labels >= len(CLASSES))]
     if outside.size:
         raise wrong(
-            "'{key}' in {path} has labels outside 0..5 (e.g. {label}); SIGNS labels count raised fingers.",
-            key=y_key,
-            label=outside[0],
+            say(
+                "'{key}' in {path} has labels outside 0..5 (e.g. {label}); SIGNS labels count raised fingers.",
+                path=path,
+                key=y_key,
+                label=outside[0],
+            )
         )
     if not np.array_equal(np.asarray(classes).reshape(-1), CLASSES):
-        raise wrong("'list_classes' in {path} is {classes!r}; expected the labels 0..5.", classes=classes)
+        raise wrong(
+            say("'list_classes' in {path} is {classes!r}; expected the labels 0..5.", path=path, classes=classes)
+        )
     return images, labels, CLASSES.copy()
 
 
