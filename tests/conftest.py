@@ -147,7 +147,7 @@ def spoken_problems(code: str, english: str, translated: str, names=()) -> list[
     a number or one of ``names`` that the English holds (fields said as they are: paths, CPU names, a library's
     own error) lost or changed, or what :func:`told_alike` finds (English words left among them)."""
     problems = [f"{name!r} is lost" for name in names if name in english and name not in translated]
-    for name in names:  # a field may hold English words: only the translation's own words count
+    for name in sorted(names, key=len, reverse=True):  # a field may hold English: the translation's words count
         english, translated = english.replace(name, " "), translated.replace(name, " ")
     if not SCRIPTS[code].search(translated):
         problems.append(f"not written in the script of {code}")

@@ -446,7 +446,9 @@ def test_what_the_saved_models_print_is_said_in_every_language(monkeypatch, fall
     expected[f"Your saved model ({yours}) could not be loaded ({error.__name__}); train it again.\n"] = told
 
     monkeypatch.setenv(GRADING_VARIABLE, "autograde")
-    told = in_every_language(lambda: printed(saved.load_pretrained) + printed(lambda: saved.save_yours(None)), fallbacks)
+    told = in_every_language(
+        lambda: printed(saved.load_pretrained) + printed(lambda: saved.save_yours(None)), fallbacks
+    )
     expected[
         "The pre-trained model is not loaded while the notebook is graded.\nNot saved while the notebook is graded.\n"
     ] = told
