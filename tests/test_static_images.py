@@ -4,6 +4,7 @@ import functools
 import html
 import io
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import ipywidgets
 import keras
 import numpy as np
 import pytest
+from conftest import in_every_language, raised, spoken_problems
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.text import Text
@@ -544,3 +546,19 @@ def test_a_tables_columns_line_up_as_drawn_in_any_script(cjk_font):
         widths = [text_to_path.get_text_width_height_descent(f"|{line}|", font, ismath=False)[0] for line in lines]
         # Within a tenth of an em, where a wide character counted as two columns is a fifth of an em off.
         assert max(widths) - min(widths) < 0.1 * plotting.MIN_FONTSIZE, (lines, widths)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pictures_the_samples_cannot_show_are_refused_in_every_language(fallbacks, seed):
+    rng = random.Random(seed)
+    m = rng.randint(1, 30)
+    shape = rng.choice([(m, 8, 8), (m, 8, 8, rng.choice([1, 4])), (m, 8, 8, 3), (8, 8, 3, 1, 1)])
+    labels = m + rng.choice([1, 2, 5]) if shape == (m, 8, 8, 3) else m
+    told = in_every_language(
+        lambda: raised(lambda: plotting.show_samples(np.zeros(shape), np.zeros(labels))), fallbacks
+    )
+    assert told["en"] == (
+        f"expected RGB images (m, height, width, 3) and m labels, got images {shape} and {labels} labels"
+    )
+    for code in LANGUAGES:
+        assert not spoken_problems(code, told["en"], told[code]), told[code]
