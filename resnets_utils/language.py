@@ -51,6 +51,15 @@ def unstopped(text: str) -> str:
     return text.rstrip(".。")
 
 
+def sentences(*said: str) -> str:
+    """Whole sentences, each said on its own, one after another as the language writes them: a space
+    between two, none after a Chinese full stop."""
+    text = said[0]
+    for sentence in said[1:]:
+        text += ("" if text.endswith("。") else " ") + sentence
+    return text
+
+
 def use(language: str | None) -> None:
     """Say every later message in ``language`` (None: decide from the notebook again)."""
     global _used

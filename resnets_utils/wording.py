@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from resnets_utils.language import N_, say
+
+SECONDS = N_("{seconds} s")
+MINUTES_SECONDS = N_("{minutes} min {seconds:02d} s")
+
 
 def counted(number: float, noun: str) -> str:
     """``counted(1, "point")`` -> ``"1 point"``; ``counted(3, "worker")`` -> ``"3 workers"``."""
@@ -12,3 +17,9 @@ def duration(seconds: float) -> str:
     """``75`` -> ``"1 min 15 s"``; ``42`` -> ``"42 s"``."""
     minutes, seconds = divmod(int(round(seconds)), 60)
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def said_duration(seconds: float) -> str:
+    """:func:`duration` in the student's language (the instructor's tools keep ``duration``, in English)."""
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return say(MINUTES_SECONDS, minutes=minutes, seconds=seconds) if minutes else say(SECONDS, seconds=seconds)

@@ -116,3 +116,41 @@ def told_alike(english: str, translated: str) -> list[str]:
 KERAS_SAYS = re.compile(r"(?:the error reads|Keras then failed): (.+)")
 # What a translation keeps: code spans, quoted names, and every word with a digit or an underscore.
 KEPT = re.compile(r"`[^`]+`|'[^'\s]+'|\b\w*[\d_]\w*\b")
+
+
+# The script each language writes in: what it says holds at least one of these characters.
+SCRIPTS = {"zh_CN": re.compile(r"[\u4e00-\u9fff]"), "ko_KR": re.compile(r"[\uac00-\ud7a3]")}
+NUMBER = re.compile(r"\d+")
+
+
+def in_every_language(say_it, fallbacks: list) -> dict:
+    """``say_it()`` in English and in each language, by language; fails where a message is said in
+    English for want of a translation (``fallbacks``: the fixture)."""
+    told = {}
+    for code in (language.ENGLISH, *language.LANGUAGES):
+        with language.speaking(code):
+            told[code] = say_it()
+        assert code == language.ENGLISH or not fallbacks, f"{code} says in English: {fallbacks}"
+        fallbacks.clear()  # English has no catalogue: there, everything is "missed"
+    return told
+
+
+def raised(call) -> str:
+    """The message of the exception ``call()`` raises."""
+    with pytest.raises(Exception) as error:
+        call()
+    return str(error.value)
+
+
+def spoken_problems(code: str, english: str, translated: str, names=()) -> list[str]:
+    """What ``translated``, ``english`` said in ``code``, gets wrong: not written in the language's script,
+    a number or one of ``names`` that the English holds (fields said as they are: paths, CPU names, a library's
+    own error) lost or changed, or what :func:`told_alike` finds (English words left among them)."""
+    problems = [f"{name!r} is lost" for name in names if name in english and name not in translated]
+    for name in sorted(names, key=len, reverse=True):  # a field may hold English: the translation's words count
+        english, translated = english.replace(name, " "), translated.replace(name, " ")
+    if not SCRIPTS[code].search(translated):
+        problems.append(f"not written in the script of {code}")
+    if sorted(NUMBER.findall(english)) != sorted(NUMBER.findall(translated)):
+        problems.append(f"the numbers differ: {NUMBER.findall(english)} {NUMBER.findall(translated)}")
+    return problems + told_alike(english, translated)

@@ -1,12 +1,16 @@
 """The comparison of ResNets of different blocks: what it reports is each model's, its recipe trains,
 its chart draws its table, and the optional notebook's reading of the counts holds for the reference."""
 
+import random
+
 import numpy as np
 import pytest
+from conftest import in_every_language, raised, spoken_problems
 
 from resnets_utils.course import lessons
 from resnets_utils.course.reference import REPO, load_reference
 from resnets_utils.experiments import block_comparison, degradation
+from resnets_utils.language import LANGUAGES
 
 
 def _small(preactivation):
@@ -63,3 +67,20 @@ def test_pictures_and_labels_of_different_lengths_are_refused_before_any_trainin
     X_train, Y_train, X_test, Y_test, _ = generated
     with pytest.raises(ValueError, match="320 training pictures but 1080 labels"):
         block_comparison.compare({"small": _small(False)}, X_train[:320] / 255.0, Y_train, X_test, Y_test)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_label_count_error_is_said_in_every_language(fallbacks, seed):
+    rng = random.Random(seed)
+    for split in ("training", "test"):
+        pictures, labels = rng.sample(range(1, 2000), 2)  # never equal
+        X_train, Y_train, X_test, Y_test = np.zeros((3, 4)), np.zeros(3), np.zeros((3, 4)), np.zeros(3)
+        if split == "training":
+            X_train, Y_train = np.zeros((pictures, 4)), np.zeros(labels)
+        else:
+            X_test, Y_test = np.zeros((pictures, 4)), np.zeros(labels)
+        arguments = ("net", None, X_train, Y_train, X_test, Y_test)
+        told = in_every_language(lambda: raised(lambda: block_comparison.train(*arguments)), fallbacks)  # noqa: B023
+        assert told["en"] == f"{pictures} {split} pictures but {labels} labels: pass one label per picture"
+        for code in LANGUAGES:
+            assert not spoken_problems(code, told["en"], told[code]), (told["en"], told[code])

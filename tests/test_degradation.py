@@ -1,10 +1,14 @@
 """The degradation experiment shows what the notebook says, on a seeded run."""
 
+import random
+
 import numpy as np
 import pytest
+from conftest import in_every_language, raised, spoken_problems
 
-from resnets_utils.experiments import degradation
+from resnets_utils.experiments import degradation, no_shortcuts
 from resnets_utils.experiments.no_shortcuts import start_branches_at_zero
+from resnets_utils.language import LANGUAGES
 from resnets_utils.views import plotting
 
 
@@ -80,3 +84,33 @@ def test_a_network_has_the_depth_it_is_named_after():
         degradation.build_network(False, 8, preactivation=True)
     with pytest.raises(ValueError, match="kinds are"):
         degradation.run(np.zeros((2, 64, 64, 3), "uint8"), [0, 1], kinds=("preactivation",))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_experiments_errors_are_said_in_every_language(fallbacks, seed):
+    import keras
+
+    rng = random.Random(seed)
+    depth = rng.choice([rng.randint(-4, 3), 2 * rng.randint(2, 40) + 1])
+    unknown = sorted(rng.sample(["deep", "wide", "dense", "vgg", "inception", "preactivation"], rng.randint(1, 3)))
+    name, add = f"net_{rng.randint(0, 99)}", f"add_{rng.randint(0, 99)}"
+    inputs = keras.Input((rng.randint(2, 9),))
+    plain = keras.Model(inputs, keras.layers.Dense(3)(inputs), name=name)
+    twice = {"layers": [{"name": add, "class_name": "Add", "inbound_nodes": [{}, {}]}]}  # one Add called twice
+    pictures, labels = np.zeros((4, 16, 16, 3), np.uint8), np.zeros(4, int)
+    errors = {
+        f"depth must be an even number of at least 4, not {depth}": lambda: degradation.build_network(True, depth),
+        "a pre-activation network is a residual network: pass residual=True": lambda: degradation.build_network(
+            False, 8, preactivation=True
+        ),
+        f"kinds are plain, residual, pre-activation, not {', '.join(unknown)}": lambda: degradation.run(
+            pictures, labels, steps=1, kinds=("plain", *unknown)
+        ),
+        f"{name} has no Add layer: there is no shortcut to remove": lambda: no_shortcuts.without_shortcuts(plain),
+        f"the Add layer {add!r} is used more than once: rewire it by hand": lambda: no_shortcuts._main_inputs(twice),
+    }
+    for english, call in errors.items():
+        told = in_every_language(lambda: raised(call), fallbacks)  # noqa: B023 (said at once)
+        assert told["en"] == english
+        for code in LANGUAGES:
+            assert not spoken_problems(code, english, told[code], unknown), (english, told[code])

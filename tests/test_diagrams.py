@@ -3,6 +3,7 @@
 import base64
 import html
 import io
+import random
 import re
 import shutil
 import subprocess
@@ -13,10 +14,12 @@ import keras
 import numpy as np
 import pydot
 import pytest
+from conftest import in_every_language, raised, spoken_problems
 from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
 from resnets_utils.course.reference import REPO, load_reference
+from resnets_utils.language import LANGUAGES
 from resnets_utils.models.architecture import describe
 from resnets_utils.views import diagrams
 from resnets_utils.views import widgets as views
@@ -366,3 +369,17 @@ def test_feature_map_viewer_and_results_view_outputs_hold_a_png():
     results = views.ResultsView(np.arange(12) % 3, np.arange(12) % 2, np.zeros((12, 8, 8, 3), np.uint8))
     width, _ = png_size(assert_static_picture(results))
     assert width > sum(png_size(picture.value)[0] for picture in (results.matrix_view, results.gallery_view)) * 0.9
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_graphviz_failing_is_said_in_every_language(tmp_path, monkeypatch, fallbacks, seed):
+    rng = random.Random(seed)
+    complaint = f"Error: <stdin>: syntax error in line {rng.randint(1, 500)} near '{rng.choice(['->', '[', 'label'])}'"
+    dot = tmp_path / "dot"  # a Graphviz that fails as a broken installation would
+    dot.write_text(f'#!/bin/sh\necho "{complaint}" >&2\nexit {rng.randint(1, 3)}\n')
+    dot.chmod(0o755)
+    monkeypatch.setattr(diagrams.shutil, "which", lambda name: str(dot))
+    told = in_every_language(lambda: raised(lambda: diagrams._render("digraph { a -> b }")), fallbacks)
+    assert told["en"] == f"Graphviz could not draw the diagram: {complaint}"
+    for code in LANGUAGES:
+        assert not spoken_problems(code, told["en"], told[code], [complaint]), told[code]

@@ -3,10 +3,10 @@ changed English sentence is caught. The catalogues here are made by the test fro
 unit "translated" by a marked copy, so that every unit of every master is exercised."""
 
 import random
-import re
 
 import nbformat
 import pytest
+from conftest import SCRIPTS
 
 from resnets_utils.course import editions
 from resnets_utils.course.reference import REPO
@@ -188,7 +188,6 @@ def test_printed_text_that_an_expected_output_shows_stays_as_the_output_shows_it
 
 # ----------------------------------------------------------------------------- the released editions
 
-SCRIPT = {"zh_CN": r"[\u4e00-\u9fff]", "ko_KR": r"[\uac00-\ud7a3]"}  # Han, Hangul
 ENGLISH_RELEASE = REPO / "assignments" / "residual_networks"
 
 
@@ -210,7 +209,7 @@ def test_each_released_edition_has_the_english_releases_cells_grade_ids_and_poin
         english, translated = (nbformat.read(folder / path.name, as_version=4) for folder in (ENGLISH_RELEASE, edition))
         assert _nbgrader_cells(translated) == _nbgrader_cells(english)
         assert translated.metadata["resnets_course"]["language"] == language
-        assert re.search(SCRIPT[language], translated.cells[0].source)  # its first heading, in its language
+        assert SCRIPTS[language].search(translated.cells[0].source)  # its first heading, in its language
 
 
 @pytest.mark.parametrize("language", editions.LANGUAGES)
@@ -221,5 +220,5 @@ def test_each_editions_reference_ran_and_its_checks_spoke_its_language(language)
     graded = [cell for cell in executed.cells if cell.cell_type == "code" and "check_" in cell.source]
     for cell in graded:  # what each check printed: in the edition's language, no English sentence left
         printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
-        assert re.search(SCRIPT[language], printed) and not editions.english_runs(printed), printed
+        assert SCRIPTS[language].search(printed) and not editions.english_runs(printed), printed
     assert graded

@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from conftest import SCRIPTS
 
 from resnets_utils import assignments, checks, data, settings
 from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
@@ -253,14 +254,11 @@ def test_every_corpus_submission_gets_exactly_the_score_it_deserves(graded_corpu
     assert scores == expected, reasons
 
 
-SCRIPT = {"zh_CN": r"[\u4e00-\u9fff]", "ko_KR": r"[\uac00-\ud7a3]"}  # Han, Hangul
-
-
 @pytest.mark.slow
 def test_a_mixed_class_is_graded_alike_and_answered_in_each_notebooks_language(graded_corpus):
     course, _, _ = graded_corpus
     editions_handed_in = [path for path in _graded() if getattr(_load(path), "LANGUAGE", None)]
-    assert {_load(path).LANGUAGE for path in editions_handed_in} == set(SCRIPT)
+    assert {_load(path).LANGUAGE for path in editions_handed_in} == set(SCRIPTS)
     with (course / "grades.csv").open() as file:  # one row per student, an edition's under its assignment
         rows = list(csv.DictReader(file))
     assert sorted(row["student_id"] for row in rows) == sorted(path.stem for path in _graded())
@@ -272,17 +270,17 @@ def test_a_mixed_class_is_graded_alike_and_answered_in_each_notebooks_language(g
         # The feedback page is the edition's notebook: its title, in its language.
         release = nbformat.read(REPO / "assignments" / edition / RELEASE.name, as_version=4)
         title = release.cells[0].source.splitlines()[0].lstrip("# ")
-        assert re.search(SCRIPT[entry.LANGUAGE], title) and title in texts["feedback"]
+        assert SCRIPTS[entry.LANGUAGE].search(title) and title in texts["feedback"]
         reasons = [reason for grade_id, reason in texts.items() if grade_id != "feedback" and reason]
         for reason in reasons:  # in the notebook's language, with nothing left in English
-            assert re.search(SCRIPT[entry.LANGUAGE], reason) and not editions.english_runs(reason), reason
-            words = max(re.findall(SCRIPT[entry.LANGUAGE] + "+", reason), key=len)
+            assert SCRIPTS[entry.LANGUAGE].search(reason) and not editions.english_runs(reason), reason
+            words = max(re.findall(SCRIPTS[entry.LANGUAGE].pattern + "+", reason), key=len)
             assert words in texts["feedback"]  # the feedback page says it too
         if english := getattr(entry, "SAME_CODE_AS", None):  # the same code: the same points for every test
             points = {g: v["points"] for g, v in _verdicts(course, path.stem).items()}
             same = {g: v["points"] for g, v in _verdicts(course, english).items()}
             assert points == same and reasons
-            assert not any(re.search(SCRIPT[entry.LANGUAGE], r) for r in _student_texts(course, english).values())
+            assert not any(SCRIPTS[entry.LANGUAGE].search(r) for r in _student_texts(course, english).values())
 
 
 @pytest.mark.slow

@@ -1,10 +1,16 @@
 """The training precision: bfloat16 only where the CPU computes it natively, float32 while graded."""
 
+import itertools
+import random
+import types
+
 import keras
 import numpy as np
 import pytest
+from conftest import in_every_language, spoken_problems
 
 from resnets_utils import settings
+from resnets_utils.language import LANGUAGES
 from resnets_utils.training import precision
 
 FLAGS = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma {extra}\n"
@@ -54,3 +60,34 @@ def test_the_policy_comes_back_after_an_error(monkeypatch):
     with pytest.raises(RuntimeError), precision.fastest():
         raise RuntimeError("the student's ResNet50 failed")
     assert keras.config.dtype_policy().name == "float32"
+
+
+# Why each precision, in the English of the line before it spoke other languages.
+WHY = {
+    "mixed_bfloat16": "bfloat16 arithmetic with float32 weights: this CPU computes bfloat16 natively",
+    "graded": "float32: the notebook is being graded, and the checks' values are float32",
+    "float32": "float32: this CPU has no native bfloat16 arithmetic",
+}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_training_path_is_said_in_every_language(monkeypatch, fallbacks, seed):
+    rng = random.Random(seed)
+    for policy, graded, onednn in itertools.product(("mixed_bfloat16", "float32"), (True, False), ("1", "0", None)):
+        if graded and policy == "mixed_bfloat16":
+            continue  # fastest() builds no bfloat16 model while graded
+        backend = rng.choice(["tensorflow", "jax", "torch", "numpy"])
+        monkeypatch.setattr(keras.backend, "backend", lambda: backend)  # noqa: B023 (said at once)
+        for variable, value in ((settings.GRADING, "autograde" if graded else None), ("TF_ENABLE_ONEDNN_OPTS", onednn)):
+            if value is None:
+                monkeypatch.delenv(variable, raising=False)
+            else:
+                monkeypatch.setenv(variable, value)
+        model = types.SimpleNamespace(dtype_policy=types.SimpleNamespace(name=policy))
+        told = in_every_language(lambda: precision.describe(model), fallbacks)  # noqa: B023 (said at once)
+        why = WHY["graded" if graded else policy]
+        onednn_said = "on" if onednn == "1" else "TensorFlow's default"
+        assert told["en"] == f"Training path: {why}; {backend} backend, oneDNN {onednn_said}."
+        for code in LANGUAGES:
+            problems = spoken_problems(code, told["en"], told[code], [backend])
+            assert not problems, (told["en"], told[code], problems)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import SCRIPTS
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,10 +141,9 @@ def test_a_module_fixture_shared_with_a_slow_test_is_built_in_one_process_only(t
 def test_the_readme_says_in_each_language_how_to_open_the_course_in_it():
     from resnets_utils.language import LANGUAGES
 
-    script = {"zh_CN": r"[\u4e00-\u9fff]", "ko_KR": r"[\uac00-\ud7a3]"}  # Han, Hangul
     paragraphs = (REPO / "README.md").read_text().split("\n\n")
     for language in LANGUAGES:
         command = f"make lab LANGUAGE={language}"
-        said = [p for p in paragraphs if command in p and len(re.findall(script[language], p)) > 40]
+        said = [p for p in paragraphs if command in p and len(SCRIPTS[language].findall(p)) > 40]
         assert len(said) == 1, f"no paragraph in {language} with `{command}`"
         assert f"assignments/residual_networks_{language}/" in said[0]

@@ -1,20 +1,35 @@
 """The pictures a notebook keeps for readers without a kernel: sharp, readable and complete."""
 
+import functools
+import html
 import io
 import logging
+import os
+import random
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
+from unittest import mock
 
+import ipywidgets
 import keras
 import numpy as np
 import pytest
+from conftest import SCRIPTS, in_every_language, raised, spoken_problems
+from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.text import Text
+from matplotlib.textpath import text_to_path
 from PIL import Image
 
+from resnets_utils.course import editions
 from resnets_utils.course.reference import load_reference
+from resnets_utils.experiments import block_comparison, degradation, gradient_flow, no_shortcuts
+from resnets_utils.language import LANGUAGES, say, speaking, translations
+from resnets_utils.training import progress
 from resnets_utils.views import diagrams, plotting
 from resnets_utils.views import widgets as views
 
@@ -307,3 +322,260 @@ def test_figures_draw_chinese_and_korean_without_boxes(monkeypatch, caplog):
     # Without the CJK font, the same text shows boxes: what the assertion above would catch.
     monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
     assert _missing_glyphs("残差网络 잔차 네트워크")
+
+
+# ----------------------------------------------------------------------------- in the student's language
+
+# Words every language keeps: with a digit or an underscore (layer names, shapes), or capitals inside (Conv2D, ResNet).
+NAME = re.compile(r"[\w-]*[\d_][\w-]*|[A-Za-z]+[A-Z][\w-]*")
+MATHTEXT = re.compile(r"\$[^$]*\$")  # a log axis' tick labels: $\mathdefault{10^{-3}}$
+LOSSES = list(np.linspace(2.0, 0.5, 40))
+HISTORY = {"loss": [2.0, 1.0], "val_loss": [2.1, 1.5], "accuracy": [0.3, 0.6], "val_accuracy": [0.2, 0.5]}
+
+
+def _explorer(model, stage: int, block: str, graphviz: bool = True) -> views.ArchitectureExplorer:
+    which = diagrams.shutil.which if graphviz else lambda name: None
+    with mock.patch.object(diagrams.shutil, "which", which):  # Graphviz is looked for once, by the constructor
+        explorer = views.ArchitectureExplorer(model)
+    explorer.stage.value, explorer.block.value = stage, block
+    return explorer
+
+
+def _feature_maps(model, pictures) -> views.FeatureMapViewer:
+    viewer = views.FeatureMapViewer(model, pictures[:3], labels=[2, 0, 1], per_page=4)
+    viewer.layer.value = "res2a_branch2c"
+    return viewer
+
+
+def _results(pictures, mistakes: int, gallery: int = 24) -> views.ResultsView:
+    true = np.arange(12) % 3
+    return views.ResultsView(true, np.where(np.arange(12) < mistakes, (true + 1) % 3, true), pictures, gallery=gallery)
+
+
+def _comparison() -> block_comparison.Comparison:
+    made_up = [("ResNet-18", 11.2, 0.81), ("PreActResNet-18", 11.2, 0.78), ("ResNet-50", 23.6, 0.74)]
+    return block_comparison.Comparison(
+        [
+            block_comparison.Trained(name, int(m * 1e6), int(40 * m * 1e6), 900 / m, accuracy)
+            for name, m, accuracy in made_up
+        ]
+    )
+
+
+# Every figure a view or an experiment draws, from the small model and pictures: made-up results, no training.
+FIGURES = {
+    "samples": lambda model, pictures: plotting.show_samples(pictures, np.arange(12) % 3, per_class=2),
+    "architecture": lambda model, pictures: _explorer(model, 2, "a").static_figure(),
+    "architecture without Graphviz": lambda model, pictures: _explorer(model, 9, "", graphviz=False).static_figure(),
+    "feature maps": lambda model, pictures: _feature_maps(model, pictures).static_figure(),
+    "results": lambda model, pictures: _results(pictures, 2).static_figure(),
+    "results, four shown": lambda model, pictures: _results(pictures, 6, gallery=4).static_figure(),
+    "results without mistakes": lambda model, pictures: _results(pictures, 0).static_figure(),
+    "learning curves": lambda model, pictures: progress.learning_curves(HISTORY),
+    "degradation": lambda model, pictures: degradation.Degradation(
+        {(kind, depth): LOSSES for kind in degradation.KINDS for depth in degradation.DEPTHS}
+    ).figure(),
+    "gradient flow": lambda model, pictures: gradient_flow.GradientFlow(
+        np.geomspace(1, 1e-3, 10), np.linspace(1.2, 1.0, 10)
+    ).figure(),
+    "gradient flow with batchnorm": lambda model, pictures: gradient_flow.GradientFlow(
+        np.geomspace(1, 1e3, 10), np.linspace(1.2, 1.0, 10), batchnorm=True
+    ).figure(),
+    "no shortcuts": lambda model, pictures: no_shortcuts.ShortcutRun(
+        {run: LOSSES for run in no_shortcuts.RUNS}
+    ).figure(),
+    "block comparison": lambda model, pictures: _comparison().figure(),
+}
+
+# What the English figures said before they spoke other languages: their texts with letters.
+STAGES = """\
+stage       output shape  parameters  share
+----------  ------------  ----------  -----
+input            16x16x3           0   0.0%
+stage 1          16x16x4         128   6.4%
+stage 2              512         320  16.1%
+classifier             3       1,539  77.5%"""
+GRAPHVIZ_NOTE = """\
+Graphviz's dot program is missing, so here is a
+text summary instead of a diagram. Install it
+with sudo apt-get install graphviz (or conda
+install -c conda-forge graphviz), then restart
+the kernel."""
+ENGLISH = {
+    "samples": ["0 fingers", "1 finger", "2 fingers"],
+    "architecture": [STAGES, "tiny_resnet: 1,987 parameters"],
+    "architecture without Graphviz": [GRAPHVIZ_NOTE, STAGES, "tiny_resnet: 1,987 parameters"],
+    "feature maps": [
+        "channel 0", "channel 1", "channel 2", "channel 3", "picture 0 (label 2)",
+        "res2a_branch2c: output 8x8x8, channels 0 to 3 of 8",
+    ],
+    "results": [
+        "Confusion matrix", "Misclassified: 2", "predicted", "predicted 1\ntrue 0", "predicted 2\ntrue 1", "true",
+    ],
+    "results, four shown": [
+        "Confusion matrix", "Misclassified: 6 (4 shown)", "predicted", "predicted 0\ntrue 2", "predicted 1\ntrue 0",
+        "predicted 2\ntrue 1", "true",
+    ],
+    "results without mistakes": ["Confusion matrix", "no misclassified pictures", "predicted", "true"],
+    "learning curves": ["accuracy", "epoch", "loss", "test", "training"],
+    "degradation": [
+        "chance (ln 6)", "plain networks", "plain-32", "plain-8", "pre-activation networks", "pre-activation-32",
+        "pre-activation-8", "residual networks", "residual-32", "residual-8", "training loss", "training step",
+    ],
+    "gradient flow": [
+        "The gradient reaching each of 10 layers (no normalisation)", "gradient norm w.r.t. the layer's output",
+        "layer (1 = nearest the input)", "plain", "residual",
+    ],
+    "gradient flow with batchnorm": [
+        "The gradient reaching each of 10 layers (with BatchNormalization)", "gradient norm w.r.t. the layer's output",
+        "layer (1 = nearest the input)", "plain", "residual",
+    ],
+    "no shortcuts": [
+        "Your ResNet-50, with and without its shortcuts", "chance (ln 6)", "training loss", "training step",
+        "with shortcuts", "without shortcuts",
+    ],
+    "block comparison": [
+        "PreActResNet-18", "ResNet-18", "ResNet-50", "multiply-adds per picture (millions)", "parameters (millions)",
+        "test accuracy after 4 epochs (%)", "training speed (pictures/s)",
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def cjk_font():
+    """The installed font with Chinese and Korean characters (CI must have one)."""
+    found = plotting.cjk_font()
+    if found is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(plotting.CJK_FONT_MISSING)
+    return found
+
+
+def names_of(model) -> set[str]:
+    """What a figure of ``model`` names as it is in every language: the model, its layers, their Keras classes."""
+    return {model.name} | {layer.name for layer in model.layers} | {type(layer).__name__ for layer in model.layers}
+
+
+@functools.cache
+def quoted_code() -> list[str]:
+    """The code the package's messages quote (`dot`, `sudo apt-get install graphviz`), longest first."""
+    messages = translations(LANGUAGES[0])  # English -> translation, every message
+    return sorted({code for english in messages for code in re.findall(r"`([^`]+)`", english)}, key=len, reverse=True)
+
+
+def untranslated(text: str, language: str, names=()) -> list[str]:
+    """The English a text drawn in ``language`` keeps: runs of English words outside the code it quotes; and,
+    in a text without a character of that language, every word that is not a name (``names``, or :data:`NAME`'s)."""
+    text = " ".join(MATHTEXT.sub("", text).split())  # a line broken inside quoted code: joined again
+    for code in quoted_code():  # drawn without its backquotes
+        text = text.replace(code, " ")
+    left = editions.english_runs(text)
+    if not SCRIPTS[language].search(text):
+        words = re.findall(r"[A-Za-z][\w-]+", text)  # a single letter is a symbol: block "a", f, x
+        left += [word for word in words if word not in names and not NAME.fullmatch(word)]
+    return left
+
+
+def drawn(name: str, model, pictures) -> tuple[list[str], list[str]]:
+    """The visible texts of figure ``name`` once drawn to PNG, and the glyphs missing from its fonts (boxes)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = FIGURES[name](model, pictures)
+        plotting.figure_png(figure)
+    missing = [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+    return [text.get_text() for text in visible_texts(figure)], missing
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_in_english_every_figure_says_what_it_said_before(name, tiny_resnet, pictures):
+    with speaking("en"):
+        texts, missing = drawn(name, tiny_resnet, pictures)
+    assert sorted({text for text in texts if re.search("[A-Za-z]", MATHTEXT.sub("", text))}) == ENGLISH[name]
+    assert not missing
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_speaks_the_students_language(name, language, tiny_resnet, pictures, fallbacks, cjk_font):
+    with speaking(language):
+        texts, missing = drawn(name, tiny_resnet, pictures)
+    assert not fallbacks, f"said in English, for want of a translation: {fallbacks}"
+    assert not missing, missing
+    english = {text: left for text in texts if (left := untranslated(text, language, names_of(tiny_resnet)))}
+    assert not english, english
+    assert any(SCRIPTS[language].search(text) for text in texts)
+
+
+def widget_texts(widget) -> list[str]:
+    """What a view shows as text: its controls' descriptions and choices, and the text of its HTML."""
+    found = [text for child in getattr(widget, "children", ()) for text in widget_texts(child)]
+    if getattr(widget, "description", ""):
+        found.append(widget.description)
+    if isinstance(widget, ipywidgets.Dropdown):
+        found += [option[0] if isinstance(option, tuple) else str(option) for option in widget.options]
+    if isinstance(widget, ipywidgets.HTML):  # its text without tags, nor the code it quotes
+        found += [html.unescape(text) for text in re.split(r"<code>.*?</code>|<[^>]*>", widget.value) if text.strip()]
+    return found
+
+
+def dot_texts(source: str) -> list[str]:
+    """The lines of text a Graphviz diagram's DOT source labels its graph, clusters, nodes and edges with."""
+    found = []
+    for markup, quoted in re.findall(r'label=(?:<(.*?)>[,;]|"((?:[^"\\]|\\.)*)")', source):
+        lines = re.split(r"<BR/>", markup) if markup else [quoted]
+        found += [html.unescape(re.sub(r"<[^>]*>", "", line)).strip() for line in lines]
+    return [line for line in found if line]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_views_controls_diagrams_and_tables_speak_the_students_language(language, tiny_resnet, pictures, fallbacks):
+    with speaking(language):
+        explorer = _explorer(tiny_resnet, 2, "a", graphviz=False)  # its note says how to install Graphviz
+        texts = widget_texts(explorer)
+        for block in "ab":  # a convolutional block (the shortcut's box) and an identity block (its edge)
+            explorer.block.value = block
+            texts += widget_texts(explorer) + dot_texts(
+                diagrams.block_source(explorer.selected_rows, explorer.title, explorer.rows)
+            )
+        texts += dot_texts(diagrams.stage_source(tiny_resnet))
+        texts += widget_texts(_feature_maps(tiny_resnet, pictures)) + widget_texts(_results(pictures, 2))
+        texts += re.split(r"<[^>]*>", diagrams.LayerGraph(b"<svg/>", 3)._repr_html_())
+        texts += _comparison().table().splitlines()[:1]  # the printed table's heading
+        # Labels the texts must hold, so that none was left out of them.
+        expected = [say(label) for label in ("Stage", "Stages", "shortcut", "shortcut (identity)", "stage 1 (stem)")]
+    assert not fallbacks, f"said in English, for want of a translation: {fallbacks}"
+    english = {text: left for text in texts if (left := untranslated(text, language, names_of(tiny_resnet)))}
+    assert not english, english
+    assert set(expected) <= set(texts), set(expected) - set(texts)
+
+
+def test_a_tables_columns_line_up_as_drawn_in_any_script(cjk_font):
+    """Each column ends at the same place on every line, as the figure's monospaced fonts draw it."""
+    header = ["stage", "输出形状", "파라미터 수", "share"]
+    rows = [
+        ("输入", "16x16x3", "0", "0.0%"),
+        ("第 1 阶段", "8x8x8", "128", "6.4%"),
+        ("스테이지 2", "512", "1,539", "77.5%"),
+    ]
+    font = FontProperties(family=plotting.monospace(), size=plotting.MIN_FONTSIZE)
+    for columns in range(2, len(header) + 1):  # the table of the first columns: the last one right-aligned
+        lines = views.text_table(header[:columns], [row[:columns] for row in rows]).splitlines()
+        # Points, unhinted, between two bars: the ink's width is then the text's advance, its spaces included.
+        widths = [text_to_path.get_text_width_height_descent(f"|{line}|", font, ismath=False)[0] for line in lines]
+        # Within a tenth of an em, where a wide character counted as two columns is a fifth of an em off.
+        assert max(widths) - min(widths) < 0.1 * plotting.MIN_FONTSIZE, (lines, widths)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pictures_the_samples_cannot_show_are_refused_in_every_language(fallbacks, seed):
+    rng = random.Random(seed)
+    m = rng.randint(1, 30)
+    shape = rng.choice([(m, 8, 8), (m, 8, 8, rng.choice([1, 4])), (m, 8, 8, 3), (8, 8, 3, 1, 1)])
+    labels = m + rng.choice([1, 2, 5]) if shape == (m, 8, 8, 3) else m
+    told = in_every_language(
+        lambda: raised(lambda: plotting.show_samples(np.zeros(shape), np.zeros(labels))), fallbacks
+    )
+    assert told["en"] == (
+        f"expected RGB images (m, height, width, 3) and m labels, got images {shape} and {labels} labels"
+    )
+    for code in LANGUAGES:
+        assert not spoken_problems(code, told["en"], told[code]), told[code]

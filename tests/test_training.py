@@ -1,6 +1,7 @@
 """The course's fit (model.fit from one tf.data pipeline), its smoke run under nbgrader, oneDNN in every notebook."""
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +10,12 @@ import keras
 import nbformat
 import numpy as np
 import pytest
+from conftest import in_every_language, raised, spoken_problems
 from nbclient import NotebookClient
 
 from resnets_utils import settings, training
 from resnets_utils.course import editions
+from resnets_utils.language import LANGUAGES
 from resnets_utils.settings import ONEDNN
 
 SOURCE = Path(__file__).resolve().parents[1] / "course" / "source"
@@ -222,3 +225,32 @@ def test_camera_changes_name_what_they_take():
     with pytest.raises(TypeError, match="shift, turn, zoom, exposure, contrast"):
         training.camera_changes(blur=0.5)
     assert len(training.camera_changes(zoom=0.0).layers) == len(training.CAMERA_CHANGES)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_training_errors_are_said_in_every_language(not_grading, fallbacks, seed):
+    rng = random.Random(seed)
+    unknown = sorted(rng.sample(["blur", "noise", "hue", "flip", "crop", "shear"], rng.randint(1, 3)))
+    unsupported = sorted(
+        rng.sample(["sample_weight", "class_weight", "validation_split", "steps_per_epoch"], rng.randint(1, 2))
+    )
+    X, Y = _data(rng.randint(4, 32), seed)
+    inputs = keras.Input((8, 8, 3))
+    uncompiled = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs)))
+    errors = {
+        f"camera_changes takes shift, turn, zoom, exposure, contrast, not {', '.join(unknown)}": lambda: (
+            training.camera_changes(**dict.fromkeys(unknown, 0.1))
+        ),
+        "compile the model first: model.compile(optimizer=..., loss=..., metrics=[...])": lambda: training.fit(
+            uncompiled, X, Y, epochs=1
+        ),
+        f"augment needs the TensorFlow backend and none of {unsupported}": lambda: training.fit(
+            _small_model(), X, Y, epochs=1, augment=training.camera_changes(), **dict.fromkeys(unsupported)
+        ),
+    }
+    for english, call in errors.items():
+        told = in_every_language(lambda: raised(call), fallbacks)  # noqa: B023 (said at once)
+        assert told["en"] == english
+        for code in LANGUAGES:
+            problems = spoken_problems(code, english, told[code], [*unknown, str(unsupported)])
+            assert not problems, (english, told[code], problems)

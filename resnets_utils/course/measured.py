@@ -11,18 +11,56 @@ import json
 import math
 from pathlib import Path
 
+from resnets_utils import language
 from resnets_utils.experiments import EXPERIMENTS
+from resnets_utils.language import N_
 from resnets_utils.settings import write_atomically
+from resnets_utils.wording import SECONDS
 
 MEASURED = Path(__file__).resolve().parent / "measured.json"
 PERFORMANCE = Path(__file__).resolve().parents[2] / "docs" / "performance.md"  # the measurement history
 
+# How the sentence names what was measured (said in the student's language), with and without its epochs.
 WHAT = {
-    "assignment_training": "the training cell ({epochs} epochs)",
-    "pretrain": "`make pretrain` ({epochs} epochs)",
-    "realism": "the pre-trained ResNet-50 on real photos",
+    "assignment_training": N_("the training cell ({epochs} epochs)"),
+    "pretrain": N_("`make pretrain` ({epochs} epochs)"),
+    "realism": N_("the pre-trained ResNet-50 on real photos"),
     **{name: experiment.what for name, experiment in EXPERIMENTS.items()},
 }
+WHAT_WITHOUT_EPOCHS = {"assignment_training": N_("the training cell"), "pretrain": N_("`make pretrain`")}
+
+# The sentences, whole, by the number of runs and whether a test accuracy was measured; the
+# second sentence by whether other CPU kinds were measured (and with a test accuracy).
+NOT_MEASURED = N_("Not measured yet for {what}: `python scripts/measure.py {name}` measures it.")
+REALISM = N_(
+    "Measured on the course's test machine ({date}): the ResNet-50 that `make pretrain` trains on generated "
+    "pictures only read {accuracy} of {photos} real SIGNS photographs correctly (chance is {chance:.1%})."
+)
+MEASURED_FOR = {
+    (True, False): N_("Measured for {what} on the course's test machine ({cpu}, {date}, one run): it took {time}."),
+    (True, True): N_(
+        "Measured for {what} on the course's test machine ({cpu}, {date}, one run): "
+        "it took {time} and reached {accuracy} test accuracy."
+    ),
+    (False, False): N_(
+        "Measured for {what} on the course's test machine ({cpu}, {date}, {runs} seeded runs): it took {time}."
+    ),
+    (False, True): N_(
+        "Measured for {what} on the course's test machine ({cpu}, {date}, {runs} seeded runs): "
+        "it took {time} and reached {accuracy} test accuracy."
+    ),
+}
+ONE_CPU_KIND = N_(
+    "Only this CPU kind has been measured so far; on another the time can differ several-fold (docs/performance.md)."
+)
+CPU_KINDS = {
+    False: N_("On the {kinds} CPU kinds measured: {time}."),
+    True: N_("On the {kinds} CPU kinds measured: {time}, {accuracy} test accuracy."),
+}
+# The figures in those sentences: a time or a range of times, an accuracy or a range of them.
+SECONDS_RANGE = N_("{low} to {high} s")  # one time in seconds: wording.SECONDS
+MINUTES, MINUTES_RANGE = N_("{minutes} minutes"), N_("{low} to {high} minutes")
+RANGE = N_("{low} to {high}")
 
 
 def recipe_fingerprint(name: str) -> str | None:
@@ -56,50 +94,68 @@ def _rounded(value: float) -> int:
 
 def _minutes(seconds: list[float]) -> str:
     if max(seconds) < 120:
-        low, high, unit = _rounded(min(seconds)), _rounded(max(seconds)), "s"
-    else:
-        low, high, unit = _rounded(min(seconds) / 60), _rounded(max(seconds) / 60), "minutes"
-    return f"{low} {unit}" if low == high else f"{low} to {high} {unit}"
+        low, high = _rounded(min(seconds)), _rounded(max(seconds))
+        return language.say(SECONDS, seconds=low) if low == high else language.say(SECONDS_RANGE, low=low, high=high)
+    low, high = _rounded(min(seconds) / 60), _rounded(max(seconds) / 60)
+    return language.say(MINUTES, minutes=low) if low == high else language.say(MINUTES_RANGE, low=low, high=high)
 
 
 def _accuracy(values: list[float]) -> str:
-    low, high = min(values), max(values)
-    return f"{low:.1%}" if len(values) == 1 or f"{low:.1%}" == f"{high:.1%}" else f"{low:.1%} to {high:.1%}"
+    low, high = f"{min(values):.1%}", f"{max(values):.1%}"
+    return low if len(values) == 1 or low == high else language.say(RANGE, low=low, high=high)
+
+
+def _what(name: str, epochs: int | None) -> str:
+    """What ``name`` measured, as the sentence names it; an unknown name as it is."""
+    if name not in WHAT:
+        return name
+    if epochs:
+        return language.say(WHAT[name], epochs=epochs)
+    return language.say(WHAT_WITHOUT_EPOCHS.get(name, WHAT[name]))
 
 
 def say(name: str) -> str:
-    """One sentence: how long ``name`` took (and the test accuracy it reached) when measured."""
+    """One sentence: how long ``name`` took (and the test accuracy it reached) when measured; in the
+    student's language, as the notebooks print it."""
     from resnets_utils.training.pretrain import RECIPE  # cheap: TensorFlow is imported only to train
 
     entry = figures().get(name)
     epochs = (entry or {}).get("epochs") or (RECIPE["epochs"] if name == "pretrain" else None)
-    what = WHAT.get(name, name).format(epochs=epochs) if epochs else WHAT.get(name, name).split(" (")[0]
+    what = _what(name, epochs)
     if not entry:
-        return f"Not measured yet for {what}: `python scripts/measure.py {name}` measures it."
+        return language.say(NOT_MEASURED, what=what, name=name)
     if name == "realism":
-        return (
-            f"Measured on the course's test machine ({entry['date']}): the ResNet-50 that `make pretrain` trains "
-            f"on generated pictures only read {_accuracy(entry['test_accuracy'])} of {entry['photos']} real SIGNS "
-            f"photographs correctly (chance is {1 / 6:.1%})."
+        return language.say(
+            REALISM,
+            date=entry["date"],
+            accuracy=_accuracy(entry["test_accuracy"]),
+            photos=entry["photos"],
+            chance=1 / 6,
         )
     runs = len(entry["seconds"])
-    reached = f" and reached {_accuracy(entry['test_accuracy'])} test accuracy" if entry.get("test_accuracy") else ""
-    how = "one run" if runs == 1 else f"{runs} seeded runs"
-    sentence = (
-        f"Measured for {what} on the course's test machine ({entry['cpu']}, {entry['date']}, {how}): "
-        f"it took {_minutes(entry['seconds'])}{reached}."
+    accuracy = _accuracy(entry["test_accuracy"]) if entry.get("test_accuracy") else None
+    sentence = language.say(
+        MEASURED_FOR[runs == 1, accuracy is not None],
+        what=what,
+        cpu=entry["cpu"],
+        date=entry["date"],
+        runs=runs,
+        time=_minutes(entry["seconds"]),
+        accuracy=accuracy,
     )
     others = list((entry.get("other_cpus") or {}).values())
     if not others:
-        return sentence + (
-            " Only this CPU kind has been measured so far; on another the time can differ several-fold "
-            "(docs/performance.md)."
-        )
+        return language.sentences(sentence, language.say(ONE_CPU_KIND))
     every = [entry, *others]
     seconds = [value for one in every for value in one["seconds"]]
     accuracies = [value for one in every for value in one.get("test_accuracy") or []]
-    reached = f", {_accuracy(accuracies)} test accuracy" if accuracies else ""
-    return sentence + f" On the {len(every)} CPU kinds measured: {_minutes(seconds)}{reached}."
+    overall = language.say(
+        CPU_KINDS[bool(accuracies)],
+        kinds=len(every),
+        time=_minutes(seconds),
+        accuracy=_accuracy(accuracies) if accuracies else None,
+    )
+    return language.sentences(sentence, overall)
 
 
 def record(

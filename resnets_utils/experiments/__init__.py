@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from resnets_utils.language import N_
+
 
 @dataclass(frozen=True)
 class Experiment:
     """How the measured sentence names an experiment, and one seeded run of it to time."""
 
-    what: str
+    what: str  # marked with N_: the sentence says it in the student's language
     prepare: Callable[[int], Callable[[], object]]  # seed -> the run, its data and models already loaded
 
 
@@ -70,9 +72,9 @@ def _no_shortcuts(seed: int):
 
 
 EXPERIMENTS = {
-    "degradation": Experiment("the degradation experiment", _degradation),
-    "deeper_degradation": Experiment("the deeper degradation experiment", _deeper_degradation),
-    "block_comparison": Experiment("the comparison of three ResNets", _block_comparison),
-    "gradient_flow": Experiment("one gradient-flow measurement", _gradient_flow),
-    "no_shortcuts": Experiment("the training with and without shortcuts", _no_shortcuts),
+    "degradation": Experiment(N_("the degradation experiment"), _degradation),
+    "deeper_degradation": Experiment(N_("the deeper degradation experiment"), _deeper_degradation),
+    "block_comparison": Experiment(N_("the comparison of three ResNets"), _block_comparison),
+    "gradient_flow": Experiment(N_("one gradient-flow measurement"), _gradient_flow),
+    "no_shortcuts": Experiment(N_("the training with and without shortcuts"), _no_shortcuts),
 }

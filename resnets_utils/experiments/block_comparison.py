@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from resnets_utils.language import N_, say
+
 EPOCHS = 4
 BATCH_SIZE = 64
 PEAK_LEARNING_RATE = 0.004
 BN_MOMENTUM = 0.9  # statistics that follow a short run's weights (Keras' 0.99 lags behind)
+# By split: as many labels as pictures are needed.
+UNLABELLED = {
+    "training": N_("{pictures} training pictures but {labels} labels: pass one label per picture"),
+    "test": N_("{pictures} test pictures but {labels} labels: pass one label per picture"),
+}
 
 
 @dataclass
@@ -44,24 +51,44 @@ class Comparison:
     networks: list[Trained] = field(default_factory=list)
 
     def table(self) -> str:
-        """The networks side by side, one row each."""
-        header = f"{'network':<16}{'parameters':>12}{'multiply-adds':>15}{'pictures/s':>12}{'test accuracy':>15}"
+        """The networks side by side, one row each: the names left, the numbers right."""
+        from resnets_utils.views.plotting import text_width
+
+        headings = [say("network"), say("parameters"), say("multiply-adds"), say("pictures/s"), say("test accuracy")]
+        # At least two spaces before each heading: a Chinese or Korean character fills two columns.
+        widths = [
+            max(width, text_width(heading) + 2) for heading, width in zip(headings, (16, 12, 15, 12, 15), strict=True)
+        ]
         rows = [
-            f"{net.name:<16}{net.parameters / 1e6:>11.1f}M{net.multiply_adds / 1e6:>14.0f}M"
-            f"{net.pictures_per_second:>12.0f}{net.test_accuracy:>15.1%}"
+            (
+                net.name,
+                f"{net.parameters / 1e6:.1f}M",
+                f"{net.multiply_adds / 1e6:.0f}M",
+                f"{net.pictures_per_second:.0f}",
+                f"{net.test_accuracy:.1%}",
+            )
             for net in self.networks
         ]
-        return "\n".join([header, *rows])
+
+        def line(cells):
+            spaces = [" " * (width - text_width(cell)) for cell, width in zip(cells, widths, strict=True)]
+            (name, after), *numbers = zip(cells, spaces, strict=True)
+            return name + after + "".join(before + number for number, before in numbers)
+
+        return "\n".join(line(cells) for cells in [headings, *rows])
 
     def figure(self):
         """Four bar charts: parameters, multiply-adds per picture, training speed and test accuracy."""
         from resnets_utils.views.plotting import NotebookFigure
 
         panels = (
-            ("parameters (millions)", [net.parameters / 1e6 for net in self.networks]),
-            ("multiply-adds per picture (millions)", [net.multiply_adds / 1e6 for net in self.networks]),
-            ("training speed (pictures/s)", [net.pictures_per_second for net in self.networks]),
-            (f"test accuracy after {EPOCHS} epochs (%)", [100 * net.test_accuracy for net in self.networks]),
+            (say("parameters (millions)"), [net.parameters / 1e6 for net in self.networks]),
+            (say("multiply-adds per picture (millions)"), [net.multiply_adds / 1e6 for net in self.networks]),
+            (say("training speed (pictures/s)"), [net.pictures_per_second for net in self.networks]),
+            (
+                say("test accuracy after {epochs} epochs (%)", epochs=EPOCHS),
+                [100 * net.test_accuracy for net in self.networks],
+            ),
         )
         names = [net.name for net in self.networks]
         figure = NotebookFigure(figsize=(12, 3.2), layout="constrained")
@@ -103,7 +130,7 @@ def train(name: str, build, X_train, Y_train, X_test, Y_test, seed: int = 0, epo
     Y_train, Y_test = np.asarray(Y_train).reshape(-1), np.asarray(Y_test).reshape(-1)
     for split, pictures, labels in (("training", X_train, Y_train), ("test", X_test, Y_test)):
         if len(pictures) != len(labels):
-            raise ValueError(f"{len(pictures)} {split} pictures but {len(labels)} labels: pass one label per picture")
+            raise ValueError(say(UNLABELLED[split], pictures=len(pictures), labels=len(labels)))
     classes = int(max(Y_train.max(), Y_test.max())) + 1
     keras.utils.set_random_seed(seed)
     with precision.fastest():

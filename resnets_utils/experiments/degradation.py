@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from resnets_utils.language import N_, say
+
 DEPTHS = (8, 32)
 WIDTH = 16
 SIZE = 16
@@ -37,6 +39,12 @@ CLASSES = range(6)  # the hand signs 0 to 5
 KINDS = ("plain", "residual", "pre-activation")
 DEEPER = (32, 62)  # the optional notebook's experiment: these depths of DEEPER_KINDS
 DEEPER_KINDS = ("residual", "pre-activation")
+# What the figure calls each kind of network: a panel's title, and a curve of the depth's network.
+PANEL_TITLES = {"plain": N_("plain networks"), "residual": N_("residual networks"),
+                "pre-activation": N_("pre-activation networks")}  # fmt: skip
+CURVE_LABELS = {"plain": N_("plain-{depth}"), "residual": N_("residual-{depth}"),
+                "pre-activation": N_("pre-activation-{depth}")}  # fmt: skip
+CHANCE = N_("chance (ln {classes})")  # the loss of a network that answers 1/classes for every class
 
 
 def build_network(
@@ -54,9 +62,9 @@ def build_network(
     from keras import layers
 
     if depth < 4 or depth % 2:
-        raise ValueError(f"depth must be an even number of at least 4, not {depth}")
+        raise ValueError(say("depth must be an even number of at least 4, not {depth}", depth=depth))
     if preactivation and not residual:
-        raise ValueError("a pre-activation network is a residual network: pass residual=True")
+        raise ValueError(say("a pre-activation network is a residual network: pass residual=True"))
     index = 0
 
     def conv(x, strides=1):
@@ -125,13 +133,15 @@ class Degradation:
                 window = min(smoothing, len(loss))
                 smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
                 steps = np.arange(window, len(loss) + 1)
-                axis.plot(steps, smooth, color=colour, linewidth=width, label=f"{kind}-{depth}")
+                label = say(CURVE_LABELS[kind], depth=depth)
+                axis.plot(steps, smooth, color=colour, linewidth=width, label=label)
             chance = np.log(len(CLASSES))  # the loss of a network that answers 1/6 for every class
-            axis.axhline(chance, color="0.4", linestyle="--", linewidth=1, label=f"chance (ln {len(CLASSES)})")
-            axis.set_title(f"{kind} networks")
-            axis.set_xlabel("training step")
+            label = say(CHANCE, classes=len(CLASSES))
+            axis.axhline(chance, color="0.4", linestyle="--", linewidth=1, label=label)
+            axis.set_title(say(PANEL_TITLES[kind]))
+            axis.set_xlabel(say("training step"))
             axis.legend()
-        axes[0].set_ylabel("training loss")
+        axes[0].set_ylabel(say("training loss"))
         return figure
 
 
@@ -169,7 +179,9 @@ def run(
     order = np.concatenate([rng.permutation(len(X)) for _ in range(epochs)])[: steps * BATCH_SIZE]
     X, Y = X[order], labels[order]
     if unknown := set(kinds) - set(KINDS):
-        raise ValueError(f"kinds are {', '.join(KINDS)}, not {', '.join(sorted(unknown))}")
+        raise ValueError(
+            say("kinds are {known}, not {unknown}", known=", ".join(KINDS), unknown=", ".join(sorted(unknown)))
+        )
     result = Degradation()
     for kind in kinds:
         for depth in depths:

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from resnets_utils.language import say
+
 DEPTH = 30
 WIDTH = 16
 BRANCH_SCALE = 0.1
@@ -115,13 +117,16 @@ class GradientFlow:
         figure = NotebookFigure(figsize=(7, 4), layout="constrained")
         axis = figure.subplots()
         layer = np.arange(1, self.layers + 1)
-        axis.plot(layer, self.plain, "o-", color="tab:red", markersize=3, label="plain")
-        axis.plot(layer, self.residual, "o-", color="tab:blue", markersize=3, label="residual")
+        axis.plot(layer, self.plain, "o-", color="tab:red", markersize=3, label=say("plain"))
+        axis.plot(layer, self.residual, "o-", color="tab:blue", markersize=3, label=say("residual"))
         axis.set_yscale("log")
-        axis.set_xlabel("layer (1 = nearest the input)")
-        axis.set_ylabel("gradient norm w.r.t. the layer's output")
-        normalised = "with BatchNormalization" if self.batchnorm else "no normalisation"
-        axis.set_title(f"The gradient reaching each of {self.layers} layers ({normalised})")
+        axis.set_xlabel(say("layer (1 = nearest the input)"))
+        axis.set_ylabel(say("gradient norm w.r.t. the layer's output"))
+        if self.batchnorm:
+            title = say("The gradient reaching each of {count} layers (with BatchNormalization)", count=self.layers)
+        else:
+            title = say("The gradient reaching each of {count} layers (no normalisation)", count=self.layers)
+        axis.set_title(title)
         axis.legend()
         return figure
 

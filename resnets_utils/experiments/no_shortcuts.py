@@ -19,10 +19,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from resnets_utils.language import N_, say
+
 STEPS = 60
 SMOKE_STEPS = 2  # while nbgrader executes the notebook: it needs to know the code runs
 BATCH_SIZE = 32
 LEARNING_RATE = 1e-3  # Adam's
+# The two runs, by the English names the notebooks look them up by (``losses[WITHOUT]``).
+WITH, WITHOUT = N_("with shortcuts"), N_("without shortcuts")
+RUNS = (WITH, WITHOUT)
 
 
 def _history_names(argument) -> list[str]:
@@ -52,7 +57,9 @@ def _main_inputs(config: dict) -> dict[str, dict]:
     for layer in config["layers"]:
         if layer["class_name"] == "Add":
             if len(layer["inbound_nodes"]) != 1:
-                raise ValueError(f"the Add layer {layer['name']!r} is used more than once: rewire it by hand")
+                raise ValueError(
+                    say("the Add layer {name!r} is used more than once: rewire it by hand", name=layer["name"])
+                )
             (tensors,) = layer["inbound_nodes"][0]["args"]
             mains[layer["name"]] = max(tensors, key=lambda tensor: depth[tensor["config"]["keras_history"][0]])
     return mains
@@ -79,7 +86,7 @@ def without_shortcuts(model):
     layers = config["layers"]
     mains = _main_inputs(config)
     if not mains:
-        raise ValueError(f"{model.name} has no Add layer: there is no shortcut to remove")
+        raise ValueError(say("{name} has no Add layer: there is no shortcut to remove", name=model.name))
     for index, layer in enumerate(layers):
         if layer["name"] not in mains:
             continue
@@ -127,11 +134,13 @@ class ShortcutRun:
         for (name, loss), colour in zip(self.losses.items(), ("tab:blue", "tab:red"), strict=True):
             window = min(smoothing, len(loss))
             smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
-            axis.plot(np.arange(window, len(loss) + 1), smooth, color=colour, linewidth=2, label=name)
-        axis.axhline(np.log(6), color="0.4", linestyle="--", linewidth=1, label="chance (ln 6)")
-        axis.set_xlabel("training step")
-        axis.set_ylabel("training loss")
-        axis.set_title("Your ResNet-50, with and without its shortcuts")
+            # The runs are named in English (the notebooks look them up by name): say the name.
+            label = say(name)
+            axis.plot(np.arange(window, len(loss) + 1), smooth, color=colour, linewidth=2, label=label)
+        axis.axhline(np.log(6), color="0.4", linestyle="--", linewidth=1, label=say("chance (ln {classes})", classes=6))
+        axis.set_xlabel(say("training step"))
+        axis.set_ylabel(say("training loss"))
+        axis.set_title(say("Your ResNet-50, with and without its shortcuts"))
         axis.legend()
         return figure
 
@@ -158,10 +167,10 @@ def compare(build, images, labels, steps: int | None = None, seed: int = 0) -> S
     order = np.concatenate([rng.permutation(len(images)) for _ in range(epochs)])[: steps * BATCH_SIZE]
     X, Y = np.asarray(images, "float32")[order], labels[order]
     result = ShortcutRun()
-    for name in ("with shortcuts", "without shortcuts"):
+    for name in RUNS:
         keras.utils.set_random_seed(seed)  # the same initial weights for the layers both have
         model = build()
-        if name == "without shortcuts":
+        if name == WITHOUT:
             keras.utils.set_random_seed(seed)
             model = without_shortcuts(model)
         else:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from resnets_utils import settings
 from resnets_utils.data import handsigns
+from resnets_utils.language import say
 from resnets_utils.settings import grading
 
 PRETRAINED_FILE = "resnet50_signs.keras"  # made by `make pretrain` (resnets_utils.training.pretrain)
@@ -48,11 +49,11 @@ def save_atomically(model, path: Path) -> None:
 def load_pretrained():
     """The cached pre-trained ResNet-50 and its report, or ``(None, None)`` with a note on how to make it."""
     if grading():
-        print("The pre-trained model is not loaded while the notebook is graded.")
+        print(say("The pre-trained model is not loaded while the notebook is graded."))
         return None, None
     path = pretrained_path()
     if not path.exists():
-        print(f"No pre-trained model yet ({shown(path)}): `make pretrain` makes it.")
+        print(say("No pre-trained model yet ({path}): `make pretrain` makes it.", path=shown(path)))
         return None, None
     import keras
 
@@ -61,8 +62,13 @@ def load_pretrained():
     trained_on = report.get("generator_version", 0)  # None: real SIGNS files; 0: before versions
     if trained_on not in (None, handsigns.GENERATOR_VERSION):
         print(
-            f"The pre-trained model ({shown(path)}) learnt from older course pictures "
-            f"(generator version {trained_on}, now {handsigns.GENERATOR_VERSION}): `make pretrain` trains it again."
+            say(
+                "The pre-trained model ({path}) learnt from older course pictures "
+                "(generator version {trained_on}, now {version}): `make pretrain` trains it again.",
+                path=shown(path),
+                trained_on=trained_on,
+                version=handsigns.GENERATOR_VERSION,
+            )
         )
         return None, None
     return keras.saving.load_model(path), report
@@ -78,7 +84,7 @@ def save_yours(model, **report) -> None:
     Not while the notebook is graded: the grader trains one batch, which is no model to keep.
     """
     if grading():
-        print("Not saved while the notebook is graded.")
+        print(say("Not saved while the notebook is graded."))
         return
     import keras
 
@@ -88,7 +94,14 @@ def save_yours(model, **report) -> None:
     save_atomically(weights_only, path)  # a crash mid-way leaves the last good model
     report = {**report, "saved": time.strftime("%Y-%m-%d %H:%M")}
     settings.write_atomically(path.with_name(YOURS_REPORT), json.dumps(report, indent=1))
-    print(f"Saved your trained model in {shown(path)} ({path.stat().st_size / 1e6:.0f} MB), for Explore_ResNet.ipynb.")
+    megabytes = path.stat().st_size / 1e6
+    print(
+        say(
+            "Saved your trained model in {path} ({megabytes:.0f} MB), for Explore_ResNet.ipynb.",
+            path=shown(path),
+            megabytes=megabytes,
+        )
+    )
 
 
 def load_yours():
@@ -103,7 +116,13 @@ def load_yours():
     try:
         return keras.saving.load_model(path, compile=False), report  # for looking at, not training on
     except Exception as error:  # a file from another Keras version, or damaged: say so and go on
-        print(f"Your saved model ({shown(path)}) could not be loaded ({type(error).__name__}); train it again.")
+        print(
+            say(
+                "Your saved model ({path}) could not be loaded ({error}); train it again.",
+                path=shown(path),
+                error=type(error).__name__,
+            )
+        )
         return None, None
 
 
@@ -119,7 +138,8 @@ def best_trained():
         model, description = load()
         if model is not None:
             return model, description
-    return None, "No trained model yet: train yours in Residual_Networks.ipynb, or run `make pretrain`"
+    # No full stop, as in the descriptions: the notebook's sentence around it ends it.
+    return None, say("No trained model yet: train yours in Residual_Networks.ipynb, or run `make pretrain`")
 
 
 def _reported_accuracy(report: Path) -> float:
@@ -133,13 +153,21 @@ def _yours():
     model, report = load_yours()
     if model is None:
         return None, None
-    accuracy = report.get("test_accuracy")
-    detail = f", {accuracy:.1%} test accuracy" if accuracy is not None else ""
-    return model, f"your ResNet-50 as trained in Residual_Networks.ipynb (saved {report.get('saved', '?')}{detail})"
+    accuracy, saved = report.get("test_accuracy"), report.get("saved", "?")
+    if accuracy is None:
+        return model, say("your ResNet-50 as trained in Residual_Networks.ipynb (saved {saved})", saved=saved)
+    return model, say(
+        "your ResNet-50 as trained in Residual_Networks.ipynb (saved {saved}, {accuracy:.1%} test accuracy)",
+        saved=saved,
+        accuracy=accuracy,
+    )
 
 
 def _pretrained():
     model, report = load_pretrained()
     if model is None:
         return None, None
-    return model, f"the pre-trained ResNet-50 from `make pretrain` ({report.get('test_accuracy', 0):.1%} test accuracy)"
+    return model, say(
+        "the pre-trained ResNet-50 from `make pretrain` ({accuracy:.1%} test accuracy)",
+        accuracy=report.get("test_accuracy", 0),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from resnets_utils.language import say
 from resnets_utils.settings import grading
 
 SMOKE_EXAMPLES = 4  # one eager step on 4 pictures: about 3 s for ResNet-50
@@ -35,7 +36,8 @@ def camera_changes(**amounts):
     import keras
 
     if unknown := set(amounts) - set(CAMERA_CHANGES):
-        raise TypeError(f"camera_changes takes {', '.join(CAMERA_CHANGES)}, not {', '.join(sorted(unknown))}")
+        known, unknown = ", ".join(CAMERA_CHANGES), ", ".join(sorted(unknown))
+        raise TypeError(say("camera_changes takes {known}, not {unknown}", known=known, unknown=unknown))
     amounts = {**CAMERA_CHANGES, **amounts}
     return keras.Sequential(
         [
@@ -63,13 +65,15 @@ def fit(model, X, Y, epochs: int, batch_size: int = 32, shuffle: bool = True, au
         options.pop("validation_data", None)  # an evaluation of every test picture: not needed to know it runs
         return model.fit(X[:SMOKE_EXAMPLES], Y[:SMOKE_EXAMPLES], epochs=1, batch_size=batch_size, **options)
     if getattr(model, "optimizer", None) is None:
-        raise ValueError("compile the model first: model.compile(optimizer=..., loss=..., metrics=[...])")
+        raise ValueError(say("compile the model first: model.compile(optimizer=..., loss=..., metrics=[...])"))
     import keras
 
     unsupported = {"sample_weight", "class_weight", "validation_split", "steps_per_epoch"} & set(options)
     if keras.backend.backend() != "tensorflow" or unsupported:
         if augment is not None:
-            raise ValueError(f"augment needs the TensorFlow backend and none of {sorted(unsupported)}")
+            raise ValueError(
+                say("augment needs the TensorFlow backend and none of {unsupported}", unsupported=sorted(unsupported))
+            )
         return model.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, **options)
     create_training_variables(model, X, Y)
     # One batch of each epoch is short, as in model.fit, so epochs stay aligned.

@@ -13,6 +13,7 @@ import contextlib
 from pathlib import Path
 
 from resnets_utils import machine
+from resnets_utils.language import N_, say
 from resnets_utils.settings import grading
 
 NATIVE_FLAGS = {"avx512_bf16", "amx_bf16"}  # /proc/cpuinfo's names of native bfloat16 arithmetic
@@ -46,6 +47,34 @@ def fastest():
     return building_with(chosen())
 
 
+# The line describe() says, by why the precision is what it is and by whether oneDNN is on: whole sentences.
+TRAINING_PATH = {
+    ("bfloat16", True): N_(
+        "Training path: bfloat16 arithmetic with float32 weights: this CPU computes bfloat16 natively; "
+        "{backend} backend, oneDNN on."
+    ),
+    ("bfloat16", False): N_(
+        "Training path: bfloat16 arithmetic with float32 weights: this CPU computes bfloat16 natively; "
+        "{backend} backend, oneDNN TensorFlow's default."
+    ),
+    ("graded", True): N_(
+        "Training path: float32: the notebook is being graded, and the checks' values are float32; "
+        "{backend} backend, oneDNN on."
+    ),
+    ("graded", False): N_(
+        "Training path: float32: the notebook is being graded, and the checks' values are float32; "
+        "{backend} backend, oneDNN TensorFlow's default."
+    ),
+    ("float32", True): N_(
+        "Training path: float32: this CPU has no native bfloat16 arithmetic; {backend} backend, oneDNN on."
+    ),
+    ("float32", False): N_(
+        "Training path: float32: this CPU has no native bfloat16 arithmetic; "
+        "{backend} backend, oneDNN TensorFlow's default."
+    ),
+}
+
+
 def describe(model) -> str:
     """One line: the precision ``model`` computes in and why, with the backend and oneDNN setting."""
     import os
@@ -53,10 +82,10 @@ def describe(model) -> str:
     import keras
 
     if model.dtype_policy.name == "mixed_bfloat16":
-        why = "bfloat16 arithmetic with float32 weights: this CPU computes bfloat16 natively"
+        why = "bfloat16"
     elif grading():
-        why = "float32: the notebook is being graded, and the checks' values are float32"
+        why = "graded"
     else:
-        why = "float32: this CPU has no native bfloat16 arithmetic"
-    onednn = "on" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "TensorFlow's default"
-    return f"Training path: {why}; {keras.backend.backend()} backend, oneDNN {onednn}."
+        why = "float32"
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1"
+    return say(TRAINING_PATH[why, onednn], backend=keras.backend.backend())

@@ -26,11 +26,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from resnets_utils.language import N_, say
 from resnets_utils.models import naming
 from resnets_utils.models.architecture import describe, shape_text
 from resnets_utils.models.naming import is_shortcut
 
-GRAPHVIZ_MISSING = (
+# In English; ``say(GRAPHVIZ_MISSING)`` in the student's language.
+GRAPHVIZ_MISSING = N_(
     "Graphviz's `dot` program is missing, so here is a text summary instead of a diagram. "
     "Install it with `sudo apt-get install graphviz` (or `conda install -c conda-forge graphviz`), "
     "then restart the kernel."
@@ -107,7 +109,7 @@ def block_diagram(model, title: str | None = None) -> DiagramImage | None:
         ``model.summary()`` are printed).
     """
     if not have_dot():
-        print(GRAPHVIZ_MISSING)
+        print(say(GRAPHVIZ_MISSING))
         model.summary()
         return None
     return _render(block_source(describe(model), _title(model, title)))
@@ -141,7 +143,7 @@ def stage_diagram(model, title: str | None = None) -> DiagramImage | None:
     """
     nodes = stage_nodes(model)
     if not have_dot():
-        print(GRAPHVIZ_MISSING)
+        print(say(GRAPHVIZ_MISSING))
         for node in nodes:
             print(" | ".join(line for line in node.lines if line))
         return None
@@ -157,7 +159,7 @@ def layer_graph(model) -> LayerGraph | None:
     import keras
 
     if not have_dot():
-        print(GRAPHVIZ_MISSING)
+        print(say(GRAPHVIZ_MISSING))
         model.summary()
         return None
     graph = keras.utils.model_to_dot(model, show_shapes=True, show_layer_names=True, dpi=DPI)
@@ -181,10 +183,13 @@ class LayerGraph:
 
     def _repr_html_(self) -> str:
         encoded = base64.b64encode(self.svg).decode()
+        summary = html.escape(
+            say("Every layer ({count} layers, with their output shapes): click to unfold", count=self.layers)
+        )
+        alt = html.escape(say("every layer of the model"), quote=True)
         return (
-            f"<details><summary>Every layer ({self.layers} layers, with their output shapes): click to unfold"
-            "</summary><div style='overflow:auto; max-height:900px'>"
-            f"<img style='max-width:none' alt='every layer of the model' src='data:image/svg+xml;base64,{encoded}'>"
+            f"<details><summary>{summary}</summary><div style='overflow:auto; max-height:900px'>"
+            f"<img style='max-width:none' alt='{alt}' src='data:image/svg+xml;base64,{encoded}'>"
             "</div></details>"
         )
 
@@ -203,19 +208,20 @@ def layer_lines(row: dict) -> tuple[str, str]:
         parts.append("x".join(str(n) for n in window))
     strides = row.get("strides")
     if strides and any(n != 1 for n in strides):
-        parts.append("stride " + ("x".join(str(n) for n in strides) if len(set(strides)) > 1 else str(strides[0])))
+        stride = "x".join(str(n) for n in strides) if len(set(strides)) > 1 else str(strides[0])
+        parts.append(say("stride {stride}", stride=stride))
     if row["type"] == "ZeroPadding2D" and row.get("padding"):
         pads = {n for pair in row["padding"] for n in (pair if isinstance(pair, list) else [pair])}
-        parts.append(f"pad {pads.pop()}" if len(pads) == 1 else f"pad {row['padding']}")
+        parts.append(say("pad {padding}", padding=pads.pop() if len(pads) == 1 else row["padding"]))
     if row["type"] == "Dense":
-        parts.append(f"{row.get('units')} units")
+        parts.append(say("{units} units", units=row.get("units")))
         if row.get("activation") not in (None, "linear"):
             parts.append(row["activation"])
     details = ", ".join([" ".join(parts[:2]), *parts[2:]]) if window else ", ".join(parts)
     shape = shape_text(row)
     name = "" if "#" in row["name"] else row["name"]
     if row["type"] == "InputLayer":
-        name, details = "input", ""
+        name, details = say("input"), ""
     return name, f"{details} \u2192 {shape}" if details else shape
 
 
@@ -230,16 +236,17 @@ def block_source(rows: list[dict], title: str = "", model_rows: list[dict] | Non
     known = {row["name"]: row for row in model_rows or ()}
     for name in feeding:  # the previous block's output: this block's input
         shape = shape_text(known[name]) if name in known else ""
-        lines.append(_node(ids[name], "input", shape, fill=OTHER_FILL, group="main"))
+        lines.append(_node(ids[name], say("input"), shape, fill=OTHER_FILL, group="main"))
     shortcut_rows = [row for row in rows if is_shortcut(row["name"])]
     for row in rows:
         if row in shortcut_rows:
             continue
         lines.append(_node(ids[row["name"]], *layer_lines(row), fill=_fill(row), group="main", shape=_shape_of(row)))
     if shortcut_rows:
+        label = _quoted(say("shortcut"))  # said outside the f-string, where the catalogues' extraction finds it
         lines.append(
             "  subgraph cluster_shortcut {"
-            f' label="shortcut"; color="{SHORTCUT_COLOUR}"; fontcolor="{SHORTCUT_COLOUR}"; style="rounded,dashed";'
+            f' label={label}; color="{SHORTCUT_COLOUR}"; fontcolor="{SHORTCUT_COLOUR}"; style="rounded,dashed";'
         )
         for row in shortcut_rows:
             name, details = layer_lines(row)
@@ -253,7 +260,8 @@ def block_source(rows: list[dict], title: str = "", model_rows: list[dict] | Non
             if is_shortcut(source) or is_shortcut(row["name"]):
                 lines.append(_edge(ids[source], ids[row["name"]], colour=SHORTCUT_COLOUR))
             elif skip and len(sources) > 1:  # an identity block: the earliest input skips the main path
-                lines.append(_edge(ids[source], ids[row["name"]], colour=SHORTCUT_COLOUR, label="shortcut (identity)"))
+                label = say("shortcut (identity)")
+                lines.append(_edge(ids[source], ids[row["name"]], colour=SHORTCUT_COLOUR, label=label))
             else:
                 lines.append(_edge(ids[source], ids[row["name"]]))
     return "\n".join([*lines, "}"]) + "\n"
@@ -289,15 +297,17 @@ def stage_nodes(model) -> list[StageNode]:
             blocks.setdefault(start[0], []).append(start[1])
     if not blocks:
         raise ValueError(
-            "no layer is named like res2a_branch2a: stage_diagram knows the course's ResNet names only; "
-            "use block_diagram or layer_graph for other models"
+            say(
+                "no layer is named like res2a_branch2a: stage_diagram knows the course's ResNet names only; "
+                "use block_diagram or layer_graph for other models"
+            )
         )
 
     first_block_layer = min(index for index, row in enumerate(rows) if naming.is_block_layer(row["name"]))
     nodes = []
     for row in rows[:first_block_layer]:
         name, details = layer_lines(row)
-        cluster = "" if row["type"] == "InputLayer" else "stage 1 (stem)"
+        cluster = "" if row["type"] == "InputLayer" else say("stage 1 (stem)")
         nodes.append(StageNode(row["name"], (name, details), cluster))
 
     last_output = None
@@ -320,24 +330,42 @@ def stage_nodes(model) -> list[StageNode]:
         params = sum(row["params"] for row in rows if naming.is_block_layer(row["name"], stage))
         identity = len(letters) - len(convolutional)
         if len(branch) == len(naming.BRANCH):  # bottlenecks: the course's convolutional and identity blocks
-            count = f"{len(convolutional)} convolutional + {identity} identity block{'' if identity == 1 else 's'}"
+            counts = {"convolutional": len(convolutional), "identity": identity}
+            if identity == 1:
+                count = say("{convolutional} convolutional + {identity} identity block", **counts)
+            else:
+                count = say("{convolutional} convolutional + {identity} identity blocks", **counts)
         else:
-            count = f"{len(letters)} blocks of {len(branch)} convolutions, {len(convolutional)} with a projection"
+            count = say(
+                "{blocks} blocks of {convolutions} convolutions, {projections} with a projection",
+                blocks=len(letters),
+                convolutions=len(branch),
+                projections=len(convolutional),
+            )
         nodes.append(
             StageNode(
                 f"stage{stage}",
                 (
-                    f"stage {stage}",
+                    say("stage {stage}", stage=stage),
                     count,
-                    f"filters {filters}, f={kernel}, stride {strides[0]}",
-                    f"output {'x'.join(str(n) for n in last_output['output_shape'])}, {params:,} parameters",
+                    say(
+                        "filters {filters}, f={kernel}, stride {stride}",
+                        filters=filters,
+                        kernel=kernel,
+                        stride=strides[0],
+                    ),
+                    say(
+                        "output {shape}, {count:,} parameters",
+                        shape="x".join(str(n) for n in last_output["output_shape"]),
+                        count=params,
+                    ),
                 ),
             )
         )
 
     if last_output is not None:
         for row in rows[rows.index(last_output) + 1 :]:
-            nodes.append(StageNode(row["name"], layer_lines(row), "classifier"))
+            nodes.append(StageNode(row["name"], layer_lines(row), say("classifier")))
     return nodes
 
 
@@ -352,7 +380,7 @@ def stage_source(model, title: str | None = None, nodes: list[StageNode] | None 
     """The DOT text of :func:`stage_diagram` (no Graphviz needed); the title counts the parameters."""
     nodes = nodes if nodes is not None else stage_nodes(model)
     if title is None:
-        title = f"{model.name}: {model.count_params():,} parameters"
+        title = say("{model}: {count:,} parameters", model=model.name, count=model.count_params())
     lines = _header(title, ranksep=0.15)
     ids = {node.key: f"n{index}" for index, node in enumerate(nodes)}
     clusters: dict[str, list[StageNode]] = {}
@@ -361,8 +389,9 @@ def stage_source(model, title: str | None = None, nodes: list[StageNode] | None 
     for cluster, members in clusters.items():
         indent = "  "
         if cluster:
+            label = _quoted(cluster)  # the stem's or the classifier's name, in the student's language
             lines.append(
-                f'  subgraph cluster_{len(lines)} {{ label="{cluster}"; labeljust="l"; color="#999999"; style=rounded;'
+                f'  subgraph cluster_{len(lines)} {{ label={label}; labeljust="l"; color="#999999"; style=rounded;'
             )
             indent = "    "
         for node in members:
@@ -431,5 +460,6 @@ def _render(source: str) -> DiagramImage:
         [shutil.which("dot") or "dot", "-Tpng"], input=source.encode(), capture_output=True, timeout=120, check=False
     )
     if result.returncode != 0 or not result.stdout.startswith(b"\x89PNG"):
-        raise RuntimeError(f"Graphviz could not draw the diagram: {result.stderr.decode(errors='replace').strip()}")
+        error = result.stderr.decode(errors="replace").strip()
+        raise RuntimeError(say("Graphviz could not draw the diagram: {error}", error=error))
     return DiagramImage(result.stdout, source)

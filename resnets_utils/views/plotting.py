@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import struct
 import sys
+import textwrap
+import unicodedata
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from resnets_utils.language import say
 
 # A retina picture: 144 pixels per inch, shown at 72 per inch (half its pixel size), so it keeps
 # its on-screen size (1 point = 1 CSS pixel at 100% zoom) and is sharp on high-density screens.
@@ -124,6 +130,77 @@ def cjk_font() -> str | None:
 
 cjk_font()
 
+# Monospaced fonts with Han and Hangul, for the glyphs matplotlib's monospace font lacks.
+CJK_MONOSPACE_FONTS = ("WenQuanYi Micro Hei Mono", "Noto Sans Mono CJK SC", "Noto Sans Mono CJK KR")
+
+
+def monospace() -> str | list[str]:
+    """The ``family`` of monospaced text that may hold Chinese or Korean: matplotlib's monospace font,
+    then an installed monospaced CJK font for the glyphs it lacks (plain ``"monospace"`` without one)."""
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_MONOSPACE_FONTS if name in known), None)
+    return ["monospace", found] if found else "monospace"
+
+
+def _wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F")
+
+
+def text_width(text: str) -> int:
+    """How many columns of monospaced text ``text`` fills: a Han or Hangul character (wide) fills two."""
+    return sum(2 if _wide(character) else 1 for character in text)
+
+
+# In a figure, a column of monospaced text is a character of matplotlib's monospace font, 0.6 em wide;
+# a wide character, from the CJK font, is 1 em: 5/3 of a column, not the 2 of a terminal. So is an
+# ideographic space (U+3000), which the monospace font lacks too: wide characters and ideographic
+# spaces, three by three, fill five columns, and spaces the rest.
+WIDE_COLUMNS = Fraction(5, 3)
+IDEOGRAPHIC_SPACE = "\u3000"
+
+
+def drawn_columns(text: str) -> Fraction:
+    """How many columns of a figure's monospaced text ``text`` fills (a wide character: 5/3)."""
+    wide = sum(map(_wide, text))
+    return len(text) - wide + WIDE_COLUMNS * wide
+
+
+def padded_columns(text: str) -> int:
+    """The fewest whole columns :func:`padding` fills ``text`` to, exactly."""
+    wide = sum(map(_wide, text))
+    return len(text) - wide + 5 * -(-wide // 3)
+
+
+def padding(text: str, columns: int) -> str:
+    """The spaces that make ``text`` exactly ``columns`` columns wide in a figure's monospaced text
+    (at least :func:`padded_columns`). Text without wide characters: plain spaces, as ``str.ljust`` pads."""
+    ideographic = -sum(map(_wide, text)) % 3
+    return IDEOGRAPHIC_SPACE * ideographic + " " * int(columns - drawn_columns(text) - WIDE_COLUMNS * ideographic)
+
+
+# What a line may break before: a Han character (with an opening bracket before it and the punctuation
+# after it, which a line neither ends nor starts with), else a word with what follows it up to a space.
+_BREAKABLE = re.compile(r"[（“「]?[\u4e00-\u9fff][，。、；：！？）”」]*|[^\s\u4e00-\u9fff]+|\s+")
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` columns of a figure (:func:`drawn_columns`); Chinese, which
+    leaves no space between words, breaks between characters. Without wide characters: ``textwrap.fill``."""
+    if not any(map(_wide, text)):
+        return textwrap.fill(text, width=width)
+    lines = [""]
+    for piece in _BREAKABLE.findall(" ".join(text.split())):
+        if piece.isspace():
+            lines[-1] += " " if lines[-1] else ""
+        elif lines[-1] and drawn_columns(lines[-1] + piece) > width:
+            lines[-1] = lines[-1].rstrip()
+            lines.append(piece)
+        else:
+            lines[-1] += piece
+    return "\n".join(line.rstrip() for line in lines)
+
 
 def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str | None = None) -> Figure:
     """Draw a grid of examples: one row per class, ``per_class`` pictures in each.
@@ -142,8 +219,11 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
     labels = np.asarray(labels).reshape(-1)
     if images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(labels):
         raise ValueError(
-            f"expected RGB images (m, height, width, 3) and m labels, got images {images.shape} "
-            f"and {labels.size} labels"
+            say(
+                "expected RGB images (m, height, width, 3) and m labels, got images {shape} and {labels} labels",
+                shape=images.shape,
+                labels=labels.size,
+            )
         )
     classes = np.unique(labels)
     rng = np.random.default_rng(seed)
@@ -159,7 +239,8 @@ def show_samples(images, labels, per_class: int = 6, seed: int = 0, title: str |
                 axis.imshow(images[chosen[column]])
             else:
                 axis.set_axis_off()
-        row[0].set_ylabel(f"{label} finger{'' if label == 1 else 's'}", fontsize=9)
+        fingers = say("{count} finger", count=label) if label == 1 else say("{count} fingers", count=label)
+        row[0].set_ylabel(fingers, fontsize=9)
     if title:
         figure.suptitle(title)
     return figure

@@ -16,18 +16,29 @@ from __future__ import annotations
 import html
 import io
 import re
-import textwrap
 
 import ipywidgets as widgets
 import keras
 import numpy as np
 from matplotlib.image import imread
 
+from resnets_utils.language import say
 from resnets_utils.models.architecture import describe, shape_text
 from resnets_utils.models.evaluation import confusion_matrix, predicted_classes
 from resnets_utils.models.naming import block_of
 from resnets_utils.views import diagrams
-from resnets_utils.views.plotting import DPI, MIN_FONTSIZE, NotebookFigure, display_size, figure_png
+from resnets_utils.views.plotting import (
+    DPI,
+    MIN_FONTSIZE,
+    NotebookFigure,
+    display_size,
+    drawn_columns,
+    figure_png,
+    monospace,
+    padded_columns,
+    padding,
+    wrapped,
+)
 
 TITLE_FONTSIZE = 12
 
@@ -93,7 +104,10 @@ def group_layers(rows: list[dict]) -> dict[tuple, list[dict]]:
 
 
 def stage_label(stage: int) -> str:
-    return {0: "input", 9: "classifier"}.get(stage, f"stage {stage}")
+    """The stage's name in the student's language: stage ``0`` is the input, ``9`` the classifier."""
+    if stage == 0:
+        return say("input")
+    return say("classifier") if stage == 9 else say("stage {stage}", stage=stage)
 
 
 # ----------------------------------------------------------------------------- tables and diagrams
@@ -109,15 +123,19 @@ def _table(header, rows) -> str:
 
 
 def text_table(header, rows) -> str:
-    """The table as monospaced text lines: the first column aligned left, the others right."""
+    """The table as lines of a figure's monospaced text: the first column aligned left, the others right.
+
+    Chinese and Korean cells are padded to their column's width exactly (:func:`plotting.padding`).
+    """
     table = [[str(cell) for cell in row] for row in (header, *rows)]
-    widths = [max(len(row[column]) for row in table) for column in range(len(header))]
+    widths = [max(padded_columns(row[column]) for row in table) for column in range(len(header))]
 
     def line(cells):
-        return "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        )
+        padded = []
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            spaces = padding(cell, width)
+            padded.append(cell + spaces if i == 0 else spaces + cell)
+        return "  ".join(padded)
 
     return "\n".join([line(table[0]), "  ".join("-" * width for width in widths), *map(line, table[1:])])
 
@@ -140,11 +158,11 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         self.graphviz = diagrams.have_dot()
         self._diagrams: dict[tuple, diagrams.DiagramImage] = {}  # rendered once per block: dot takes 0.1 s
         stages = sorted({stage for stage, _ in self.groups})
-        self.stage = widgets.Dropdown(options=[(stage_label(s), s) for s in stages], description="Stage")
-        self.block = widgets.Dropdown(description="Block")
+        self.stage = widgets.Dropdown(options=[(stage_label(s), s) for s in stages], description=say("Stage"))
+        self.block = widgets.Dropdown(description=say("Block"))
         self.layers = widgets.HTML()
         self.diagram = widgets.Image(format="png")
-        self.graphviz_missing = widgets.HTML("" if self.graphviz else _markdown_line(diagrams.GRAPHVIZ_MISSING))
+        self.graphviz_missing = widgets.HTML("" if self.graphviz else _markdown_line(say(diagrams.GRAPHVIZ_MISSING)))
         if not self.graphviz:
             self.diagram.layout.display = "none"
         self.stages = widgets.HTML(_table(*self.stage_table()))
@@ -154,7 +172,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
                 widgets.HBox([self.stage, self.block]),
                 self.graphviz_missing,
                 widgets.HBox([self.diagram, self.layers]),
-                widgets.HTML("<b>Stages</b>"),
+                widgets.HTML("<b>" + html.escape(say("Stages")) + "</b>"),
                 self.stages,
             ]
         )
@@ -165,12 +183,12 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
 
     @property
     def heading(self) -> str:
-        return f"{self.model.name}: {self.model.count_params():,} parameters"
+        return say("{model}: {count:,} parameters", model=self.model.name, count=self.model.count_params())
 
     @property
     def title(self) -> str:
         """The selected block, as the diagram's title says it."""
-        return f"{stage_label(self.stage.value)}, block {self.block.value or '-'}"
+        return say("{stage}, block {block}", stage=stage_label(self.stage.value), block=self.block.value or "-")
 
     @property
     def selected_diagram(self) -> diagrams.DiagramImage | None:
@@ -188,12 +206,12 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         """The selected block's diagram, pixel for pixel, beside the table of stages."""
         table = text_table(*self.stage_table()).splitlines()
         line = 1.2 * MIN_FONTSIZE / 72  # inches: a line of text
-        table_width = 0.6 * MIN_FONTSIZE / 72 * max(map(len, table)) + 0.4  # a monospaced character is 0.6 em wide
+        table_width = 0.6 * MIN_FONTSIZE / 72 * max(map(drawn_columns, table)) + 0.4  # a monospaced column: 0.6 em
         table_height = line * (len(table) + 3) + 0.5
         diagram = self.selected_diagram
         if diagram is None:  # no Graphviz: the table, and below it how to get the diagram
             characters = round(table_width * 72 / (0.6 * MIN_FONTSIZE))  # as wide as the table, about 0.6 em a letter
-            note = textwrap.fill(diagrams.GRAPHVIZ_MISSING.replace("`", ""), width=characters)
+            note = wrapped(say(diagrams.GRAPHVIZ_MISSING).replace("`", ""), width=characters)
             note_top = 0.5 + line * (len(table) + 1)  # inches: a blank line below the table
             height = note_top + line * (note.count("\n") + 1) + 0.2
             figure = NotebookFigure(figsize=(table_width, height))
@@ -216,12 +234,12 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         figure.text(left + 0.02, top, self.heading, fontsize=TITLE_FONTSIZE, fontweight="bold", va="top")
         text = "\n".join(table)
         figure.text(
-            left + 0.02, top - 0.4 / figure.get_figheight(), text, fontsize=MIN_FONTSIZE, family="monospace", va="top"
+            left + 0.02, top - 0.4 / figure.get_figheight(), text, fontsize=MIN_FONTSIZE, family=monospace(), va="top"
         )
 
     def _on_stage(self, _=None):
         blocks = sorted(block for stage, block in self.groups if stage == self.stage.value)
-        self.block.options = [(block or "(whole stage)", block) for block in blocks]
+        self.block.options = [(block or say("(whole stage)"), block) for block in blocks]
         self.block.value = blocks[0]
         self._draw()
 
@@ -234,7 +252,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
         if not rows:
             return
         self.layers.value = _table(
-            ["layer", "type", "output shape", "parameters"],
+            [say("layer"), say("type"), say("output shape"), say("parameters")],
             [(r["name"], r["type"], shape_text(r), f"{r['params']:,}") for r in rows],
         )
         if self.selected_diagram is not None:
@@ -253,7 +271,7 @@ class ArchitectureExplorer(_StaticPicture, widgets.VBox):
     def stage_table(self) -> tuple[list[str], list[tuple[str, ...]]]:
         """``(header, rows)`` of the table of stages, as the widget and its static picture show it."""
         return (
-            ["stage", "output shape", "parameters", "share"],
+            [say("stage"), say("output shape"), say("parameters"), say("share")],
             [(name, shape, f"{params:,}", f"{share:.1%}") for name, shape, params, share in self.stage_summary()],
         )
 
@@ -282,13 +300,14 @@ class FeatureMapViewer(_StaticPicture, widgets.VBox):
         self.scale = scale if scale is not None else (1 / 255 if self.images.dtype == np.uint8 else 1.0)
         names = [layer.name for layer in model.layers if type(layer).__name__ in self.VIEWABLE]
         if not names:
-            raise ValueError("the model has no convolution, activation or addition layer to show")
+            raise ValueError(say("the model has no convolution, activation or addition layer to show"))
         self._extractors: dict[str, keras.Model] = {}
         self._maps: dict[tuple[str, int], np.ndarray] = {}
 
-        self.image = widgets.IntSlider(0, 0, len(self.images) - 1, description="Picture", continuous_update=False)
-        self.layer = widgets.Dropdown(options=names, description="Layer")
-        self.page = widgets.IntSlider(0, 0, 0, description="Channels", continuous_update=False)
+        last = len(self.images) - 1
+        self.image = widgets.IntSlider(0, 0, last, description=say("Picture"), continuous_update=False)
+        self.layer = widgets.Dropdown(options=names, description=say("Layer"))
+        self.page = widgets.IntSlider(0, 0, 0, description=say("Channels"), continuous_update=False)
         self.shape = widgets.HTML()
         self.view = widgets.Image(format="png")
         super().__init__([widgets.HBox([self.image, self.layer, self.page]), self.shape, self.view])
@@ -323,10 +342,13 @@ class FeatureMapViewer(_StaticPicture, widgets.VBox):
         pages = -(-maps.shape[-1] // self.per_page)
         if self.page.max != pages - 1:
             self.page.max = pages - 1  # may move page.value, which calls us again
-        self.shape.value = (
-            f"<b>{html.escape(self.layer.value)}</b>: output shape {maps.shape} "
-            f"(height x width x channels), channels {self.page.value * self.per_page} to "
-            f"{self.page.value * self.per_page + self.panels - 1}"
+        first, layer = self.page.value * self.per_page, "<b>" + html.escape(self.layer.value) + "</b>"
+        self.shape.value = say(
+            "{layer}: output shape {shape} (height x width x channels), channels {first} to {last}",
+            layer=layer,
+            shape=html.escape(str(maps.shape)),
+            first=first,
+            last=first + self.panels - 1,
         )
         _show(self.view, self._figure(maps))
 
@@ -336,21 +358,32 @@ class FeatureMapViewer(_StaticPicture, widgets.VBox):
         rows = -(-self.panels // columns)
         figure = NotebookFigure(figsize=(2.4 + 1.45 * columns, max(2.4, 1.5 * rows) + 0.4), layout="constrained")
         figure.suptitle(
-            f"{self.layer.value}: output {'x'.join(map(str, maps.shape))}, "
-            f"channels {first} to {first + self.panels - 1} of {maps.shape[-1]}",
+            say(
+                "{layer}: output {shape}, channels {first} to {last} of {channels}",
+                layer=self.layer.value,
+                shape="x".join(map(str, maps.shape)),
+                first=first,
+                last=first + self.panels - 1,
+                channels=maps.shape[-1],
+            ),
             fontsize=TITLE_FONTSIZE,
         )
         grid = figure.add_gridspec(rows, columns + 2)
         picture = figure.add_subplot(grid[:, :2])
         shown = self.images[self.image.value]
         picture.imshow(shown if shown.dtype == np.uint8 else np.clip(shown, 0, 1))
-        label = "" if self.labels is None else f" (label {self.labels[self.image.value]})"
-        picture.set_title(f"picture {self.image.value}{label}", fontsize=MIN_FONTSIZE)
+        if self.labels is None:
+            title = say("picture {number}", number=self.image.value)
+        else:
+            title = say(
+                "picture {number} (label {label})", number=self.image.value, label=self.labels[self.image.value]
+            )
+        picture.set_title(title, fontsize=MIN_FONTSIZE)
         picture.set_axis_off()
         for index in range(self.panels):
             axis = figure.add_subplot(grid[index // columns, 2 + index % columns])
             axis.imshow(maps[..., first + index], cmap="viridis")
-            axis.set_title(f"channel {first + index}", fontsize=MIN_FONTSIZE)
+            axis.set_title(say("channel {number}", number=first + index), fontsize=MIN_FONTSIZE)
             axis.set_axis_off()
         return figure
 
@@ -371,7 +404,12 @@ class ResultsView(_StaticPicture, widgets.VBox):
         self.gallery_size = min(gallery, len(self.misclassified))
         accuracy = float(np.mean(self.true == self.predicted)) if len(self.true) else 0.0
         summary = widgets.HTML(
-            f"<b>Accuracy {accuracy:.1%}</b>: {len(self.misclassified)} of {len(self.true)} pictures misclassified"
+            say(
+                "<b>Accuracy {accuracy:.1%}</b>: {wrong} of {total} pictures misclassified",
+                accuracy=accuracy,
+                wrong=len(self.misclassified),
+                total=len(self.true),
+            )
         )
         self.images = np.asarray(images)
         self.matrix_view, self.gallery_view = widgets.Image(format="png"), widgets.Image(format="png")
@@ -405,12 +443,12 @@ class ResultsView(_StaticPicture, widgets.VBox):
         for (true, predicted), count in np.ndenumerate(self.matrix):
             colour = "white" if count > self.matrix.max() / 2 else "black"
             axis.text(predicted, true, str(count), ha="center", va="center", color=colour, fontsize=MIN_FONTSIZE)
-        axis.set_xlabel("predicted", fontsize=MIN_FONTSIZE)
-        axis.set_ylabel("true", fontsize=MIN_FONTSIZE)
+        axis.set_xlabel(say("predicted"), fontsize=MIN_FONTSIZE)
+        axis.set_ylabel(say("true"), fontsize=MIN_FONTSIZE)
         axis.set_xticks(range(self.classes))
         axis.set_yticks(range(self.classes))
         axis.tick_params(labelsize=MIN_FONTSIZE)
-        axis.set_title("Confusion matrix", fontsize=TITLE_FONTSIZE)
+        axis.set_title(say("Confusion matrix"), fontsize=TITLE_FONTSIZE)
         return figure
 
     @property
@@ -421,7 +459,7 @@ class ResultsView(_StaticPicture, widgets.VBox):
     def _draw_gallery(self, figure):
         """Draw the misclassified pictures into ``figure`` (a Figure or a SubFigure) and return it."""
         if not self.gallery_size:
-            figure.text(0.5, 0.5, "no misclassified pictures", ha="center", fontsize=MIN_FONTSIZE)
+            figure.text(0.5, 0.5, say("no misclassified pictures"), ha="center", fontsize=MIN_FONTSIZE)
             return figure
         rows = -(-self.gallery_size // GALLERY_COLUMNS)
         for index, axis in enumerate(figure.subplots(rows, GALLERY_COLUMNS, squeeze=False).flat):
@@ -429,9 +467,15 @@ class ResultsView(_StaticPicture, widgets.VBox):
             if index < self.gallery_size:
                 which = self.misclassified[index]
                 axis.imshow(self.images[which])
-                axis.set_title(
-                    f"predicted {self.predicted[which]}\ntrue {self.true[which]}", fontsize=MIN_FONTSIZE, color="red"
+                labels = say(
+                    "predicted {predicted}\ntrue {true}", predicted=self.predicted[which], true=self.true[which]
                 )
-        shown = "" if self.gallery_size == len(self.misclassified) else f" ({self.gallery_size} shown)"
-        figure.suptitle(f"Misclassified: {len(self.misclassified)}{shown}", fontsize=TITLE_FONTSIZE)
+                axis.set_title(labels, fontsize=MIN_FONTSIZE, color="red")
+        if self.gallery_size == len(self.misclassified):
+            title = say("Misclassified: {count}", count=len(self.misclassified))
+        else:
+            title = say(
+                "Misclassified: {count} ({shown} shown)", count=len(self.misclassified), shown=self.gallery_size
+            )
+        figure.suptitle(title, fontsize=TITLE_FONTSIZE)
         return figure
