@@ -109,6 +109,70 @@ def test_printed_text_docstrings_and_comments_are_units_and_code_is_not():
     assert [unit.text for unit in editions.units(notebook)] == ["Scale X by s.", "why: the spec", "{X.shape} scaled"]
 
 
+# Literals a student reads, wherever the code puts them, and literals that are code.
+SENTENCES = (
+    "predicted {guess} / true {truth}",
+    "{loss:.2f} with {depth} layers",
+    "mean loss, last steps",
+    "No model yet.",
+)
+NOT_SENTENCES = ("relu", "val_accuracy", "~/.cache/resnets-course/x.keras", "res2a_branch2a", "%Y-%m-%d %H", "{x}/{y}")
+PLACES = (
+    "axis.set_title({})",
+    "label = {}",
+    "plot(x, label={})",
+    "names = [{}, 'b']",
+    "f({}, 2)",
+    "', '.join({} for depth in d)",
+)
+
+
+def test_any_literal_that_reads_as_words_is_a_unit_wherever_the_code_puts_it():
+    rng = random.Random(32)
+    for _ in range(60):
+        text = rng.choice(SENTENCES + NOT_SENTENCES)
+        quote = rng.choice(['"', "'"])
+        literal = ("f" if "{" in text else "") + quote + text + quote
+        source = rng.choice(PLACES).format(literal)
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        assert [unit.text for unit in editions.units(notebook)] == ([text] if text in SENTENCES else []), source
+        if text in SENTENCES:  # and its translation takes its place, the code around it unchanged
+            edition = editions.edition(notebook, _translated(notebook), "zh_CN")
+            assert edition.cells[0].source == source.replace(text, f"«zh_CN» {text}")
+
+
+def test_a_sentence_printed_in_pieces_between_values_is_refused_and_one_f_string_prints_it_alike():
+    rng = random.Random(7)
+    words, values = ("training examples:", "with the", "backend", "done"), ("n", "shape", "name.upper()", "3")
+    namespace = {"n": 1080, "shape": (64, 64, 3), "name": "keras"}
+    outcomes = set()
+    for _ in range(40):
+        said = [rng.random() < 0.5 for _ in range(rng.randint(1, 4))]  # a literal's text, or a value
+        pieces = [(text, rng.choice(words if text else values)) for text in said]
+        call = "print(" + ", ".join(repr(piece) if said else piece for said, piece in pieces) + ")"
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(call)])
+        texts = [piece for said, piece in pieces if said]
+        in_pieces = len(pieces) > 1 and len(texts) < len(pieces) and any(any(c.isalpha() for c in t) for t in texts)
+        assert bool(editions.split_sentences(notebook)) == in_pieces, call
+        outcomes.add(in_pieces)
+        whole = 'print(f"' + " ".join(piece if said else "{" + piece + "}" for said, piece in pieces) + '")'
+        assert not editions.split_sentences(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(whole)]))
+        assert _printed(call, namespace) == _printed(whole, namespace)  # the advice changes nothing printed
+    assert outcomes == {True, False}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print("Keras", version, "with the", b)')])
+    with pytest.raises(ValueError, match="prints a sentence in pieces: write it as one f-string"):
+        editions.edition(notebook, _translated(notebook), "zh_CN")
+
+
+def _printed(code: str, namespace: dict) -> str:
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        exec(code, dict(namespace))
+    return out.getvalue()
+
+
 def test_a_translation_that_drops_a_field_or_breaks_the_code_is_refused():
     cell = nbformat.v4.new_code_cell('print(f"{count} blocks")\nprint("done")')
     notebook = nbformat.v4.new_notebook(cells=[cell])

@@ -1,8 +1,10 @@
 """Language editions of a master notebook, from gettext catalogues kept beside the masters.
 
 A master's translatable units are its markdown cells (one unit each) and, in its code cells, the
-comments, the docstrings and the text given to ``print`` (one unit per distinct text in a cell;
-printed text that an "Expected output" block quotes stays as printed). Each unit's gettext context
+comments, the docstrings, the text given to ``print`` and every other literal that reads as words,
+such as a figure's title (one unit per distinct text in a cell; printed text that an "Expected output"
+block quotes stays as printed). A sentence printed in pieces between values is refused
+(:func:`split_sentences`): each language needs it whole. Each unit's gettext context
 is its cell's id, so a catalogue entry names the cell it belongs to. Code, cell metadata (nbgrader's
 grade ids and points), cell ids and the course's markers are never units: an edition differs from
 its master only in its units, which :func:`edition` builds and the tests prove.
@@ -54,21 +56,44 @@ def _offsets(source: str) -> list[int]:
     return starts
 
 
+def _sentence(literal: str) -> bool:
+    """Whether a ``literal`` (its source, quotes included) reads as words: two or more, its ``{fields}``
+    aside; not a key, a name or a path."""
+    text = literal[len(_QUOTES.match(literal).group(0)) :]
+    words = [word.strip(".,:;!?()'\"") for word in re.sub(r"\{[^{}]*\}", " ", text).split()]
+    return sum(len(word) > 1 and word.isalpha() for word in words) >= 2
+
+
+def _literals(tree) -> list:
+    """The string literals and f-strings of ``tree``, each whole (not the parts inside an f-string)."""
+    inside = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in ast.walk(node)}
+    inside -= {id(node) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)}
+    return [
+        node
+        for node in ast.walk(tree)
+        if id(node) not in inside
+        and (isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)))
+    ]
+
+
+def _printed(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+
+
 def _read_aloud(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Spans ``((row, column), (end row, end column))`` of the string literals a student reads in
-    ``source``: docstrings, and what ``print`` is given as text (columns in characters, as tokenize's)."""
+    ``source``: docstrings, what ``print`` is given as text, and any other literal that reads as words
+    (a figure's title, a line joined before it is printed). Columns in characters, as tokenize's."""
+    tree = ast.parse(source)
     nodes = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 nodes += [first.value] if isinstance(first.value.value, str) else []
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
-            nodes += [
-                arg
-                for arg in node.args
-                if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
-            ]
+        if _printed(node):
+            nodes += [arg for arg in node.args if arg in _literals(node)]
+    nodes += [node for node in _literals(tree) if _sentence(ast.get_source_segment(source, node) or "")]
     lines = source.splitlines()
 
     def column(row, offset):  # ast counts UTF-8 bytes
@@ -81,6 +106,29 @@ def _read_aloud(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         )
         for node in nodes
     ]
+
+
+def split_sentences(notebook) -> list[str]:
+    """One line per ``print`` in ``notebook``'s code that gives its text in pieces between values
+    (``print("Keras", version, "with the", backend, "backend")``): each piece would be translated alone,
+    and no language puts its words where English does. One f-string makes it one sentence."""
+    shown = expected_outputs(notebook)
+    found = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(cell["source"])
+        except SyntaxError:  # cell magics and shell lines are not Python
+            continue
+        for node in filter(_printed, ast.walk(tree)):
+            texts = [arg for arg in node.args if arg in _literals(node)]
+            words = [ast.get_source_segment(cell["source"], arg) for arg in texts]
+            spoken = [text for text in words if re.search(r"[A-Za-z]", text) and not _shown(text[1:-1].strip(), shown)]
+            if spoken and len(node.args) > 1 and len(texts) < len(node.args):
+                call = ast.get_source_segment(cell["source"], node)
+                found.append(f"cell {cell['id']}: {call[:70]!r} prints a sentence in pieces: write it as one f-string")
+    return found
 
 
 def _shown(text: str, shown: str) -> bool:
@@ -261,9 +309,10 @@ def described_parameters(text: str, parameters: set[str]) -> set[str]:
 
 def problems(notebook, catalogue) -> list[str]:
     """One line per unit of ``notebook`` that ``catalogue`` leaves untranslated, marks out of date, or
-    translates with code, fields, formulas or a described parameter's name changed."""
+    translates with code, fields, formulas or a described parameter's name changed, and per sentence
+    the master prints in pieces (:func:`split_sentences`)."""
     parameters = {cell["id"]: _parameters(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"}
-    found = []
+    found = split_sentences(notebook)
     for unit in units(notebook):
         message = catalogue.get(unit.text, context=unit.cell_id)
         first_line = unit.text.strip().splitlines()[0][:60]
