@@ -286,3 +286,24 @@ def test_each_editions_reference_ran_and_its_checks_spoke_its_language(language)
         printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
         assert SCRIPTS[language].search(printed) and not editions.english_runs(printed), printed
     assert graded
+
+
+@pytest.mark.parametrize("language", editions.LANGUAGES)
+def test_every_line_an_editions_references_print_is_in_its_language(language):
+    """What the course prints (its own lines, the checks, measured sentences), in all three notebooks;
+    lines an "Expected output" block quotes stay as printed, and Keras' own output is not a stream."""
+    left = []
+    for path in sorted((REPO / "solutions" / f"residual_networks_{language}").glob("*.ipynb")):
+        executed = nbformat.read(path, 4)
+        shown = editions.expected_outputs(executed)
+        printed = [
+            line.strip()
+            for cell in executed.cells
+            if cell.cell_type == "code"
+            for output in cell.outputs
+            if output.output_type == "stream" and output.name == "stdout"
+            for line in output.text.splitlines()
+        ]
+        assert printed, path.name
+        left += [f"{path.name}: {line}" for line in printed if line not in shown and editions.english_runs(line)]
+    assert not left, "\n".join(left)
