@@ -13,13 +13,19 @@ def counted(number: float, noun: str) -> str:
     return f"{number:g} {noun}{'' if number == 1 else 's'}"
 
 
+def _duration(seconds: float) -> tuple[str, dict]:
+    """The template of a duration and its fields: minutes and seconds, or seconds alone."""
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return (MINUTES_SECONDS, {"minutes": minutes, "seconds": seconds}) if minutes else (SECONDS, {"seconds": seconds})
+
+
 def duration(seconds: float) -> str:
     """``75`` -> ``"1 min 15 s"``; ``42`` -> ``"42 s"``."""
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    template, fields = _duration(seconds)
+    return template.format(**fields)
 
 
 def said_duration(seconds: float) -> str:
     """:func:`duration` in the student's language (the instructor's tools keep ``duration``, in English)."""
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return say(MINUTES_SECONDS, minutes=minutes, seconds=seconds) if minutes else say(SECONDS, seconds=seconds)
+    template, fields = _duration(seconds)
+    return say(template, **fields)

@@ -2,6 +2,8 @@
 changed English sentence is caught. The catalogues here are made by the test from the masters, each
 unit "translated" by a marked copy, so that every unit of every master is exercised."""
 
+import contextlib
+import io
 import random
 
 import nbformat
@@ -165,9 +167,6 @@ def test_a_sentence_printed_in_pieces_between_values_is_refused_and_one_f_string
 
 
 def _printed(code: str, namespace: dict) -> str:
-    import contextlib
-    import io
-
     with contextlib.redirect_stdout(io.StringIO()) as out:
         exec(code, dict(namespace))
     return out.getvalue()

@@ -64,16 +64,16 @@ def _sentence(literal: str) -> bool:
     return sum(len(word) > 1 and word.isalpha() for word in words) >= 2
 
 
+def _literal(node) -> bool:
+    """Whether ``node`` is a string literal or an f-string."""
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
 def _literals(tree) -> list:
     """The string literals and f-strings of ``tree``, each whole (not the parts inside an f-string)."""
     inside = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in ast.walk(node)}
     inside -= {id(node) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)}
-    return [
-        node
-        for node in ast.walk(tree)
-        if id(node) not in inside
-        and (isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)))
-    ]
+    return [node for node in ast.walk(tree) if id(node) not in inside and _literal(node)]
 
 
 def _printed(node) -> bool:
@@ -92,7 +92,7 @@ def _read_aloud(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 nodes += [first.value] if isinstance(first.value.value, str) else []
         if _printed(node):
-            nodes += [arg for arg in node.args if arg in _literals(node)]
+            nodes += [arg for arg in node.args if _literal(arg)]
     nodes += [node for node in _literals(tree) if _sentence(ast.get_source_segment(source, node) or "")]
     lines = source.splitlines()
 
@@ -122,7 +122,7 @@ def split_sentences(notebook) -> list[str]:
         except SyntaxError:  # cell magics and shell lines are not Python
             continue
         for node in filter(_printed, ast.walk(tree)):
-            texts = [arg for arg in node.args if arg in _literals(node)]
+            texts = [arg for arg in node.args if _literal(arg)]
             words = [ast.get_source_segment(cell["source"], arg) for arg in texts]
             spoken = [text for text in words if re.search(r"[A-Za-z]", text) and not _shown(text[1:-1].strip(), shown)]
             if spoken and len(node.args) > 1 and len(texts) < len(node.args):
