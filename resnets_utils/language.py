@@ -40,6 +40,14 @@ def say(message: str, **fields) -> str:
     return translated.format(**fields) if fields else translated
 
 
+def listed(items: list[str]) -> str:
+    """``items`` as a list in a sentence ("a, b, c"), with the student's language's separator."""
+    text = items[0]
+    for item in items[1:]:
+        text = say("{items}, {item}", items=text, item=item)
+    return text
+
+
 def _known(language: str | None) -> str | None:
     if language not in (None, ENGLISH, *LANGUAGES):
         raise ValueError(f"unknown language {language!r}: choose one of {', '.join((ENGLISH, *LANGUAGES))}")

@@ -114,3 +114,29 @@ def test_the_experiments_errors_are_said_in_every_language(fallbacks, seed):
         assert told["en"] == english
         for code in LANGUAGES:
             assert not spoken_problems(code, english, told[code], unknown), (english, told[code])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_summaries_name_each_network_and_run_by_its_label_in_every_language(fallbacks, seed):
+    from resnets_utils.course import editions
+
+    rng = np.random.default_rng(seed)
+    kinds = [str(kind) for kind in rng.permutation(degradation.KINDS)[: rng.integers(1, 4)]]
+    depths = sorted(int(depth) for depth in rng.choice(range(4, 80, 2), size=2, replace=False))
+    steps = int(rng.integers(8, 400))
+    degraded = degradation.Degradation({(k, d): rng.uniform(0.1, 2, steps) for k in kinds for d in depths})
+    shortcuts = no_shortcuts.ShortcutRun({name: rng.uniform(0.1, 2, steps) for name in no_shortcuts.RUNS})
+    for result, names in ((degraded, kinds), (shortcuts, no_shortcuts.RUNS)):
+        told = in_every_language(result.summary, fallbacks)
+        lines = {code: said.splitlines() for code, said in told.items()}
+        assert len(lines["en"]) == len(names)
+        for code in LANGUAGES:
+            for english, translated in zip(lines["en"], lines[code], strict=True):
+                assert not spoken_problems(code, english, translated), (english, translated)
+                assert not editions.english_words(translated), translated  # no code name left: "plain"
+    for line, kind in zip(degraded.summary().splitlines(), kinds, strict=True):
+        assert line.startswith(f"{kind} networks: mean training loss over the last {max(1, steps // 10)} steps: ")
+        assert line.endswith(", ".join(f"{degraded.final(kind, depth):.2f} with {depth} layers" for depth in depths))
+    for line, name in zip(shortcuts.summary().splitlines(), no_shortcuts.RUNS, strict=True):
+        last = max(1, steps // 4)
+        assert line == f"{name}: mean training loss over the last {last} steps: {shortcuts.final(name):.2f}"

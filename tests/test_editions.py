@@ -3,8 +3,10 @@ changed English sentence is caught. The catalogues here are made by the test fro
 unit "translated" by a marked copy, so that every unit of every master is exercised."""
 
 import contextlib
+import functools
 import io
 import random
+import re
 
 import nbformat
 import pytest
@@ -304,5 +306,42 @@ def test_every_line_an_editions_references_print_is_in_its_language(language):
             for line in output.text.splitlines()
         ]
         assert printed, path.name
-        left += [f"{path.name}: {line}" for line in printed if line not in shown and editions.english_runs(line)]
+        left += [f"{path.name}: {line}" for line in printed if line not in shown and _english_in(line)]
     assert not left, "\n".join(left)
+
+
+@functools.cache
+def _printed_names() -> set[str]:
+    """Values a reference prints as they are: the CPUs measured.json names, and Keras' backend."""
+    import keras
+
+    from resnets_utils.course import measured
+
+    figures = measured.figures()
+    cpus = {entry["cpu"] for entry in figures.values()}
+    cpus |= {cpu for entry in figures.values() for cpu in entry.get("other_cpus") or {}}
+    return cpus | {keras.config.backend()}
+
+
+def _english_in(line: str) -> list[str]:
+    return editions.english_runs(line) or editions.english_words(line, _printed_names())
+
+
+@pytest.mark.parametrize("language", editions.LANGUAGES)
+def test_a_code_name_or_english_words_in_a_translated_line_are_found(language):
+    """English put at random into the lines a translated reference prints (a phrase of the package's own
+    messages, such as a label printed as its code name) is found, wherever it stands in the line."""
+    executed = nbformat.read(REPO / "solutions" / f"residual_networks_{language}" / "Explore_ResNet.ipynb", 4)
+    outputs = [output for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs]
+    lines = [line for output in outputs if output.output_type == "stream" for line in output.text.splitlines()]
+    lines = [line for line in lines if SCRIPTS[language].search(line) and not re.search("[`'\"]", line)]
+    english = [message.id for message in editions.message_template() if isinstance(message.id, str)]
+    phrases = [re.sub(r"\{[^{}]*\}|`[^`]*`|'[^']*'", " ", text) for text in english]
+    phrases = [" ".join(p.split()).strip(" :,.()") for p in phrases]
+    phrases = [p for p in phrases if re.search(r"\b[a-z]{2,}\b", p)]  # prose, not only names such as ReLU
+    rng = random.Random(7)
+    for _ in range(60):
+        tokens, phrase = rng.choice(lines).split(" "), rng.choice(phrases)
+        at = rng.randrange(len(tokens) + 1)
+        spliced = " ".join([*tokens[:at], phrase, *tokens[at:]])
+        assert _english_in(spliced), spliced

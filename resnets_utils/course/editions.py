@@ -267,6 +267,20 @@ def english_runs(text: str) -> list[str]:
     return ENGLISH_RUN.findall(re.sub(r"`[^`]*`|\{[^{}]*\}|'[^']*'|\"[^\"]*\"", " ", text))
 
 
+ENGLISH_WORD = re.compile(r"(?<![\w.-])[a-z]{2,}(?:-[a-z]+)*(?!\w)")
+
+
+def english_words(text: str, names=()) -> list[str]:
+    """Lowercase English words in a translated line the course printed, outside code, quotes, paths and
+    ``names`` (values printed as they are, such as a CPU's name): a code name printed where its label
+    belongs ("plain", "with shortcuts"), which a run of three words would miss."""
+    for name in names:
+        text = text.replace(name, " ")
+    code = r"`[^`]*`|\{[^{}]*\}|'[^']*'|\"[^\"]*\"|\w+\s*=\s*\S*|\w+\("  # and arguments, calls
+    path = r"(?<!\S)[~/]\S*|\S+/\S*\.\w+"  # a file's path, not a unit such as pictures/s
+    return ENGLISH_WORD.findall(re.sub(f"{code}|{path}", " ", text))
+
+
 def message_problems(catalogue) -> list[str]:
     """One line per package message that ``catalogue`` leaves untranslated, marks out of date, or
     translates with its code spans or ``{fields}`` changed or with English words left in it."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from resnets_utils.language import N_, say
+from resnets_utils.language import N_, listed, say
 
 DEPTHS = (8, 32)
 WIDTH = 16
@@ -44,6 +44,8 @@ PANEL_TITLES = {"plain": N_("plain networks"), "residual": N_("residual networks
                 "pre-activation": N_("pre-activation networks")}  # fmt: skip
 CURVE_LABELS = {"plain": N_("plain-{depth}"), "residual": N_("residual-{depth}"),
                 "pre-activation": N_("pre-activation-{depth}")}  # fmt: skip
+FINAL_LOSSES = N_("{networks}: mean training loss over the last {steps} steps: {losses}")
+LOSS_AT_DEPTH = N_("{loss:.2f} with {depth} layers")
 CHANCE = N_("chance (ln {classes})")  # the loss of a network that answers 1/classes for every class
 
 
@@ -113,6 +115,16 @@ class Degradation:
         """The mean training loss over the last 10% of steps."""
         loss = self.losses[kind, depth]
         return float(np.mean(loss[-max(1, len(loss) // 10) :]))
+
+    def summary(self) -> str:
+        """A line per kind of network: its mean training loss over the last 10% of steps at each depth."""
+        lines = []
+        for kind in dict.fromkeys(kind for kind, _ in self.losses):
+            depths = [depth for named, depth in self.losses if named == kind]
+            losses = listed([say(LOSS_AT_DEPTH, loss=self.final(kind, depth), depth=depth) for depth in depths])
+            steps = max(1, len(self.losses[kind, depths[0]]) // 10)
+            lines.append(say(FINAL_LOSSES, networks=say(PANEL_TITLES[kind]), steps=steps, losses=losses))
+        return "\n".join(lines)
 
     def figure(self, smoothing: int = 15):
         """Training loss against steps, one panel per kind of network (a moving average of ``smoothing`` steps)."""

@@ -28,6 +28,7 @@ LEARNING_RATE = 1e-3  # Adam's
 # The two runs, by the English names the notebooks look them up by (``losses[WITHOUT]``).
 WITH, WITHOUT = N_("with shortcuts"), N_("without shortcuts")
 RUNS = (WITH, WITHOUT)
+FINAL_LOSS = N_("{run}: mean training loss over the last {steps} steps: {loss:.2f}")
 
 
 def _history_names(argument) -> list[str]:
@@ -124,6 +125,14 @@ class ShortcutRun:
         """The mean training loss over the last quarter of the steps."""
         loss = self.losses[name]
         return float(np.mean(loss[-max(1, len(loss) // 4) :]))
+
+    def summary(self) -> str:
+        """A line per run: its mean training loss over the last quarter of the steps."""
+        lines = [
+            say(FINAL_LOSS, run=say(name), steps=max(1, len(loss) // 4), loss=self.final(name))
+            for name, loss in self.losses.items()
+        ]
+        return "\n".join(lines)
 
     def figure(self, smoothing: int = 9):
         """Both loss curves, side by side on one axis (a moving average of ``smoothing`` steps)."""
