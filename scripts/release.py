@@ -3,6 +3,7 @@
     python scripts/release.py                 # every edition: release with nbgrader, execute the solutions
     python scripts/release.py residual_networks_zh_CN   # only these editions (nbgrader names)
     python scripts/release.py --no-execute    # the same, solutions left unexecuted
+    python scripts/release.py --notebook Explore_ResNet.ipynb   # execute only these solutions again
     python scripts/release.py --check         # fail if any generated copy is stale
 
 Each master folder course/source/<name>/ has an edition per language, its own nbgrader
@@ -151,6 +152,11 @@ def main(argv=None) -> int:
     parser.add_argument("editions", nargs="*", metavar="EDITION", help="nbgrader names to release (default: all)")
     parser.add_argument("--check", action="store_true", help="only report whether the copies are stale")
     parser.add_argument("--no-execute", action="store_true", help="do not execute the solutions")
+    parser.add_argument(
+        "--notebook", action="append", default=[], metavar="FILE",
+        help="write and execute only these solutions (the others stay as they are); an exploration notebook "
+        "then looks at the model that the last execution of the assignment saved",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         found = all_editions()
@@ -168,6 +174,9 @@ def main(argv=None) -> int:
         # The reference notebooks would show the diagrams' text fallback instead of the diagrams.
         print("Graphviz's `dot` is missing: install it (`make graphviz`) and run again.", file=sys.stderr)
         return 1
+    if unknown := sorted(set(args.notebook) - {name for masters in found.values() for name in masters}):
+        print(f"no notebook named {', '.join(unknown)} in course/source", file=sys.stderr)
+        return 2
     if unknown := sorted(set(args.editions) - set(found)):
         print(f"no edition named {', '.join(unknown)}: the course has {', '.join(found)}", file=sys.stderr)
         return 2
@@ -185,6 +194,8 @@ def main(argv=None) -> int:
         print(f"released assignments/{name}")
         # Graded notebooks first: the assignment saves the model that the exploration notebook looks at.
         for file_name, master in sorted(masters.items(), key=lambda item: (not _graded(item[1]), item[0])):
+            if args.notebook and file_name not in args.notebook:
+                continue
             notebook = solution(master)
             target = SOLUTIONS / name / file_name
             target.parent.mkdir(parents=True, exist_ok=True)
