@@ -259,12 +259,13 @@ def updated_messages(language: str, existing=None):
 
 
 ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ -][A-Za-z]{2,}){2,}\b")
+NOT_PROSE = r"`[^`]*`|\{[^{}]*\}|'[^']*'|\"[^\"]*\""  # code spans, fields and quotes
 
 
 def english_runs(text: str) -> list[str]:
     """Runs of three or more English words in translated ``text``, outside code, quotes and fields:
     English the translation left behind (a single term such as ReLU or Keras is fine)."""
-    return ENGLISH_RUN.findall(re.sub(r"`[^`]*`|\{[^{}]*\}|'[^']*'|\"[^\"]*\"", " ", text))
+    return ENGLISH_RUN.findall(re.sub(NOT_PROSE, " ", text))
 
 
 ENGLISH_WORD = re.compile(r"(?<![\w.-])[a-z]{2,}(?:-[a-z]+)*(?!\w)")
@@ -276,9 +277,9 @@ def english_words(text: str, names=()) -> list[str]:
     belongs ("plain", "with shortcuts"), which a run of three words would miss."""
     for name in names:
         text = text.replace(name, " ")
-    code = r"`[^`]*`|\{[^{}]*\}|'[^']*'|\"[^\"]*\"|\w+\s*=\s*\S*|\w+\("  # and arguments, calls
+    code = r"\w+\s*=\s*\S*|\w+\("  # arguments, calls
     path = r"(?<!\S)[~/]\S*|\S+/\S*\.\w+"  # a file's path, not a unit such as pictures/s
-    return ENGLISH_WORD.findall(re.sub(f"{code}|{path}", " ", text))
+    return ENGLISH_WORD.findall(re.sub(f"{NOT_PROSE}|{code}|{path}", " ", text))
 
 
 def message_problems(catalogue) -> list[str]:

@@ -111,10 +111,13 @@ class Degradation:
 
     losses: dict = field(default_factory=dict)
 
+    def last_steps(self, kind: str, depth: int) -> int:
+        """How many of the last steps :meth:`final` averages: 10% of them."""
+        return max(1, len(self.losses[kind, depth]) // 10)
+
     def final(self, kind: str, depth: int) -> float:
         """The mean training loss over the last 10% of steps."""
-        loss = self.losses[kind, depth]
-        return float(np.mean(loss[-max(1, len(loss) // 10) :]))
+        return float(np.mean(self.losses[kind, depth][-self.last_steps(kind, depth) :]))
 
     def summary(self) -> str:
         """A line per kind of network: its mean training loss over the last 10% of steps at each depth."""
@@ -122,7 +125,7 @@ class Degradation:
         for kind in dict.fromkeys(kind for kind, _ in self.losses):
             depths = [depth for named, depth in self.losses if named == kind]
             losses = listed([say(LOSS_AT_DEPTH, loss=self.final(kind, depth), depth=depth) for depth in depths])
-            steps = max(1, len(self.losses[kind, depths[0]]) // 10)
+            steps = self.last_steps(kind, depths[0])
             lines.append(say(FINAL_LOSSES, networks=say(PANEL_TITLES[kind]), steps=steps, losses=losses))
         return "\n".join(lines)
 

@@ -121,16 +121,18 @@ class ShortcutRun:
 
     losses: dict = field(default_factory=dict)
 
+    def last_steps(self, name: str) -> int:
+        """How many of the last steps :meth:`final` averages: a quarter of them."""
+        return max(1, len(self.losses[name]) // 4)
+
     def final(self, name: str) -> float:
         """The mean training loss over the last quarter of the steps."""
-        loss = self.losses[name]
-        return float(np.mean(loss[-max(1, len(loss) // 4) :]))
+        return float(np.mean(self.losses[name][-self.last_steps(name) :]))
 
     def summary(self) -> str:
         """A line per run: its mean training loss over the last quarter of the steps."""
         lines = [
-            say(FINAL_LOSS, run=say(name), steps=max(1, len(loss) // 4), loss=self.final(name))
-            for name, loss in self.losses.items()
+            say(FINAL_LOSS, run=say(name), steps=self.last_steps(name), loss=self.final(name)) for name in self.losses
         ]
         return "\n".join(lines)
 
