@@ -1,11 +1,11 @@
 """The package's layout by job: old import paths still work, and the import graph runs one way."""
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import resnets_utils
+from resnets_utils.course.recorded import imported_modules, package_modules
 
 PACKAGE = Path(resnets_utils.__file__).resolve().parent
 # Folders a student's notebook imports: none of them may need the grader (nor the grader's cluster extra).
@@ -36,38 +36,19 @@ def test_every_old_name_points_at_a_module_file():
         assert (PACKAGE / (new.replace(".", "/") + ".py")).exists(), new
 
 
-def _imports(path: Path) -> list[tuple[str, bool]]:
-    """``(module, at import time)`` for every resnets_utils import in ``path``; False: inside a function."""
-    tree = ast.parse(path.read_text())
-    found = []
-    top_level = {id(node) for node in tree.body}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("resnets_utils"):
-            modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-        elif isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names if alias.name.startswith("resnets_utils")]
-        else:
-            continue
-        found += [(module, id(node) in top_level) for module in modules]
-    return found
-
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
 def test_no_library_module_imports_the_grader():
     for folder in LIBRARY:
         for path in (PACKAGE / folder).rglob("*.py"):
-            graded = [module for module, _ in _imports(path) if module.startswith("resnets_utils.autograde")]
+            graded = [module for module, _ in imported_modules(path) if module.startswith("resnets_utils.autograde")]
             assert not graded, f"{path.relative_to(PACKAGE)} imports {graded}"
 
 
 def test_the_import_time_graph_has_no_cycles():
-    paths = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    paths = package_modules()
     edges = {
-        name: {module for module, at_import in _imports(path) if at_import and module in paths and module != name}
+        name: {
+            module for module, at_import in imported_modules(path) if at_import and module in paths and module != name
+        }
         for name, path in paths.items()
     }
     for name in edges:  # a package's __init__ runs before any module inside it: not a cycle through its children

@@ -1,7 +1,9 @@
 """The Explore notebook's experiments, one module each, registered in ``EXPERIMENTS``.
 
 A new experiment is a module here and one entry below: ``scripts/measure.py NAME`` then
-times it, and ``course.measured.say(NAME)`` gives the notebooks the measured sentence.
+times it, and ``course.measured.say(NAME)`` gives the notebooks the measured sentence. An entry
+that names its result class also has its seeded run recorded (``course.recorded``), on which the
+tests check what the notebooks say of it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ class Experiment:
 
     what: str  # marked with N_: the sentence says it in the student's language
     prepare: Callable[[int], Callable[[], object]]  # seed -> the run, its data and models already loaded
+    # "module:Class" of a run whose losses the tests check the notebooks' claims on (course.recorded)
+    result: str | None = None
 
 
 def _course_data():
@@ -71,10 +75,15 @@ def _no_shortcuts(seed: int):
     )
 
 
+DEGRADATION = "resnets_utils.experiments.degradation:Degradation"
 EXPERIMENTS = {
-    "degradation": Experiment(N_("the degradation experiment"), _degradation),
-    "deeper_degradation": Experiment(N_("the deeper degradation experiment"), _deeper_degradation),
+    "degradation": Experiment(N_("the degradation experiment"), _degradation, DEGRADATION),
+    "deeper_degradation": Experiment(N_("the deeper degradation experiment"), _deeper_degradation, DEGRADATION),
     "block_comparison": Experiment(N_("the comparison of three ResNets"), _block_comparison),
     "gradient_flow": Experiment(N_("one gradient-flow measurement"), _gradient_flow),
-    "no_shortcuts": Experiment(N_("the training with and without shortcuts"), _no_shortcuts),
+    "no_shortcuts": Experiment(
+        N_("the training with and without shortcuts"),
+        _no_shortcuts,
+        "resnets_utils.experiments.no_shortcuts:ShortcutRun",
+    ),
 }
