@@ -12,6 +12,7 @@ cannot keep a stale figure, and the suite does not train the same networks again
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib
 import json
@@ -74,10 +75,13 @@ def _experiment_modules(name: str) -> list[str]:
     return ["resnets_utils.experiments", EXPERIMENTS[name].result.split(":")[0]]
 
 
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    return metadata.packages_distributions()
+
+
 def fingerprint(name: str, seed: int) -> str:
     """A hash of everything that can change ``name``'s losses on ``seed`` (see the module's docstring)."""
-    import nbformat
-
     from resnets_utils.course.reference import MASTER
 
     digest = hashlib.sha256(f"{name} {seed}".encode())
@@ -85,9 +89,10 @@ def fingerprint(name: str, seed: int) -> str:
     for module in import_closure(_experiment_modules(name)):
         digest.update(module.encode() + b"\0" + modules[module].read_bytes())
     for notebook in sorted(MASTER.parent.glob("*.ipynb")):
-        cells = nbformat.read(notebook, as_version=4).cells
-        digest.update("\0".join(cell.source for cell in cells if cell.cell_type == "code").encode())
-    installed = metadata.packages_distributions()  # "tensorflow" comes from tensorflow-cpu on Linux
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]  # read as JSON: nbformat validates, slowly
+        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+        digest.update("\0".join(code).encode())
+    installed = _distributions()  # "tensorflow" comes from tensorflow-cpu on Linux
     for library in LIBRARIES:
         for distribution in sorted(installed.get(library, [library])):
             digest.update(f"{distribution}=={metadata.version(distribution)}".encode())
