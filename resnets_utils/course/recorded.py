@@ -1,12 +1,13 @@
 """The seeded runs whose claims the notebooks make, recorded once with a fingerprint of what made them.
 
-``scripts/measure.py NAME`` runs an experiment of ``EXPERIMENTS`` on the course's seed; for one marked
-``recorded``, its per-step losses go to ``runs.json`` beside a fingerprint of every input that can change
-them: the source of each package module the experiment can import (its import closure, read from the
-code), the master notebooks' code cells (the reference solution), the seed and the versions of the
-numerical libraries. The tests assert the notebooks' claims on that run, and ``load`` refuses a run
-whose fingerprint no longer matches, naming the command that records it again: a changed experiment
-cannot keep a stale figure, and the suite does not train the same networks again on every run.
+``scripts/measure.py NAME`` runs an experiment of ``EXPERIMENTS`` on the course's seed; for one that
+names its ``result`` class, its per-step losses go to ``runs.json`` beside a fingerprint of every
+input that can change them: the source of each package module the experiment can import (its import
+closure, read from the code), the master notebooks' code cells (the reference solution), the seed and
+the numerical libraries' versions as the project pins them (major.minor, whatever the platform's
+build). The tests assert the notebooks' claims on that run, and ``load`` refuses a run whose
+fingerprint no longer matches, naming the command that records it again: a changed experiment cannot
+keep a stale figure, and the suite does not train the same networks again on every run.
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ def fingerprint(name: str, seed: int) -> str:
         digest.update("\0".join(code).encode())
     installed = _distributions()  # "tensorflow" comes from tensorflow-cpu on Linux
     for library in LIBRARIES:
-        for distribution in sorted(installed.get(library, [library])):
-            digest.update(f"{distribution}=={metadata.version(distribution)}".encode())
+        version = metadata.version(sorted(installed.get(library, [library]))[0])
+        digest.update(f"{library}=={'.'.join(version.split('.')[:2])}".encode())  # as pinned: major.minor
     return digest.hexdigest()[:16]
 
 
