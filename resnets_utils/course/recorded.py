@@ -54,10 +54,10 @@ def package_modules() -> dict[str, Path]:
     return modules
 
 
-def import_closure(names) -> list[str]:
+def import_closure(names, modules: dict[str, Path] | None = None) -> list[str]:
     """``names`` and every package module they can import, at import time or inside a function, with
-    each one's parent packages (which run first)."""
-    modules, closure, waiting = package_modules(), set(), list(names)
+    each one's parent packages (which run first); ``modules``: :func:`package_modules`, if already read."""
+    modules, closure, waiting = modules or package_modules(), set(), list(names)
     while waiting:
         name = waiting.pop()
         if name in closure or name not in modules:
@@ -87,7 +87,7 @@ def fingerprint(name: str, seed: int) -> str:
 
     digest = hashlib.sha256(f"{name} {seed}".encode())
     modules = package_modules()
-    for module in import_closure(_experiment_modules(name)):
+    for module in import_closure(_experiment_modules(name), modules):
         digest.update(module.encode() + b"\0" + modules[module].read_bytes())
     for notebook in sorted(MASTER.parent.glob("*.ipynb")):
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]  # read as JSON: nbformat validates, slowly
