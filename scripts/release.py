@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 from resnets_utils.assignments import edition_of
-from resnets_utils.autograde.gradebook import run_nbgrader
+from resnets_utils.autograde import gradebook
 from resnets_utils.course import editions, notebooks
 from resnets_utils.language import ENGLISH, ENVIRONMENT
 
@@ -61,7 +61,7 @@ def release(name: str, masters: dict, destination: Path) -> None:
         shutil.copy(COURSE / "nbgrader_config.py", course)
         for file_name, notebook in masters.items():
             nbformat.write(notebook, course / "source" / name / file_name)
-        run_nbgrader(["generate_assignment", name, "--force"], course)
+        gradebook.generate_assignment(course, name)
         if destination.exists():
             shutil.rmtree(destination)
         shutil.copytree(course / "release" / name, destination)
