@@ -22,6 +22,18 @@ from resnets_utils.data import handsigns  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
+
+@functools.cache
+def load_script(name: str):
+    """``scripts/<name>.py`` as a module, to call in this process (no second TensorFlow import)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"scripts_{name}", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 _drawn: dict = {}  # (pictures per class, seed) -> (images, labels), for this test process
 _draw = handsigns.generate_split
 

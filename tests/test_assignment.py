@@ -3,19 +3,16 @@
 import json
 import os
 import re
-import subprocess
-import sys
 
 import nbformat
 import pytest
+from conftest import load_script
 from nbclient import NotebookClient
 
 from resnets_utils import assignments
 from resnets_utils.course import notebooks
 from resnets_utils.course.reference import MASTER, RELEASE, REPO
 from resnets_utils.views.diagrams import GRAPHVIZ_MISSING
-
-SCRIPTS = REPO / "scripts"
 
 
 def _nbgrader(cell):
@@ -109,11 +106,8 @@ def _release_lines():
     return "\n".join(c.source for c in nbformat.read(RELEASE, as_version=4).cells).splitlines()
 
 
-def test_release_and_solutions_are_in_sync_with_the_master():
-    result = subprocess.run(
-        [sys.executable, str(SCRIPTS / "release.py"), "--check"], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_release_and_solutions_are_in_sync_with_the_master(capsys):
+    assert load_script("release").main(["--check"]) == 0, capsys.readouterr().err[-2000:]
 
 
 @pytest.mark.parametrize(

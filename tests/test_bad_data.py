@@ -103,17 +103,6 @@ def test_command_line_prints_one_clear_line_not_a_traceback(data_copy):
     assert result.stderr.count("\n") == 1
 
 
-def test_command_line_prepares_the_data(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "resnets_utils.data", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "1080 training and 120 test images" in result.stdout
-    assert (tmp_path / data.TRAIN_FILE).exists()
-
-
 def _signs_file(path, **datasets):
     with h5py.File(path, "w") as file:
         for key, value in datasets.items():

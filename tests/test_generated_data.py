@@ -42,8 +42,11 @@ def test_classes_are_balanced_and_shuffled(generated):
     assert np.count_nonzero(np.diff(Y_train[0])) > 500
 
 
-def test_same_seed_gives_byte_identical_files(generated_dir, tmp_path):
-    data.write_generated_dataset(tmp_path)
+def test_the_command_line_prepares_the_data_byte_for_byte_as_drawn_in_another_process(generated_dir, tmp_path):
+    """`make data`'s command, from scratch in its own process, writes the very bytes drawn here."""
+    command = [sys.executable, "-m", "resnets_utils.data", "--data-dir", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "1080 training and 120 test images" in result.stdout
     for name in (data.TRAIN_FILE, data.TEST_FILE):
         assert (tmp_path / name).read_bytes() == (generated_dir / name).read_bytes()
 

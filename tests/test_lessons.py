@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import told_alike
+from conftest import load_script, told_alike
 
 from resnets_utils import language
 from resnets_utils.course import lessons
@@ -261,19 +261,8 @@ def test_without_its_shortcuts_resnet50_learns_more_slowly():
 # ------------------------------------------------------------------ every quantitative sentence has a source
 
 
-def _quantities():
-    import importlib.util
-
-    from resnets_utils.course.reference import REPO
-
-    spec = importlib.util.spec_from_file_location("quantities", REPO / "scripts" / "quantities.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_quantitative_sentence_of_the_notebooks_names_a_source_that_resolves():
-    rows, problems = _quantities().report()
+    rows, problems = load_script("quantities").report()
     assert not problems, "\n".join(problems)
     assert len(rows) >= 50  # the notebooks' numbers and comparisons, not an empty match
 
@@ -281,7 +270,7 @@ def test_every_quantitative_sentence_of_the_notebooks_names_a_source_that_resolv
 def test_the_notebooks_state_no_time_or_accuracy_by_hand():
     """A time or a percentage comes from a measurement, the student's own run or a cited work."""
     typed = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|minutes?\b|min\b|seconds?\b|s\b(?!\s*=))")
-    rows, _ = _quantities().report()
+    rows, _ = load_script("quantities").report()
     for notebook, sentence, source in rows:
         if typed.search(sentence):
             kinds = {part.strip().split(":")[0] for part in source.split(";")}
@@ -291,7 +280,7 @@ def test_the_notebooks_state_no_time_or_accuracy_by_hand():
 def test_a_new_unsourced_claim_and_a_wrong_source_are_caught(tmp_path, monkeypatch):
     import nbformat
 
-    quantities = _quantities()
+    quantities = load_script("quantities")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_markdown_cell("Shortcuts make training 3 times faster. Stage 2 has three blocks."),
