@@ -12,7 +12,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading bench-realism graphviz cjk-font chromium clean
+.PHONY: lab test lint data figures expected release autograde pretrain bench bench-assignment bench-data bench-grading bench-realism bench-suite graphviz cjk-font chromium clean
 
 # JupyterLab opens on the assignment's folder, with the course's settings (no news prompt), in
 # English or, with `make lab LANGUAGE=zh_CN` (or ko_KR), on that edition with JupyterLab's menus in
@@ -79,6 +79,10 @@ bench-grading: $(VENV)/.installed-cluster
 REALISM_ARGS ?=
 bench-realism: $(VENV)/.installed
 	$(BIN)/python benchmarks/realism.py $(REALISM_ARGS)
+
+# Where the test suite's CPU goes, test file by test file (as long as `make test`; run it alone).
+bench-suite: $(VENV)/.installed-test graphviz cjk-font chromium
+	$(BIN)/python benchmarks/suite_cost.py
 
 bench-data: $(VENV)/.installed
 	$(BIN)/python benchmarks/data_generation.py
