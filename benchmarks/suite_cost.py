@@ -134,7 +134,7 @@ def main(argv=None) -> int:
         COLUMNS,
         f"| {datetime.date.today()} | {cpu_name()} | {_commit()}, installed checkout (benchmarks/suite_cost.py) "
         f"| {tests.group(1) if tests else '?'} | {int(wall // 60)} min {wall % 60:02.0f} s "
-        f"| {busy / 60:.1f} min ({busy:,.0f} core-s busy, {idle:,.0f} idle) | {largest} |",
+        f"| {busy:,.0f} core-s busy, {idle:,.0f} idle (/proc/stat) | {largest} |",
     )
     return 0
 
