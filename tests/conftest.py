@@ -23,15 +23,20 @@ from resnets_utils.data import handsigns  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
-@functools.cache
-def load_script(name: str):
-    """``scripts/<name>.py`` as a module, to call in this process (no second TensorFlow import)."""
+def load_file(path: Path, name: str):
+    """The Python file ``path`` run afresh as a module called ``name`` (a script, a corpus entry)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"scripts_{name}", REPO / "scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def load_script(name: str):
+    """``scripts/<name>.py`` as a module, to call in this process (no second TensorFlow import)."""
+    return load_file(REPO / "scripts" / f"{name}.py", f"scripts_{name}")
 
 
 _drawn: dict = {}  # (pictures per class, seed) -> (images, labels), for this test process

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import html
-import importlib.util
 import json
 import os
 import platform
@@ -24,7 +23,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from conftest import SCRIPTS
+from conftest import SCRIPTS, load_file
 
 from resnets_utils import assignments, checks, data, settings
 from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
@@ -135,10 +134,7 @@ ALLOWANCE += ("--max-files", str(Kit.max_files))
 
 
 def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(f"submission_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(path, f"submission_{path.stem}")
 
 
 def _course(root: Path) -> Path:
