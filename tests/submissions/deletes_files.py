@@ -1,6 +1,7 @@
-"""A correct submission that deletes everything in its working directory while it is graded."""
+"""Both blocks done (ResNet50 as handed out), identity_block's cell deleting everything in its working
+directory while it is graded: the next cells are graded as usual."""
 
-SCORE = 10
+SCORE = 6
 
 
 def build(kit):
@@ -8,4 +9,6 @@ def build(kit):
         "\n\nimport os, shutil\n\nfor _entry in os.listdir('.'):\n"
         "    shutil.rmtree(_entry, ignore_errors=True) if os.path.isdir(_entry) else os.remove(_entry)\n"
     )
-    return kit.notebook(identity_block=kit.solution("identity_block") + wipe)
+    return kit.stubbed(
+        identity_block=kit.solution("identity_block") + wipe, convolutional_block=kit.solution("convolutional_block")
+    )

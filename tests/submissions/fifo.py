@@ -1,11 +1,11 @@
-"""A correct submission with a FIFO (named pipe) beside the notebook."""
+"""identity_block done (the rest as handed out) and a FIFO (named pipe) beside the notebook."""
 
-SCORE = 10
+SCORE = 3
 NOT_READ = ["pipe"]
 
 
 def build(kit):
-    return kit.notebook()
+    return kit.stubbed(identity_block=kit.solution("identity_block"))
 
 
 def beside(kit):

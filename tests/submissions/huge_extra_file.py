@@ -1,11 +1,12 @@
-"""A correct submission with a file over the per-file limit beside it: the file is skipped, the marks kept."""
+"""identity_block done (the rest as handed out) and a file over the per-file limit beside it:
+the file is skipped, the marks kept."""
 
-SCORE = 10
+SCORE = 3
 NOT_READ = ["weights.h5"]
 
 
 def build(kit):
-    return kit.notebook()
+    return kit.stubbed(identity_block=kit.solution("identity_block"))
 
 
 def beside(kit):

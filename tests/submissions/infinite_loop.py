@@ -1,12 +1,12 @@
-"""convolutional_block never returns: its tests, and ResNet50's, hit the time limit."""
+"""ResNet50 never returns (the blocks are right): its two tests hit the time limit, the blocks' pass."""
 
-SCORE = 3
+SCORE = 6
 
 
 def build(kit):
     source = kit.edit(
-        kit.solution("convolutional_block"),
-        "F1, F2, F3 = filters",
-        "F1, F2, F3 = filters\n    while True:\n        pass",
+        kit.solution("resnet50"),
+        "    X_input = Input(input_shape)",
+        "    while True:\n        pass\n    X_input = Input(input_shape)",
     )
-    return kit.notebook(convolutional_block=source)
+    return kit.notebook(resnet50=source)

@@ -1,10 +1,11 @@
 """identity_block's cell tries to kill its worker's server and every process it may signal, then
-defines the right function. Its own user, Landlock and the seccomp filter refuse each signal.
+defines the right function. Its own user, Landlock and the seccomp filter refuse each signal, and the
+next cell, convolutional_block's, is graded as usual (ResNet50's is as handed out).
 
 Never graded where no seccomp filter exists: there, kill(-1) would reach the grader's own processes.
 """
 
-SCORE = 10
+SCORE = 6
 NEEDS = ("seccomp",)
 
 
@@ -18,4 +19,6 @@ def build(kit):
         "    except OSError:\n"
         "        pass\n\n\n"
     )
-    return kit.notebook(identity_block=killer + kit.solution("identity_block"))
+    return kit.stubbed(
+        identity_block=killer + kit.solution("identity_block"), convolutional_block=kit.solution("convolutional_block")
+    )

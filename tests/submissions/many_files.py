@@ -1,10 +1,11 @@
-"""A correct submission with more files than a submission may bring: the rest is skipped, the marks kept."""
+"""identity_block done (the rest as handed out) and more files than a submission may bring:
+the rest is skipped, the marks kept."""
 
-SCORE = 10
+SCORE = 3
 
 
 def build(kit):
-    return kit.notebook()
+    return kit.stubbed(identity_block=kit.solution("identity_block"))
 
 
 def beside(kit):

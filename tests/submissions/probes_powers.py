@@ -1,10 +1,11 @@
 """identity_block's cell probes every power a grading job must not have (the list is PROBE's), and
 defines the right function only if each one is refused; otherwise it raises, naming what was granted.
+The other cells are as handed out.
 
 tests/test_grader.py also runs PROBE alone in the sandbox and checks each power one by one.
 """
 
-SCORE = 10
+SCORE = 3
 NEEDS = ("seccomp", "landlock", "x86_64")  # PROBE calls system calls by their x86-64 numbers
 
 # Sets GRANTED: {power: what happened} for each power the job was given.
@@ -62,4 +63,4 @@ GRANTED = {name: what for name, what in _RESULTS.items() if what not in ("EPERM"
 
 def build(kit):
     check = "\nif GRANTED:\n    raise RuntimeError(f'granted: {GRANTED}')\n\n\n"
-    return kit.notebook(identity_block=PROBE + check + kit.solution("identity_block"))
+    return kit.stubbed(identity_block=PROBE + check + kit.solution("identity_block"))

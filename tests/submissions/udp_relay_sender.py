@@ -1,10 +1,11 @@
-"""A complete notebook that also serves its identity_block over UDP on 127.0.0.1, for a classmate
-graded at the same time (udp_relay_receiver): the seccomp filter refuses the socket, the cell goes on.
+"""identity_block done (the rest as handed out), its cell also serving the function over UDP on
+127.0.0.1 for a classmate graded at the same time (udp_relay_receiver): the seccomp filter refuses
+the socket, the cell goes on.
 
 Never graded where no seccomp filter exists (the pair would then pass a solution between them).
 """
 
-SCORE = 10
+SCORE = 3
 NEEDS = ("seccomp",)
 PORT = 47_123
 
@@ -23,4 +24,4 @@ def build(kit):
         "    time.sleep(0.2)\n"
     )
     source = kit.solution("identity_block")
-    return kit.notebook(identity_block=f"{source}\n\nSOURCE = {source!r}\n\n{sender}")
+    return kit.stubbed(identity_block=f"{source}\n\nSOURCE = {source!r}\n\n{sender}")

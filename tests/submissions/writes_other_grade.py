@@ -1,6 +1,7 @@
-"""A correct submission that also tries to give the student 'untouched' full marks and to spoil others' files."""
+"""identity_block done (the rest as handed out), its cell also trying to give the student 'untouched' full
+marks and to spoil others' files."""
 
-SCORE = 10
+SCORE = 3
 
 
 def build(kit):
@@ -19,4 +20,4 @@ def build(kit):
         "    except Exception:\n"
         "        pass\n"
     )
-    return kit.notebook(resnet50=kit.solution("resnet50") + attack)
+    return kit.stubbed(identity_block=kit.solution("identity_block") + attack)
