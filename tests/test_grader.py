@@ -174,6 +174,13 @@ def _make(path: Path, what) -> None:
         nbformat.write(what, path)
 
 
+def _graded_part(notebook):
+    """``notebook`` up to its last test cell: what nbgrader grades, without the training and plots after it
+    (about 16 s of a kernel's CPU each time nbgrader runs a complete notebook; they hold no grade)."""
+    tests = [i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade")]
+    return nbformat.from_dict({**notebook, "cells": notebook.cells[: tests[-1] + 1]})
+
+
 def _snapshot(folder: Path) -> dict:
     """What a submission folder holds, links and FIFOs as themselves (never followed)."""
     found = {}
@@ -428,7 +435,7 @@ def test_formgrader_reads_the_gradebook_as_one_written_by_nbgrader_autograde(
     plain = _course(tmp_path)
     kit = Kit(plain)
     for student in students:
-        _submit(plain, student, _load(REPO / "tests" / "submissions" / f"{student}.py").build(kit))
+        _submit(plain, student, _graded_part(_load(REPO / "tests" / "submissions" / f"{student}.py").build(kit)))
     monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(generated_dir))
     gradebook.run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], plain)
     gradebook.run_nbgrader(["autograde", ASSIGNMENT, "--force"], plain)
@@ -439,7 +446,8 @@ def test_formgrader_reads_the_gradebook_as_one_written_by_nbgrader_autograde(
 def test_validate_warns_about_no_cell_output_and_names_the_failing_checks(tmp_path, generated_dir):
     environment = {**os.environ, data.DATA_DIR_VARIABLE: str(generated_dir)}
     printed = {}
-    for name, notebook in {"complete": student_version(), "untouched": student_version(lambda g, r: r)}.items():
+    complete, untouched = _graded_part(student_version()), student_version(lambda grade_id, released: released)
+    for name, notebook in {"complete": complete, "untouched": untouched}.items():
         nbformat.write(notebook, tmp_path / f"{name}.ipynb")
         command = [sys.executable, "-m", "nbgrader", "validate", f"{name}.ipynb"]
         result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, check=False)
