@@ -470,7 +470,7 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
     students = ["ann", "ben", "cat", "dan"]
     for student in students:
         _submit(course, student, student_version(lambda grade_id, released: released))
-    _submit(course, "eve", student_version())
+    _submit(course, "eve", Kit(course).stubbed(identity_block=solution("identity_block")))  # a score of its own
     markers = {s: gradebook.autograded_folder(course, ASSIGNMENT, s) / gradebook.MARKER for s in [*students, "eve"]}
     temporary = tmp_path / "tmp"  # where both runs keep their scratch folders
     temporary.mkdir()
@@ -492,7 +492,7 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{len(markers) - len(saved)} to grade" in result.stdout
     assert {s: markers[s].stat().st_mtime_ns for s in saved} == saved  # nothing graded twice
-    assert _scores(course) == {"ann": 0.0, "ben": 0.0, "cat": 0.0, "dan": 0.0, "eve": 10.0}
+    assert _scores(course) == {"ann": 0.0, "ben": 0.0, "cat": 0.0, "dan": 0.0, "eve": 3.0}
     assert not list(temporary.iterdir())  # the next run deleted what the killed one left, then its own
 
 
