@@ -420,6 +420,19 @@ def _formgrader_view(course: Path, students) -> dict:
     return view
 
 
+def test_a_gradebook_made_here_carries_the_schema_revision_nbgrader_would_stamp(tmp_path):
+    import sqlite3
+
+    course = _course(tmp_path)
+    gradebook.generate_assignment(course, ASSIGNMENT)  # makes the gradebook, reading the revision in this process
+    with sqlite3.connect(course / "gradebook.db") as database:
+        (stamped,) = database.execute("SELECT version_num FROM alembic_version").fetchone()
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    nbgrader_reads = "import nbgrader.api; print(nbgrader.api.get_alembic_version())"  # by starting `alembic`
+    read = subprocess.run([sys.executable, "-c", nbgrader_reads], env=environment, capture_output=True, text=True)
+    assert stamped == read.stdout.strip(), read.stderr[-2000:]
+
+
 @pytest.mark.slow
 def test_formgrader_reads_the_gradebook_as_one_written_by_nbgrader_autograde(
     graded_corpus, tmp_path, generated_dir, monkeypatch
