@@ -48,10 +48,7 @@ def _step_arguments(course: Path, assignment: str | None = None) -> dict:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    nbgrader.api.get_alembic_version = alembic_head  # read here, not by a command nbgrader starts
-    tools = str(Path(sys.executable).parent)  # nbgrader's other database steps run `alembic`
-    if tools not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"
+    nbgrader.api.get_alembic_version = alembic_head  # read here, not by the `alembic` command nbgrader starts
     log = logging.getLogger("nbgrader")
     if not log.handlers:  # as nbgrader's command line with --log-level=WARN
         handler = logging.StreamHandler()
