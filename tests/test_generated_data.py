@@ -7,6 +7,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from conftest import load_file
 
 from resnets_utils import data
 from resnets_utils.data import handsigns
@@ -247,15 +248,11 @@ def test_each_drawing_process_keeps_to_one_thread(monkeypatch):
 
 def test_another_version_of_the_generator_draws_its_own_pictures_in_processes(monkeypatch, tmp_path):
     # benchmarks/realism.py --generator compares versions: the workers must run that version, not the package's.
-    import importlib.util
-
     source = Path(handsigns.__file__).read_text()
     assert source.count("    return pixels\n") == 1
     other_file = tmp_path / "other_handsigns.py"
     other_file.write_text(source.replace("    return pixels\n", "    return 255 - pixels\n"))
-    spec = importlib.util.spec_from_file_location("other_handsigns", other_file)
-    other = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(other)
+    other = load_file(other_file, "other_handsigns")
     monkeypatch.setattr(other, "_PICTURES_PER_WORKER_AT_LEAST", 1)
     drawn_here, _ = other.generate_split(2, seed=6, workers=1)
     in_processes, _ = other.generate_split(2, seed=6, workers=2)
