@@ -1,6 +1,8 @@
-"""Shared fixtures (one generated data set per test process) and the order tests are handed out in."""
+"""Shared fixtures (one generated data set per test session) and the order tests are handed out in."""
 
+import fcntl
 import functools
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -14,6 +16,7 @@ if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
                       "TF_NUM_INTEROP_THREADS"):  # fmt: skip
         os.environ.setdefault(_variable, _share)
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from resnets_utils import data, language, settings  # noqa: E402
@@ -40,17 +43,45 @@ def load_script(name: str):
 
 
 _drawn: dict = {}  # (pictures per class, seed) -> (images, labels), for this test process
+_shared: list[Path] = []  # the folder where this session's test processes leave their drawings
 _draw = handsigns.generate_split
 
 
 def _generate_split_once(n_per_class, seed, workers=None):
-    """``handsigns.generate_split``, drawing each (size, seed) once per test process: equal seeds give
+    """``handsigns.generate_split``, drawing each (size, seed) once per test session: equal seeds give
     equal pictures (test_generated_data proves it byte for byte, from scratch, and for any workers)."""
     key = (n_per_class, seed)
     if key not in _drawn:
-        _drawn[key] = _draw(n_per_class, seed, workers)
+        _drawn[key] = _drawn_in_this_session(key, lambda: _draw(n_per_class, seed, workers))
     images, labels = _drawn[key]
     return images.copy(), labels.copy()
+
+
+def _drawn_in_this_session(key, draw):
+    """``draw()``'s pictures, read from the session's folder if another test process drew them first."""
+    if not _shared:
+        return draw()
+    path = _shared[0] / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.npz"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first process draws, the others wait for its file
+        if not path.exists():
+            images, labels = draw()
+            with open(path.with_suffix(".part"), "wb") as file:
+                np.savez(file, images=images, labels=labels)
+            os.replace(path.with_suffix(".part"), path)
+        with np.load(path) as saved:
+            return saved["images"], saved["labels"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drawings_shared_by_the_session(tmp_path_factory):
+    """pytest-xdist gives each test process a folder inside the session's: the drawings go beside them."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "drawn"
+    folder.mkdir(exist_ok=True)
+    _shared.append(folder)
+    yield
+    _shared.clear()
 
 
 @pytest.fixture
