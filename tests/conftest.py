@@ -66,9 +66,10 @@ def _drawn_in_this_session(key, draw):
         fcntl.flock(lock, fcntl.LOCK_EX)  # the first process draws, the others wait for its file
         if not path.exists():
             images, labels = draw()
-            with open(path.with_suffix(".part"), "wb") as file:
+            part = path.with_suffix(".part")
+            with open(part, "wb") as file:
                 np.savez(file, images=images, labels=labels)
-            os.replace(path.with_suffix(".part"), path)
+            os.replace(part, path)
         with np.load(path) as saved:
             return saved["images"], saved["labels"]
 

@@ -431,9 +431,10 @@ def test_a_gradebook_made_here_carries_the_schema_revision_nbgrader_would_stamp(
         gradebook.generate_assignment(course, ASSIGNMENT)  # makes the gradebook
     with sqlite3.connect(course / "gradebook.db") as database:
         (stamped,) = database.execute("SELECT version_num FROM alembic_version").fetchone()
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     nbgrader_reads = "import nbgrader.api; print(nbgrader.api.get_alembic_version())"  # by starting `alembic`
-    read = subprocess.run([sys.executable, "-c", nbgrader_reads], env=environment, capture_output=True, text=True)
+    read = subprocess.run(
+        [sys.executable, "-c", nbgrader_reads], env=gradebook.tools_first(), capture_output=True, text=True
+    )
     assert stamped == read.stdout.strip(), read.stderr[-2000:]
 
 

@@ -31,11 +31,15 @@ from resnets_utils.settings import write_atomically
 MARKER = ".resnets-grade.json"
 
 
+def tools_first() -> dict:
+    """This process's environment with this Python's tools first on PATH (nbgrader's commands start `alembic`)."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def run_nbgrader(arguments: list[str], course: Path) -> None:
-    """Run nbgrader's command line in ``course`` with this Python's tools first on PATH (nbgrader calls alembic)."""
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    """Run nbgrader's command line in ``course`` with this Python's tools first on PATH."""
     command = [sys.executable, "-m", "nbgrader", *arguments, "--log-level=WARN"]
-    subprocess.run(command, cwd=course, env=environment, check=True)
+    subprocess.run(command, cwd=course, env=tools_first(), check=True)
 
 
 # nbgrader's steps in this process, as its commands run them in ``course`` with the course's
