@@ -60,10 +60,11 @@ PRETRAIN_ARGS ?=
 pretrain: $(VENV)/.installed data
 	$(BIN)/python -m resnets_utils.training.pretrain $(PRETRAIN_ARGS)
 
-# Figures, not tests: each benchmark prints a small table and logs it in docs/performance.md (about 15 minutes).
+# Figures, not tests: each benchmark prints a small table and logs it in docs/performance.md (about 20 minutes).
 bench: $(VENV)/.installed graphviz data bench-data
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/warm_worker.py
 	$(BIN)/python benchmarks/degradation.py
 
 # The training cell's recipe and its variants (precision, camera changes, fresh pictures, epochs; about 30 minutes).
