@@ -51,7 +51,7 @@ def _unfrozen_library(root: Path, prepare=sandbox.prepare_library) -> Path:
     return library
 
 
-def engine(frozen: bool) -> local.LocalEngine:
+def new_engine(frozen: bool) -> local.LocalEngine:
     with mock.patch.object(sandbox, "prepare_library", sandbox.prepare_library if frozen else _unfrozen_library):
         return local.LocalEngine(1)
 
@@ -74,7 +74,7 @@ def main() -> None:
     assignment = assignments.get(MASTER.parent.name)
     master = catalogue.Master.read(MASTER, assignment)
     phases = master.phases(master.solutions, catalogue.grading_cases(assignment, seed=0))
-    engines = {frozen: engine(frozen) for frozen in (True, False)}
+    engines = {frozen: new_engine(frozen) for frozen in (True, False)}
     found: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     try:
         for each in engines.values():

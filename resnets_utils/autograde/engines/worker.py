@@ -2,9 +2,10 @@
 
 :mod:`.sandbox` starts :func:`main`, a *server*, from a scratch copy of this package. A warm
 server imports TensorFlow and Keras once, builds nothing and freezes what it holds (:func:`gc.freeze`);
-then, for each :class:`Job` it is handed (with the job's channel, its phase pipe and its log), it forks
-a child that becomes its own session and contains itself (:func:`contain`: limits, its own user when the grader is root,
-Landlock, the seccomp filter), and reports how (``protections``) before any student code runs.
+then, for each :class:`Job` it is handed (with the job's channel, its phase pipe and its log), it
+forks a child that becomes its own session and contains itself (:func:`contain`: limits, its own
+user when the grader is root, Landlock, the seccomp filter), and reports how (``protections``)
+before any student code runs.
 
 The grading process then sends the **phases one at a time** on the phase pipe, each only
 after the previous one's report: a :func:`cell` to run or a :func:`test` that observes a
