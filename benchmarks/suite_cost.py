@@ -72,7 +72,7 @@ def pytest_sessionfinish(session):
 # ----------------------------------------------------------------------------- the runner
 
 
-def _busy_idle() -> tuple[float, float]:
+def busy_idle() -> tuple[float, float]:
     """The machine's busy and idle seconds since boot, summed over its cores (/proc/stat's first line)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     tick = os.sysconf("SC_CLK_TCK")
@@ -97,9 +97,9 @@ def main(argv=None) -> int:
             filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
         )
         command = [sys.executable, "-m", "pytest", "-p", "suite_cost", *arguments]
-        start, (busy0, idle0) = time.perf_counter(), _busy_idle()
+        start, (busy0, idle0) = time.perf_counter(), busy_idle()
         pytest = subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True)
-        wall, (busy1, idle1) = time.perf_counter() - start, _busy_idle()
+        wall, (busy1, idle1) = time.perf_counter() - start, busy_idle()
         rows = [row for path in Path(records).glob("*.json") for row in json.loads(path.read_text())]
     busy, idle = busy1 - busy0, idle1 - idle0
     summary = next(

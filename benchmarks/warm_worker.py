@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import re
 import statistics
 import threading
 import time
 from pathlib import Path
 from unittest import mock
+
+from suite_cost import busy_idle  # this folder's: scripts run with it first on sys.path
 
 from resnets_utils import assignments
 from resnets_utils.autograde import catalogue, sandbox
@@ -33,12 +34,6 @@ HEADING = "## A warm worker's job (benchmarks/warm_worker.py)"
 COLUMNS = "| date | CPU | pairs of jobs | frozen: s a job, core-s a job | not frozen: the same | CPU saved |"
 NAMES = {True: "frozen (as shipped)", False: "not frozen"}
 FREEZE = re.compile(r"^(\s*)gc\.freeze\(\)$", re.M)
-
-
-def busy_seconds() -> float:
-    """Core-seconds this machine has spent busy since it started (/proc/stat)."""
-    ticks = list(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]))
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _unfrozen_library(root: Path, prepare=sandbox.prepare_library) -> Path:
@@ -58,11 +53,11 @@ def new_engine(frozen: bool) -> local.LocalEngine:
 
 def job(engine: local.LocalEngine, phases: list[dict]) -> tuple[float, float]:
     """``(seconds, busy core-seconds)`` of one job of ``phases``."""
-    start, busy = time.perf_counter(), busy_seconds()
+    start, (busy, _) = time.perf_counter(), busy_idle()
     ran = engine.run(phases, None, sandbox.Limits(), threading.Event())
     if any("error" in result for result in ran.results.values()):
         raise SystemExit(f"the reference failed in a worker: {ran.results}")
-    return time.perf_counter() - start, busy_seconds() - busy
+    return time.perf_counter() - start, busy_idle()[0] - busy
 
 
 def main() -> None:

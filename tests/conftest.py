@@ -70,6 +70,7 @@ def _drawn_in_this_session(key, draw):
             with open(part, "wb") as file:
                 np.savez(file, images=images, labels=labels)
             os.replace(part, path)
+            return images, labels
         with np.load(path) as saved:
             return saved["images"], saved["labels"]
 
