@@ -303,6 +303,12 @@ def _verdicts(course: Path, student: str) -> dict:
     return gradebook.saved_verdicts(course, _handed_in_as(course, student), student)
 
 
+def _handed_back(course: Path, student: str) -> dict[str, str]:
+    """Every file of the student's feedback folder (what an instructor hands back), by name, as text."""
+    folder = course / "feedback" / student
+    return {str(p.relative_to(folder)): p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file()}
+
+
 def _student_texts(course: Path, student: str) -> dict[str, str]:
     """What the student reads: each test's reason, and the feedback HTML."""
     texts = {grade_id: verdict["reason"] for grade_id, verdict in _verdicts(course, student).items()}
@@ -323,7 +329,7 @@ def test_no_reason_a_student_reads_holds_a_hidden_case(graded_corpus):
     # The attack works on what it can see: the visible case it was called on shows in a visible test's reason.
     assert seen["public"][0] in texts["convolutional_block_public"], texts
     for student in contents:
-        for where, text in _student_texts(course, student).items():
+        for where, text in (_student_texts(course, student) | _handed_back(course, student)).items():
             assert not [s for s in seen["hidden"] if s in text], (student, where)
     details = gradebook.saved_verdicts(course, ASSIGNMENT, "leaks_hidden_arguments")["convolutional_block_hidden"]
     assert "SEEN" in details["detail"]  # the instructor's copy keeps what the hidden test found
@@ -365,10 +371,14 @@ def test_feedback_shows_no_hidden_test_source_or_output(graded_corpus):
         assert "BEGIN HIDDEN TESTS" not in page and 'cases="hidden"' not in page and "cases=&quot;hidden" not in page
         saved = _verdicts(course, student)
         shown = {verdict["reason"] for verdict in saved.values()}
+        files = _handed_back(course, student)
+        assert {Path(name).suffix for name in files if Path(name).name != "timestamp.txt"} == {".html"}, files.keys()
+        handed_back = "\n".join(files.values())
         for grade_id, verdict in saved.items():
             if grade_id.endswith("_hidden") and verdict["detail"] and not any(verdict["detail"] in r for r in shown):
                 # What a hidden test found stays with the instructor (unless a visible test said the same).
                 assert verdict["detail"] not in html.unescape(page), (student, grade_id)
+                assert json.dumps(verdict["detail"])[1:-1] not in handed_back, (student, grade_id)
             if verdict["reason"]:
                 assert verdict["reason"].split(":")[0] in html.unescape(page)  # the one-line reason, as text
 

@@ -90,10 +90,18 @@ def generate_assignment(course: Path, assignment: str) -> None:
 
 
 def generate_feedback(course: Path, assignment: str) -> None:
-    """``nbgrader generate_feedback ASSIGNMENT --force``: each autograded notebook as HTML."""
+    """``nbgrader generate_feedback ASSIGNMENT --force``: each autograded notebook as HTML.
+
+    nbgrader copies the autograded folder's other files beside each page; the marker, which holds what
+    hidden tests found, stays with the instructor (and is taken out where an earlier version copied it).
+    """
     from nbgrader.converters import GenerateFeedback
 
-    GenerateFeedback(force=True, **_step_arguments(course, assignment)).start()
+    for copied in Path(course).glob(f"feedback/*/{assignment}/{MARKER}"):
+        copied.unlink()
+    arguments = _step_arguments(course, assignment)
+    arguments["coursedir"].ignore = [*arguments["coursedir"].ignore, MARKER]
+    GenerateFeedback(force=True, **arguments).start()
 
 
 def export(course: Path, to: Path) -> None:
