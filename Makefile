@@ -71,9 +71,11 @@ bench: $(VENV)/.installed graphviz data bench-data
 bench-assignment: $(VENV)/.installed data
 	$(BIN)/python benchmarks/recipe_trials.py
 
-# 30 submissions graded by serial nbgrader, resnets-grade cold, warm and on Dask (about 10 minutes on 2 cores).
+# 30 submissions graded by serial nbgrader, resnets-grade cold, warm and on Dask (about 10 minutes on 2 cores),
+# then the feedback pages of a second run (every page again, as before, against the changed ones).
 bench-grading: $(VENV)/.installed-cluster
 	$(BIN)/python benchmarks/grading_parallel.py
+	$(BIN)/python benchmarks/feedback_rerun.py
 
 # The make pretrain model on real SIGNS photos in ../shared/real_signs (skips without them).
 # e.g. make bench-realism REALISM_ARGS=--quick   (a small CNN trained for 2 minutes instead)

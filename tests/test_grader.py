@@ -384,12 +384,20 @@ def test_feedback_shows_no_hidden_test_source_or_output(graded_corpus):
 
 
 @pytest.mark.slow
-def test_a_second_run_grades_nothing_again(graded_corpus):
+def test_a_second_run_grades_nothing_again_and_rewrites_only_missing_feedback(graded_corpus):
     course, _, contents = graded_corpus
-    command = _grade_command(course, "--no-feedback", *ALLOWANCE)  # other limits would read other files
+    pages = {student: next((course / "feedback" / student).glob("*/*.html")) for student in contents}
+    written = {student: page.stat().st_mtime_ns for student, page in pages.items()}
+    shutil.rmtree(pages["correct"].parent)  # lost: written again
+    copied = pages["identity_wrong"].parent / gradebook.MARKER  # where an earlier version copied the marker
+    shutil.copy(gradebook.autograded_folder(course, ASSIGNMENT, "identity_wrong") / gradebook.MARKER, copied)
+    command = _grade_command(course, *ALLOWANCE)  # other limits would read other files
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"{len(contents)} submissions: 0 to grade" in result.stdout
+    assert pages["correct"].is_file() and not copied.exists()
+    kept = {s: page.stat().st_mtime_ns for s, page in pages.items() if s != "correct"}
+    assert kept == {s: mtime for s, mtime in written.items() if s != "correct"}  # the others' pages untouched
 
 
 @pytest.mark.slow
@@ -500,6 +508,10 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
         _submit(course, student, student_version(lambda grade_id, released: released))
     _submit(course, "eve", Kit(course).stubbed(identity_block=solution("identity_block")))  # a score of its own
     markers = {s: gradebook.autograded_folder(course, ASSIGNMENT, s) / gradebook.MARKER for s in [*students, "eve"]}
+    earlier = {s: course / "feedback" / s / ASSIGNMENT / RELEASE.with_suffix(".html").name for s in markers}
+    for page in earlier.values():  # pages from an earlier run, older than anything graded here
+        page.parent.mkdir(parents=True)
+        page.write_text("an earlier submission's feedback")
     temporary = tmp_path / "tmp"  # where both runs keep their scratch folders
     temporary.mkdir()
     environment = {**os.environ, "TMPDIR": str(temporary)}
@@ -521,6 +533,8 @@ def test_a_killed_run_restarts_where_it_stopped_and_loses_no_grade(tmp_path):
     assert f"{len(markers) - len(saved)} to grade" in result.stdout
     assert {s: markers[s].stat().st_mtime_ns for s in saved} == saved  # nothing graded twice
     assert _scores(course) == {"ann": 0.0, "ben": 0.0, "cat": 0.0, "dan": 0.0, "eve": 3.0}
+    # The killed run wrote no feedback: every page is written again, those graded before the kill too.
+    assert not [s for s, page in earlier.items() if page.read_text() == "an earlier submission's feedback"]
     assert not list(temporary.iterdir())  # the next run deleted what the killed one left, then its own
 
 

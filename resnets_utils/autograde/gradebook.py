@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -90,18 +91,24 @@ def generate_assignment(course: Path, assignment: str) -> None:
 
 
 def generate_feedback(course: Path, assignment: str) -> None:
-    """``nbgrader generate_feedback ASSIGNMENT --force``: each autograded notebook as HTML.
+    """``nbgrader generate_feedback ASSIGNMENT``, as ``make`` would: a page for each autograded notebook
+    that has none or an older one (graded again, even in a run that was killed); the rest are kept.
 
     nbgrader copies the autograded folder's other files beside each page; the marker, which holds what
     hidden tests found, stays with the instructor (and is taken out where an earlier version copied it).
     """
     from nbgrader.converters import GenerateFeedback
 
+    for notebook in Path(course).glob(f"autograded/*/{assignment}/*.ipynb"):
+        pages = Path(course) / "feedback" / notebook.parent.parent.name / assignment
+        page = pages / notebook.with_suffix(".html").name
+        if not page.is_file() or page.stat().st_mtime_ns < notebook.stat().st_mtime_ns:
+            shutil.rmtree(pages, ignore_errors=True)  # nbgrader writes a student's pages again only if gone
     for copied in Path(course).glob(f"feedback/*/{assignment}/{MARKER}"):
         copied.unlink()
     arguments = _step_arguments(course, assignment)
     arguments["coursedir"].ignore = [*arguments["coursedir"].ignore, MARKER]
-    GenerateFeedback(force=True, **arguments).start()
+    GenerateFeedback(**arguments).start()
 
 
 def export(course: Path, to: Path) -> None:
