@@ -26,7 +26,7 @@ import pytest
 from conftest import SCRIPTS, load_file
 
 from resnets_utils import assignments, checks, data, settings
-from resnets_utils.autograde import catalogue, gradebook, grader, sandbox
+from resnets_utils.autograde import catalogue, gradebook, grader, sandbox, verdicts
 from resnets_utils.autograde.engines import local, worker
 from resnets_utils.autograde.sandbox import landlock, seccomp
 from resnets_utils.checks.cases import HIDDEN_IN_COURSE
@@ -945,7 +945,6 @@ def _mutated(value, rng):
 
 
 def test_the_judge_gives_a_verdict_on_any_report_and_never_raises():
-    from resnets_utils.autograde import verdicts
 
     public = checks.load_expected("public")
     expected = {test.grade_id: public[test.function] for test in GRADED.tests}
@@ -963,6 +962,46 @@ def test_the_judge_gives_a_verdict_on_any_report_and_never_raises():
         for verdict in found.values():
             assert verdict.points in (0.0, 1.0) and isinstance(verdict.reason, str) and len(verdict.reason) <= 400
             assert not any(unicodedata.category(c) == "Cc" for c in verdict.reason)
+
+
+def _any_text(rng, size: int) -> str:
+    """Text a hostile notebook's JSON or a file name can hold: lone surrogates, controls, NUL, astral and
+    right-to-left characters, noncharacters, combining marks, markup."""
+    pools = [(0xD800, 0xE000), (0x0, 0x20), (0x7F, 0xA0), (0x1F600, 0x1F650), (0x202A, 0x202F), (0xFFF0, 0x10000)]
+    pools += [(0x300, 0x370), (0x20, 0x7F), (0x4E00, 0x4E40)]
+    return "".join(chr(int(rng.integers(*pools[rng.integers(len(pools))]))) for _ in range(size))
+
+
+def test_a_feedback_page_is_written_whatever_text_the_submission_holds_and_one_that_fails_stops_nothing(tmp_path):
+    course, rng = _course(tmp_path), np.random.default_rng(7)
+    students = ("ann", "ben", "cat")
+    for student in students:
+        folder = _submit(course, student, student_version(lambda grade_id, released: released)).parent
+        for _ in range(3):  # refused links, named in the feedback: bytes of any kind, as names and targets
+            os.symlink(
+                bytes(rng.integers(1, 256, size=12, dtype=np.uint8)).replace(b"/", b"_"),
+                bytes(folder) + b"/" + bytes(rng.integers(1, 256, size=12, dtype=np.uint8)).replace(b"/", b"_"),
+            )
+        (folder / "timestamp.txt").write_bytes(bytes(rng.integers(0, 256, size=40, dtype=np.uint8)))
+    gradebook.generate_assignment(course, ASSIGNMENT)
+    release = json.loads((course / "release" / ASSIGNMENT / RELEASE.name).read_text())
+    for student in students:
+        submission = grader.Submission(student, course / "submitted" / student / ASSIGNMENT, RELEASE.name)
+        reasons = {grade_id: _any_text(rng, 60) for grade_id in GRADED.grade_ids}
+        found = {grade_id: verdicts.Verdict(0.0, 1.0, reason) for grade_id, reason in reasons.items()}
+        solutions = {cell: _any_text(rng, 200) for cell in STUBBED}
+        result = grader.Result(submission, found, solutions, protections=None, seconds=0.0)
+        gradebook.record(course, ASSIGNMENT, result, submission.fingerprint(), release)
+    (gradebook.autograded_folder(course, ASSIGNMENT, "ben") / RELEASE.name).write_text("{")  # a broken file
+
+    result = subprocess.run(_grade_command(course), capture_output=True, text=True, check=False)
+    assert "3 submissions: 0 to grade" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert result.returncode == 1 and "could not write the feedback of 1 student (ben)" in result.stderr
+    assert set(_scores(course)) == set(students)  # every grade exported
+    for student in ("ann", "cat"):
+        page = course / "feedback" / student / ASSIGNMENT / RELEASE.with_suffix(".html").name
+        page.read_bytes().decode("utf-8")  # written, and valid UTF-8
+        assert "Not read by the grader" in page.read_text()
 
 
 def test_markdown_from_any_file_name_renders_as_that_text():
@@ -1076,7 +1115,6 @@ def test_run_inside_a_copy_of_the_course_it_grades_that_copy_with_its_own_hidden
 
 
 def test_the_feedback_tells_a_hidden_case_in_the_notebooks_own_words():
-    from resnets_utils.autograde import verdicts
 
     cases = {which: checks.load_expected(which) for which in ("public", "hidden")}
     expected = {test.grade_id: cases[test.cases][test.function] for test in GRADED.tests}

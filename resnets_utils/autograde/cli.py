@@ -161,20 +161,31 @@ def main(argv=None) -> int:
     if interrupted:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
+    no_page = []
     if not args.no_feedback:
         for name in handed_in:
-            gradebook.generate_feedback(course, name)
+            no_page += gradebook.generate_feedback(course, name)
     grades = course / "grades.csv"
     gradebook.export(course, grades)
     _summary(course, submissions, grades)
     if missed or retry:
-        names = sorted(missed + retry)
-        listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         return _error(
-            f"the grader failed on {counted(len(names), 'submission')} ({listed}); every other grade is saved: "
+            f"the grader failed on {_listed(missed + retry, 'submission')}; every other grade is saved: "
             "run the same command to grade them again"
         )
+    if no_page:
+        return _error(
+            f"nbgrader could not write the feedback of {_listed(no_page, 'student')} (its errors are above); "
+            f"every grade is saved in {grades}: run the same command to try their feedback again"
+        )
     return 0
+
+
+def _listed(names: list[str], noun: str) -> str:
+    """``3 submissions (a, b, c)``: at most ten names, then how many more."""
+    names = sorted(names)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"{counted(len(names), noun)} ({shown})"
 
 
 def _error(message: str, status: int = 1) -> int:

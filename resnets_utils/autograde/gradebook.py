@@ -90,25 +90,33 @@ def generate_assignment(course: Path, assignment: str) -> None:
     GenerateAssignment(force=True, **_step_arguments(course, assignment)).start()
 
 
-def generate_feedback(course: Path, assignment: str) -> None:
+def generate_feedback(course: Path, assignment: str) -> list[str]:
     """``nbgrader generate_feedback ASSIGNMENT``, as ``make`` would: a page for each autograded notebook
     that has none or an older one (graded again, even in a run that was killed); the rest are kept.
+    Returns the students nbgrader could not write a page for (it says why in its log).
 
     nbgrader copies the autograded folder's other files beside each page; the marker, which holds what
     hidden tests found, stays with the instructor (and is taken out where an earlier version copied it).
     """
     from nbgrader.converters import GenerateFeedback
+    from nbgrader.converters.base import NbGraderException
+
+    def stale(notebook: Path) -> bool:
+        page = Path(course) / "feedback" / notebook.parent.parent.name / assignment / f"{notebook.stem}.html"
+        return not page.is_file() or page.stat().st_mtime_ns < notebook.stat().st_mtime_ns
 
     for notebook in Path(course).glob(f"autograded/*/{assignment}/*.ipynb"):
-        pages = Path(course) / "feedback" / notebook.parent.parent.name / assignment
-        page = pages / notebook.with_suffix(".html").name
-        if not page.is_file() or page.stat().st_mtime_ns < notebook.stat().st_mtime_ns:
-            shutil.rmtree(pages, ignore_errors=True)  # nbgrader writes a student's pages again only if gone
+        if stale(notebook):  # nbgrader writes a student's pages again only if they are gone
+            shutil.rmtree(Path(course) / "feedback" / notebook.parent.parent.name / assignment, ignore_errors=True)
     for copied in Path(course).glob(f"feedback/*/{assignment}/{MARKER}"):
         copied.unlink()
     arguments = _step_arguments(course, assignment)
     arguments["coursedir"].ignore = [*arguments["coursedir"].ignore, MARKER]
-    GenerateFeedback(**arguments).start()
+    try:
+        GenerateFeedback(**arguments).start()
+    except NbGraderException:  # after every other student's page is written
+        pass
+    return sorted({n.parent.parent.name for n in Path(course).glob(f"autograded/*/{assignment}/*.ipynb") if stale(n)})
 
 
 def export(course: Path, to: Path) -> None:
@@ -244,12 +252,27 @@ def record(course: Path, assignment: str, result, fingerprint: str, release: dic
     folder = autograded_folder(course, assignment, student)
     with speaking(result.submission.language):  # the student's feedback, in their notebook's language
         feedback = feedback_notebook(release, result.solutions, verdicts, notes)
-    write_atomically(folder / notebook, json.dumps(feedback, indent=1))
+    write_atomically(folder / notebook, json.dumps(valid_text(feedback), indent=1))
     if timestamp:
         write_atomically(folder / "timestamp.txt", timestamp)
     summary = {grade_id: dataclasses.asdict(verdict) for grade_id, verdict in verdicts.items()}
     marker = {"fingerprint": fingerprint, "verdicts": summary, "not_read": notes}
     write_atomically(folder / MARKER, json.dumps(marker, indent=1))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value):
+    """``value`` (JSON's types) with each lone surrogate as \ufffd: a notebook's JSON may hold them
+    (``"\\ud800"``), but no UTF-8 file or page can."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [valid_text(item) for item in value]
+    if isinstance(value, dict):
+        return {valid_text(key): valid_text(item) for key, item in value.items()}
+    return value
 
 
 _MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")

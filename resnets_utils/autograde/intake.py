@@ -159,19 +159,24 @@ def read(folder: Path, relative: str, limit_bytes: int) -> bytes:
     return data
 
 
+def _raw(text: str) -> bytes:
+    """``text`` as bytes, whatever it holds: a file name that is not UTF-8 reads as lone surrogates."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def fingerprint(intake: Intake) -> str:
     """A hash of what was taken and what was refused: a changed submission is graded again."""
-    digest = hashlib.sha256(intake.problem.encode() + b"\0")
+    digest = hashlib.sha256(_raw(intake.problem) + b"\0")
     for relative, why in sorted(intake.refused.items()):
-        digest.update(f"refused {relative} {why}\0".encode())
+        digest.update(_raw(f"refused {relative} {why}\0"))
     for relative in sorted(intake.files):
-        digest.update(relative.encode() + b"\0")
+        digest.update(_raw(relative) + b"\0")
         try:
             with os.fdopen(_open(intake.folder, relative), "rb") as file:
                 for chunk in iter(lambda: file.read(MB), b""):  # noqa: B023 (file is this loop's)
                     digest.update(chunk)
         except (OSError, RefusedError) as error:
-            digest.update(f"unreadable {error}".encode())
+            digest.update(_raw(f"unreadable {error}"))
         digest.update(b"\0")
     return digest.hexdigest()
 
