@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import os
 import signal
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 
 from resnets_utils.autograde import intake
@@ -129,3 +133,55 @@ def test_a_linked_submission_or_student_folder_is_not_followed(hostile, tmp_path
         solutions, problem = submission.solutions()
         assert solutions == {} and "is a link to" in problem and not submission.intake().files
         assert submission.timestamp() is None
+
+
+def _any_value(rng, depth: int = 0):
+    """A JSON value of any kind, including what a parser or ``ast.parse`` chokes on."""
+    makers = [
+        lambda: None,
+        lambda: int(rng.integers(-5, 5)),
+        lambda: float(rng.choice([0.5, float("nan"), float("inf")])),
+        lambda: str(rng.choice(["", "x", "\x00", "\ud800", "def identity_block(", "def ResNet50(:\n"])),
+        lambda: bool(rng.random() < 0.5),
+        lambda: BIG,  # written as a 5,000-digit number, past what Python reads as an int
+        lambda: "def identity_block(X):\n    return " + "-" * 100_000 + "1\n",  # past the parser's depth
+        lambda: [_any_value(rng, depth + 1) for _ in range(rng.integers(0, 3))],
+        lambda: {str(rng.choice(KEYS)): _any_value(rng, depth + 1) for _ in range(rng.integers(0, 3))},
+    ]
+    return makers[rng.integers(len(makers) if depth < 3 else 5)]()
+
+
+BIG = "<a 5,000-digit number>"
+KEYS = ["cells", "metadata", "nbgrader", "grade_id", "source", "cell_type", "solution", "resnets_course", "language"]
+
+
+def _places(node, prefix=()):
+    """Every path into a JSON document."""
+    yield prefix
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _places(child, (*prefix, key))
+
+
+def test_any_notebook_json_gets_its_solution_cells_or_a_reason_never_an_exception(tmp_path):
+    from resnets_utils.course.reference import solution, student_version
+
+    reference = json.loads(json.dumps(student_version(solution)))
+    places, rng = list(_places(reference)), np.random.default_rng(11)
+    folder = tmp_path / "submitted" / "ann" / "residual_networks"
+    folder.mkdir(parents=True)
+    for _ in range(300):  # the reference with one to four values anywhere replaced by any value
+        notebook = copy.deepcopy(reference)
+        for _ in range(rng.integers(1, 5)):
+            *path, last = places[rng.integers(1, len(places))]
+            parent = functools.reduce(lambda node, key: node[key] if _has(node, key) else {}, path, notebook)
+            if _has(parent, last):
+                parent[last] = _any_value(rng)
+        (folder / NOTEBOOK).write_text(json.dumps(notebook).replace(json.dumps(BIG), "9" * 5000))
+        cells, reason = Submission("ann", folder, NOTEBOOK).solutions()
+        assert isinstance(cells, dict) and all(isinstance(source, str) for source in cells.values())
+        assert not reason or (not cells and reason.endswith("."))  # the cells found, or why there are none
+
+
+def _has(node, key) -> bool:
+    return isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and key < len(node)

@@ -99,6 +99,6 @@ def submitted_cells(notebook: dict, assignment: Assignment) -> dict[str, str]:
 def _defines(source: str, function: str) -> bool:
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # not Python, or past the parser's depth
         return bool(re.search(rf"^def {function}\(", source, re.M))
     return any(isinstance(node, ast.FunctionDef) and node.name == function for node in tree.body)
