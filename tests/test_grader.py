@@ -993,10 +993,12 @@ def test_a_feedback_page_is_written_whatever_text_the_submission_holds_and_one_t
         result = grader.Result(submission, found, solutions, protections=None, seconds=0.0)
         gradebook.record(course, ASSIGNMENT, result, submission.fingerprint(), release)
     (gradebook.autograded_folder(course, ASSIGNMENT, "ben") / RELEASE.name).write_text("{")  # a broken file
+    (course / "submitted" / os.fsdecode(b"d\xffn") / ASSIGNMENT).mkdir(parents=True)  # no student id in nbgrader
 
     result = subprocess.run(_grade_command(course), capture_output=True, text=True, check=False)
     assert "3 submissions: 0 to grade" in result.stdout, result.stdout + result.stderr[-2000:]
     assert result.returncode == 1 and "could not write the feedback of 1 student (ben)" in result.stderr
+    assert "1 student folder (d\\xffn) not graded: a student id must be UTF-8 text" in result.stderr
     assert set(_scores(course)) == set(students)  # every grade exported
     for student in ("ann", "cat"):
         page = course / "feedback" / student / ASSIGNMENT / RELEASE.with_suffix(".html").name

@@ -111,6 +111,13 @@ def main(argv=None) -> int:
         for name, found in masters.items()
         for submission in grader.find_submissions(course, name, [master.name for master in found], allowance)
     ]
+    # nbgrader's gradebook cannot hold a student id that is not text (a folder name not in UTF-8).
+    unnamed = sorted(
+        {os.fsencode(s.student).decode(errors="backslashreplace") for s in submissions if not _text(s.student)}
+    )
+    submissions = [submission for submission in submissions if _text(submission.student)]
+    if unnamed:
+        print(f"skipped {_listed(unnamed, 'student folder')} in {course / 'submitted'}: {RENAME}", file=sys.stderr)
     if not submissions:
         folders = " or ".join(f"{course}/submitted/<student>/{name}/" for name in editions)
         print(
@@ -168,17 +175,32 @@ def main(argv=None) -> int:
     grades = course / "grades.csv"
     gradebook.export(course, grades)
     _summary(course, submissions, grades)
+    problems = []  # each said in one line, after every grade is saved
     if missed or retry:
-        return _error(
-            f"the grader failed on {_listed(missed + retry, 'submission')}; every other grade is saved: "
-            "run the same command to grade them again"
+        names = _listed(missed + retry, "submission")
+        problems.append(
+            f"the grader failed on {names}; every other grade is saved: run the same command to grade them again"
         )
+    if unnamed:
+        problems.append(f"{_listed(unnamed, 'student folder')} not graded: {RENAME}")
     if no_page:
-        return _error(
+        problems.append(
             f"nbgrader could not write the feedback of {_listed(no_page, 'student')} (its errors are above); "
             f"every grade is saved in {grades}: run the same command to try their feedback again"
         )
-    return 0
+    return max([_error(problem) for problem in problems], default=0)
+
+
+RENAME = "a student id must be UTF-8 text (nbgrader's gradebook holds nothing else): rename the folder"
+
+
+def _text(name: str) -> bool:
+    """Whether a file name is text: names that are not UTF-8 reach Python with lone surrogates."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _listed(names: list[str], noun: str) -> str:
