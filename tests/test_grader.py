@@ -972,26 +972,35 @@ def _any_text(rng, size: int) -> str:
     return "".join(chr(int(rng.integers(*pools[rng.integers(len(pools))]))) for _ in range(size))
 
 
-def test_a_feedback_page_is_written_whatever_text_the_submission_holds_and_one_that_fails_stops_nothing(tmp_path):
-    course, rng = _course(tmp_path), np.random.default_rng(7)
-    students = ("ann", "ben", "cat")
+def _recorded(course: Path, students, rng=None) -> None:
+    """Each of ``students`` handed in the release and recorded as graded, without running anything: with
+    ``rng``, random text (:func:`_any_text`) in their solutions and reasons, and refused links and a
+    timestamp.txt of random bytes beside their notebooks."""
     for student in students:
         folder = _submit(course, student, student_version(lambda grade_id, released: released)).parent
-        for _ in range(3):  # refused links, named in the feedback: bytes of any kind, as names and targets
+        for _ in range(3 if rng else 0):  # refused links, named in the feedback: bytes of any kind
             os.symlink(
                 bytes(rng.integers(1, 256, size=12, dtype=np.uint8)).replace(b"/", b"_"),
                 bytes(folder) + b"/" + bytes(rng.integers(1, 256, size=12, dtype=np.uint8)).replace(b"/", b"_"),
             )
-        (folder / "timestamp.txt").write_bytes(bytes(rng.integers(0, 256, size=40, dtype=np.uint8)))
+        if rng:
+            (folder / "timestamp.txt").write_bytes(bytes(rng.integers(0, 256, size=40, dtype=np.uint8)))
     gradebook.generate_assignment(course, ASSIGNMENT)
     release = json.loads((course / "release" / ASSIGNMENT / RELEASE.name).read_text())
     for student in students:
         submission = grader.Submission(student, course / "submitted" / student / ASSIGNMENT, RELEASE.name)
-        reasons = {grade_id: _any_text(rng, 60) for grade_id in GRADED.grade_ids}
-        found = {grade_id: verdicts.Verdict(0.0, 1.0, reason) for grade_id, reason in reasons.items()}
-        solutions = {cell: _any_text(rng, 200) for cell in STUBBED}
+        reasons = {grade_id: _any_text(rng, 60) if rng else "" for grade_id in GRADED.grade_ids}
+        found = {
+            grade_id: verdicts.Verdict(0.0 if reason else 1.0, 1.0, reason) for grade_id, reason in reasons.items()
+        }
+        solutions = {cell: _any_text(rng, 200) if rng else solution(cell) for cell in STUBBED}
         result = grader.Result(submission, found, solutions, protections=None, seconds=0.0)
         gradebook.record(course, ASSIGNMENT, result, submission.fingerprint(), release)
+
+
+def test_a_feedback_page_is_written_whatever_text_the_submission_holds_and_one_that_fails_stops_nothing(tmp_path):
+    course, students = _course(tmp_path), ("ann", "ben", "cat")
+    _recorded(course, students, np.random.default_rng(7))
     (gradebook.autograded_folder(course, ASSIGNMENT, "ben") / RELEASE.name).write_text("{")  # a broken file
     (course / "submitted" / os.fsdecode(b"d\xffn") / ASSIGNMENT).mkdir(parents=True)  # no student id in nbgrader
 
@@ -1004,6 +1013,23 @@ def test_a_feedback_page_is_written_whatever_text_the_submission_holds_and_one_t
         page = course / "feedback" / student / ASSIGNMENT / RELEASE.with_suffix(".html").name
         page.read_bytes().decode("utf-8")  # written, and valid UTF-8
         assert "Not read by the grader" in page.read_text()
+
+
+def test_stopping_while_the_feedback_is_written_says_so_and_the_next_run_writes_the_rest(tmp_path):
+    course, students = _course(tmp_path), [f"s{i:02d}" for i in range(12)]
+    _recorded(course, students)
+    pages = course / "feedback"
+    process = subprocess.Popen(_grade_command(course), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(pages.glob("*/*/*.html")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)  # as Ctrl-C
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "every grade is saved" in out and "Traceback" not in err, out + err
+    assert 1 <= len(list(pages.glob("*/*/*.html"))) < len(students)
+    result = subprocess.run(_grade_command(course), capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "0 to grade" in result.stdout, result.stderr[-2000:]
+    assert len(list(pages.glob("*/*/*.html"))) == len(students) and _scores(course) == dict.fromkeys(students, 6.0)
 
 
 def test_markdown_from_any_file_name_renders_as_that_text():

@@ -168,12 +168,17 @@ def main(argv=None) -> int:
     if interrupted:
         print("Interrupted: every grade shown above is saved; run the same command to grade the rest.")
         return 130
-    no_page = []
-    if not args.no_feedback:
-        for name in handed_in:
-            no_page += gradebook.generate_feedback(course, name)
-    grades = course / "grades.csv"
-    gradebook.export(course, grades)
+    no_page, grades = [], course / "grades.csv"
+    try:
+        if not args.no_feedback:
+            for name in handed_in:
+                no_page += gradebook.generate_feedback(course, name)
+        gradebook.export(course, grades)
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: every grade is saved; run the same command to write the rest of the feedback and grades.csv."
+        )
+        return 130
     _summary(course, submissions, grades)
     problems = []  # each said in one line, after every grade is saved
     if missed or retry:
