@@ -112,11 +112,9 @@ def main(argv=None) -> int:
         for submission in grader.find_submissions(course, name, [master.name for master in found], allowance)
     ]
     # nbgrader's gradebook cannot hold a student id that is not text (a folder name not in UTF-8).
-    unnamed = sorted(
-        {os.fsencode(s.student).decode(errors="backslashreplace") for s in submissions if not _text(s.student)}
-    )
-    submissions = [submission for submission in submissions if _text(submission.student)]
-    if unnamed:
+    unnamed = {os.fsencode(s.student).decode(errors="backslashreplace") for s in submissions if not _text(s.student)}
+    if unnamed:  # a student may have handed in several editions: named once
+        submissions = [submission for submission in submissions if _text(submission.student)]
         print(f"skipped {_listed(unnamed, 'student folder')} in {course / 'submitted'}: {RENAME}", file=sys.stderr)
     if not submissions:
         folders = " or ".join(f"{course}/submitted/<student>/{name}/" for name in editions)
@@ -208,7 +206,7 @@ def _text(name: str) -> bool:
     return True
 
 
-def _listed(names: list[str], noun: str) -> str:
+def _listed(names, noun: str) -> str:
     """``3 submissions (a, b, c)``: at most ten names, then how many more."""
     names = sorted(names)
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")

@@ -101,13 +101,16 @@ def generate_feedback(course: Path, assignment: str) -> list[str]:
     from nbgrader.converters import GenerateFeedback
     from nbgrader.converters.base import NbGraderException
 
+    def pages(notebook: Path) -> Path:  # autograded/<student>/<assignment>/X.ipynb -> feedback/<student>/<assignment>
+        return Path(course) / "feedback" / notebook.parent.relative_to(Path(course) / "autograded")
+
     def stale(notebook: Path) -> bool:
-        page = Path(course) / "feedback" / notebook.parent.parent.name / assignment / f"{notebook.stem}.html"
+        page = pages(notebook) / f"{notebook.stem}.html"
         return not page.is_file() or page.stat().st_mtime_ns < notebook.stat().st_mtime_ns
 
     for notebook in Path(course).glob(f"autograded/*/{assignment}/*.ipynb"):
         if stale(notebook):  # nbgrader writes a student's pages again only if they are gone
-            shutil.rmtree(Path(course) / "feedback" / notebook.parent.parent.name / assignment, ignore_errors=True)
+            shutil.rmtree(pages(notebook), ignore_errors=True)
     for copied in Path(course).glob(f"feedback/*/{assignment}/{MARKER}"):
         copied.unlink()
     arguments = _step_arguments(course, assignment)
